@@ -1,0 +1,8 @@
+package io.tsdb.core;
+
+/** A sample's timestamp is older than the newest sample of its series (and no out-of-order window allows it). */
+public class OutOfOrderSampleException extends SampleRejectedException {
+    public OutOfOrderSampleException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,58 @@
+package io.tsdb.core;
+
+import java.util.List;
+
+/**
+ * A batch write wrote its valid samples and rejected others. {@link #rejected()} lists each rejected
+ * sample: the index of the series in the batch, the index of the sample in that series (-1 when the
+ * whole series was rejected, e.g. for invalid labels), a flat index over all samples of the batch,
+ * and the reason.
+ */
+public class PartialWriteException extends IllegalArgumentException {
+    /** One rejected sample or series. */
+    public record Rejection(int seriesIndex, int sampleIndex, long flatIndex, RuntimeException reason) {
+        @Override
+        public String toString() {
+            return "#" + flatIndex + " (series " + seriesIndex + (sampleIndex >= 0 ? ", sample " + sampleIndex : "")
+                    + "): " + reason.getMessage();
+        }
+    }
+
+    private final transient List<Rejection> rejected;
+    private final long rejectedSamples;
+    private final long writtenSamples;
+
+    public PartialWriteException(List<Rejection> rejected, long rejectedSamples, long writtenSamples) {
+        super(message(rejected, rejectedSamples, writtenSamples));
+        this.rejected = List.copyOf(rejected);
+        this.rejectedSamples = rejectedSamples;
+        this.writtenSamples = writtenSamples;
+    }
+
+    private static String message(List<Rejection> rejected, long rejectedSamples, long writtenSamples) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(rejectedSamples).append(" of ").append(rejectedSamples + writtenSamples)
+                .append(" samples rejected, ").append(writtenSamples).append(" written");
+        int shown = 0;
+        for (Rejection r : rejected) {
+            if (shown++ == 10) {
+                sb.append("; ... (").append(rejected.size() - 10).append(" more)");
+                break;
+            }
+            sb.append(shown == 1 ? ": " : "; ").append(r);
+        }
+        return sb.toString();
+    }
+
+    public List<Rejection> rejected() {
+        return rejected;
+    }
+
+    public long rejectedSamples() {
+        return rejectedSamples;
+    }
+
+    public long writtenSamples() {
+        return writtenSamples;
+    }
+}

@@ -1,0 +1,8 @@
+package io.tsdb.core;
+
+/** Base class of the reasons a single sample is rejected (out of order, duplicate, out of bounds). */
+public abstract class SampleRejectedException extends IllegalArgumentException {
+    protected SampleRejectedException(String message) {
+        super(message);
+    }
+}
