@@ -1,0 +1,34 @@
+package io.tsdb.core;
+
+import java.util.Objects;
+
+/**
+ * The stable identity of a series: the 64-bit {@link Labels#hash()} plus the labels themselves.
+ * Two label sets with the same hash are two different SeriesIds (equality compares labels), so a
+ * hash collision never merges series.
+ */
+public record SeriesId(long hash, Labels labels) {
+    public SeriesId {
+        Objects.requireNonNull(labels, "labels");
+    }
+
+    public static SeriesId of(Labels labels) {
+        Objects.requireNonNull(labels, "labels");
+        return new SeriesId(labels.hash(), labels);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SeriesId s && s.hash == hash && s.labels.equals(labels);
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(hash);
+    }
+
+    @Override
+    public String toString() {
+        return String.format("%016x %s", hash, labels);
+    }
+}
