@@ -1,9 +1,34 @@
 package io.tsdb.core;
 
+import io.tsdb.core.chunk.Chunk;
+import io.tsdb.wal.Durability;
+import io.tsdb.wal.RecordHandler;
+import io.tsdb.wal.ReplayResult;
+import io.tsdb.wal.ShardedWAL;
+import io.tsdb.wal.WalOptions;
+import io.tsdb.wal.WalStats;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.ToLongFunction;
 import org.roaringbitmap.RoaringBitmap;
 
 /**
@@ -12,43 +37,850 @@ import org.roaringbitmap.RoaringBitmap;
  * <p>READ PRIMITIVES ARE A FROZEN API: tsdb-query codes against {@link #postings},
  * {@link #allPostings}, {@link #labelNames}, {@link #labelValues}, {@link #seriesLabels},
  * {@link #iterator}. Series refs are non-negative ints, stable while the store is open.
+ *
+ * <p>Layout of a store directory: {@code STORE} (identity: format version, shard count),
+ * {@code wal/} (the {@link ShardedWAL}), {@code checkpoints/shard-SSSS/ckpt-<offset>}. See
+ * {@code docs/architecture.md}.
+ *
+ * <p>Refs: {@code ref = localIndex * shardCount + shard}; the shard of a series is
+ * {@code wal.shardFor(labels.hash())}. Refs are ints, so a store holds at most 2^31 series refs
+ * over its life (refs of series removed by retention are not reused while the store is open).
  */
 public final class StorageImpl implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(StorageImpl.class.getName());
 
-    private StorageImpl() {}
+    private final Path dir;
+    private final StorageOptions options;
+    private final ShardedWAL wal;
+    private final int shardCount;
+    private final HeadPartition[] parts;
+    private final ToLongFunction<Labels> hashFn;
+    private final long retentionMillis;
+    private final long skewMillis;
+    /** PAGE_CACHE: the WAL runs ASYNC and each commit flushes its shards after releasing the partition locks. */
+    private final boolean flushAfterCommit;
 
-    public static StorageImpl open(Path dir, StorageOptions options) throws IOException {
-        throw new UnsupportedOperationException("todo");
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile boolean closed;
+    private final AtomicLong generation = new AtomicLong();
+    private final AtomicInteger totalSeries = new AtomicInteger();
+    private final AtomicLong maxTime = new AtomicLong(Long.MIN_VALUE);
+    private final LongAdder written = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final ThreadLocal<Appender> writeAppenders;
+
+    private StorageStats.Replay replayStats;
+    private final List<String> checkpointProblems = Collections.synchronizedList(new ArrayList<>());
+    private int checkpointsLoaded;
+    private long checkpointLoadedSamples;
+    private double checkpointLoadSeconds;
+
+    private final Object checkpointLock = new Object();
+    private final long[] lastCheckpointOffset;
+    private volatile long checkpointsWritten;
+    private volatile double lastCheckpointSeconds;
+    private volatile long lastCheckpointBytes;
+    private volatile long lastCheckpointTime;
+    private volatile long lastCheckpointNanos = System.nanoTime();
+    private volatile long walBytesAtCheckpoint;
+    private volatile long lastRetentionNanos = System.nanoTime();
+    private ScheduledExecutorService maintenance;
+    private volatile Throwable lastMaintenanceError;
+
+    private StorageImpl(Path dir, StorageOptions options, ShardedWAL wal) {
+        this.dir = dir;
+        this.options = options;
+        this.wal = wal;
+        this.shardCount = wal.shardCount();
+        this.hashFn = options.seriesHash();
+        this.retentionMillis = options.retention().toMillis();
+        this.skewMillis = options.maxFutureSkew().toMillis();
+        this.flushAfterCommit = options.durability() == Durability.PAGE_CACHE;
+        this.parts = new HeadPartition[shardCount];
+        for (int i = 0; i < shardCount; i++) {
+            parts[i] = new HeadPartition(i, shardCount, totalSeries, options.maxSeries(), generation::incrementAndGet);
+        }
+        this.lastCheckpointOffset = new long[shardCount];
+        Arrays.fill(lastCheckpointOffset, -1);
+        this.writeAppenders = ThreadLocal.withInitial(() -> new Appender(this));
     }
 
-    public void write(TimeSeries series) throws IOException { throw new UnsupportedOperationException("todo"); }
+    /**
+     * Opens (creating if needed) the store in {@code dir}: loads the newest valid checkpoint of each
+     * shard and replays the WAL after it, in parallel.
+     */
+    public static StorageImpl open(Path dir, StorageOptions options) throws IOException {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(options, "options");
+        Files.createDirectories(dir);
+        int recorded = StoreMeta.readShards(dir);
+        int shards = options.shards();
+        if (recorded > 0 && shards > 0 && recorded != shards) {
+            throw new IllegalArgumentException("store " + dir + " was created with " + recorded
+                    + " shards; the options ask for " + shards + " (use 0 or " + recorded + ")");
+        }
+        if (shards == 0) {
+            shards = recorded;
+        }
+        // PAGE_CACHE is implemented as an ASYNC WAL plus a per-shard flush after the partition lock is
+        // released, so that concurrent commits to one shard share a block write (group commit).
+        Durability walDurability = options.durability() == Durability.PAGE_CACHE ? Durability.ASYNC : options.durability();
+        WalOptions.Builder wb = WalOptions.builder()
+                .durability(walDurability)
+                .flushInterval(options.flushInterval())
+                .compression(options.walCompression());
+        if (shards > 0) {
+            wb.shards(shards);
+        }
+        if (options.walSegmentBytes() > 0) {
+            wb.segmentBytes(options.walSegmentBytes());
+        }
+        ShardedWAL wal = ShardedWAL.open(dir.resolve("wal"), wb.build());
+        StorageImpl store = null;
+        try {
+            if (recorded == 0) {
+                StoreMeta.write(dir, wal.shardCount());
+            }
+            store = new StorageImpl(dir, options, wal);
+            store.recover();
+            store.startMaintenance();
+            return store;
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                wal.close();
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
 
-    public void write(Collection<TimeSeries> series) throws IOException { throw new UnsupportedOperationException("todo"); }
+    // ====================================================================== recovery
+
+    private void recover() throws IOException {
+        long t0 = System.nanoTime();
+        int par = Math.max(1, Math.min(options.replayParallelism(), shardCount));
+        long[] from = new long[shardCount];
+        Path ckRoot = dir.resolve("checkpoints");
+        ExecutorService pool = Executors.newFixedThreadPool(par, r -> {
+            Thread t = new Thread(r, "tsdb-checkpoint-load");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<long[]>> futures = new ArrayList<>();
+            for (int i = 0; i < shardCount; i++) {
+                final int shard = i;
+                futures.add(pool.submit(() -> loadCheckpoint(ckRoot, shard)));
+            }
+            for (int i = 0; i < shardCount; i++) {
+                long[] r = futures.get(i).get();
+                from[i] = Math.max(0, r[0]);
+                lastCheckpointOffset[i] = r[0];
+                if (r[0] >= 0) {
+                    checkpointsLoaded++;
+                    checkpointLoadedSamples += r[1];
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while loading checkpoints", e);
+        } catch (ExecutionException e) {
+            throw new IOException("loading checkpoints failed: " + e.getCause(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+        long t1 = System.nanoTime();
+        checkpointLoadSeconds = (t1 - t0) / 1e9;
+
+        ReplayResult rr = wal.replay(shard -> {
+            HeadPartition p = parts[shard];
+            return (RecordHandler) (offset, rec) -> p.replayRecord(offset, rec, hashFn);
+        }, from, par);
+        long t2 = System.nanoTime();
+
+        long records = 0;
+        long samples = 0;
+        long unknown = 0;
+        long corrupt = 0;
+        long dups = 0;
+        long ooo = 0;
+        long conflicts = 0;
+        String first = null;
+        long max = Long.MIN_VALUE;
+        for (HeadPartition p : parts) {
+            records += p.replayRecords;
+            samples += p.replaySamples;
+            unknown += p.replayUnknownRefSamples;
+            corrupt += p.replayCorruptRecords;
+            dups += p.replayDuplicateSamples;
+            ooo += p.replayOutOfOrderSamples;
+            conflicts += p.replayConflictingSeries;
+            if (first == null) {
+                first = p.firstReplayProblem;
+            }
+            for (MemSeries s : p.seriesArray()) {
+                if (s != null && s.lastT > max) {
+                    max = s.lastT;
+                }
+            }
+        }
+        maxTime.set(max);
+        double secs = (t2 - t0) / 1e9;
+        boolean clean;
+        String report;
+        try {
+            clean = wal.recoveryReport().clean();
+            report = String.valueOf(wal.recoveryReport());
+        } catch (RuntimeException e) {
+            clean = true;
+            report = "unavailable: " + e;
+        }
+        replayStats = new StorageStats.Replay(secs, (t2 - t1) / 1e9, records, samples,
+                secs > 0 ? (samples + checkpointLoadedSamples) / secs : 0, unknown, corrupt, dups, ooo, conflicts, first,
+                clean, report);
+        if (unknown > 0 || corrupt > 0 || ooo > 0 || conflicts > 0) {
+            LOG.log(System.Logger.Level.WARNING, "replay of " + dir + ": " + unknown + " samples of unknown series, "
+                    + corrupt + " corrupt records, " + ooo + " out-of-order samples, " + conflicts
+                    + " conflicting series records; first: " + first);
+        }
+        // A checkpoint newer than the WAL's end (the WAL lost its tail): new records would get offsets
+        // the checkpoint claims to cover. Write a fresh checkpoint at the real end and drop the stale ones.
+        for (int i = 0; i < shardCount; i++) {
+            if (lastCheckpointOffset[i] > wal.nextOffset(i)) {
+                checkpointProblems.add("shard " + i + ": checkpoint at WAL offset " + lastCheckpointOffset[i]
+                        + " is beyond the WAL's end " + wal.nextOffset(i) + "; rewritten");
+                Path sd = Checkpoints.shardDir(ckRoot, i);
+                long stale = lastCheckpointOffset[i];
+                lastCheckpointOffset[i] = -1;
+                checkpointShard(i, true);
+                for (long off : Checkpoints.list(sd)) {
+                    if (off > wal.nextOffset(i) || off == stale) {
+                        Files.deleteIfExists(Checkpoints.file(sd, off));
+                    }
+                }
+            }
+        }
+        if (retentionMillis > 0) {
+            applyRetention();
+        }
+        walBytesAtCheckpoint = safeWalBytes();
+    }
+
+    /** Loads the newest valid checkpoint of a shard; returns {offset or -1, samples}. */
+    private long[] loadCheckpoint(Path ckRoot, int shard) throws IOException {
+        Path sd = Checkpoints.shardDir(ckRoot, shard);
+        Checkpoints.removeTemps(sd);
+        for (long off : Checkpoints.list(sd)) {
+            Path f = Checkpoints.file(sd, off);
+            try {
+                Checkpoints.Loaded l = Checkpoints.read(f, shard, shardCount);
+                if (l.walOffset() != off) {
+                    throw new CorruptRecordException("checkpoint " + f + " states WAL offset " + l.walOffset());
+                }
+                Checkpoints.apply(l, parts[shard], hashFn);
+                return new long[] {off, l.samples()};
+            } catch (CorruptRecordException | IOException e) {
+                String msg = "shard " + shard + ": damaged checkpoint " + f.getFileName() + " skipped (falling back to "
+                        + "an older one and the WAL): " + e.getMessage();
+                checkpointProblems.add(msg);
+                LOG.log(System.Logger.Level.WARNING, msg);
+            }
+        }
+        return new long[] {-1, 0};
+    }
+
+    // ====================================================================== writing
+
+    /** A new appender for scrape-shaped writes (one per thread). */
+    public Appender appender() {
+        checkOpen();
+        return new Appender(this);
+    }
+
+    /** Writes one series' samples. Throws the specific exception when nothing was written, else {@link PartialWriteException}. */
+    public void write(TimeSeries series) throws IOException {
+        Objects.requireNonNull(series, "series");
+        write(List.of(series));
+    }
+
+    /**
+     * Writes a batch. Valid samples are written; if any was rejected this throws
+     * {@link PartialWriteException} listing each rejected index and reason (or, when a single
+     * rejection left nothing written, that reason's exception itself).
+     */
+    public void write(Collection<TimeSeries> series) throws IOException {
+        Objects.requireNonNull(series, "series");
+        int si = 0;
+        for (TimeSeries ts : series) {
+            if (ts == null) {
+                throw new NullPointerException("series[" + si + "]");
+            }
+            si++;
+        }
+        checkOpen();
+        int count = si;
+        long[] flatStart = new long[count + 1];
+        List<PartialWriteException.Rejection> pre = new ArrayList<>();
+        long preRejectedSamples = 0;
+        Appender a = writeAppenders.get();
+        a.rollback();
+        a.setMapper((tag, reason) -> {
+            int idx = Arrays.binarySearch(flatStart, 0, count, tag);
+            int sIdx = idx >= 0 ? idx : -idx - 2;
+            while (sIdx + 1 < count && flatStart[sIdx + 1] == tag) {
+                sIdx++; // skip empty series
+            }
+            return new PartialWriteException.Rejection(sIdx, (int) (tag - flatStart[sIdx]), tag, reason);
+        });
+        try {
+            long flat = 0;
+            si = 0;
+            for (TimeSeries ts : series) {
+                flatStart[si] = flat;
+                List<Sample> samples = ts.samples();
+                int ns = samples.size();
+                MemSeries s = null;
+                try {
+                    if (ns > 0) {
+                        validateForWrite(ts.labels());
+                    }
+                } catch (InvalidLabelsException | LimitExceededException e) {
+                    pre.add(new PartialWriteException.Rejection(si, -1, flat, e));
+                    preRejectedSamples += ns;
+                    flat += ns;
+                    si++;
+                    continue;
+                }
+                for (int j = 0; j < ns; j++) {
+                    Sample smp = samples.get(j);
+                    try {
+                        checkTimestamp(smp.timestamp(), ts.labels());
+                    } catch (OutOfBoundsException e) {
+                        pre.add(new PartialWriteException.Rejection(si, j, flat + j, e));
+                        preRejectedSamples++;
+                        continue;
+                    }
+                    if (s == null) {
+                        try {
+                            s = resolveValidated(ts.labels());
+                        } catch (LimitExceededException e) {
+                            pre.add(new PartialWriteException.Rejection(si, -1, flat, e));
+                            preRejectedSamples += ns - j;
+                            break;
+                        }
+                    }
+                    a.add(s, smp.timestamp(), Double.doubleToRawLongBits(smp.value()), flat + j);
+                }
+                flat += ns;
+                si++;
+            }
+            flatStart[count] = flat;
+            long w = a.pending() == 0 ? 0 : a.commitInternal(false);
+            List<PartialWriteException.Rejection> later = a.rejections();
+            if (!pre.isEmpty() || !later.isEmpty()) {
+                rejected.add(preRejectedSamples);
+                List<PartialWriteException.Rejection> all = new ArrayList<>(pre.size() + later.size());
+                all.addAll(pre);
+                all.addAll(later);
+                all.sort((x, y) -> Long.compare(x.flatIndex(), y.flatIndex()));
+                if (all.size() == 1 && w == 0) {
+                    throw all.get(0).reason();
+                }
+                PartialWriteException e = new PartialWriteException(all, preRejectedSamples + later.size(), w);
+                e.initCause(all.get(0).reason());
+                throw e;
+            }
+        } finally {
+            a.setMapper(null);
+            a.rollback();
+        }
+    }
+
+    /** Called by {@link Appender#commit()}: per shard, log and apply. */
+    long commit(Appender a) throws IOException {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            int[] order = a.groupByShard(shardCount);
+            int[] st = a.shardStart();
+            boolean ret = retentionMillis > 0;
+            long floor = ret ? retentionFloor() : Long.MIN_VALUE;
+            List<PartialWriteException.Rejection> rej = a.rejections();
+            long w = 0;
+            for (int s = 0; s < shardCount; s++) {
+                if (st[s + 1] > st[s]) {
+                    w += parts[s].commit(a, order, st[s], st[s + 1], wal, rej, ret, floor);
+                }
+            }
+            if (flushAfterCommit) {
+                // acknowledge once the records left the JVM; concurrent committers share the write
+                for (int s = 0; s < shardCount; s++) {
+                    if (st[s + 1] > st[s]) {
+                        wal.shard(s).flush();
+                    }
+                }
+            }
+            long[] pt = a.pT;
+            long m = Long.MIN_VALUE;
+            for (int i = 0, n = a.n; i < n; i++) {
+                if (pt[i] > m) {
+                    m = pt[i];
+                }
+            }
+            long cur;
+            while (m > (cur = maxTime.get()) && !maxTime.compareAndSet(cur, m)) {
+                // retry
+            }
+            written.add(w);
+            rejected.add(rej.size());
+            return w;
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** Removes a series that an appender created but never committed (no samples, never logged). */
+    void removeIfUnused(MemSeries s) {
+        HeadPartition p = parts[s.ref % shardCount];
+        p.lock.lock();
+        try {
+            if (!s.removed && !s.logged && s.chunks.length == 0) {
+                p.remove(s);
+            }
+        } finally {
+            p.lock.unlock();
+        }
+    }
+
+    int shardCount() {
+        return shardCount;
+    }
+
+    MemSeries seriesByRef(int ref) {
+        if (ref < 0) {
+            return null;
+        }
+        return parts[ref % shardCount].byRef(ref);
+    }
+
+    /** Validates labels for writing and returns the (possibly new) series. */
+    MemSeries resolve(Labels labels) {
+        validateForWrite(labels);
+        return resolveValidated(labels);
+    }
+
+    private MemSeries resolveValidated(Labels labels) {
+        long h = hashFn.applyAsLong(labels);
+        HeadPartition p = parts[wal.shardFor(h)];
+        p.lock.lock();
+        try {
+            return p.getOrCreate(labels, h);
+        } finally {
+            p.lock.unlock();
+        }
+    }
+
+    void validateForWrite(Labels labels) {
+        Objects.requireNonNull(labels, "labels");
+        if (labels.isEmpty()) {
+            throw new InvalidLabelsException("empty label set: a series needs at least one label with a non-empty value");
+        }
+        int n = labels.size();
+        if (n > options.maxLabelsPerSeries()) {
+            throw new LimitExceededException("maxLabelsPerSeries", "label set " + labels + " has " + n
+                    + " labels, over the limit maxLabelsPerSeries=" + options.maxLabelsPerSeries());
+        }
+        for (int i = 0; i < n; i++) {
+            String name = labels.name(i);
+            if (name.length() > options.maxLabelNameLength()) {
+                throw new LimitExceededException("maxLabelNameLength", "label name \"" + name.substring(0, 32)
+                        + "...\" has " + name.length() + " characters, over the limit maxLabelNameLength="
+                        + options.maxLabelNameLength());
+            }
+            String value = labels.value(i);
+            if (value.length() > options.maxLabelValueLength()) {
+                throw new LimitExceededException("maxLabelValueLength", "value of label \"" + name + "\" has "
+                        + value.length() + " characters, over the limit maxLabelValueLength="
+                        + options.maxLabelValueLength());
+            }
+        }
+        int bytes = labels.utf8Bytes();
+        if (bytes > options.maxLabelSetBytes()) {
+            throw new LimitExceededException("maxLabelSetBytes", "label set of " + labels.metricName() + " has " + bytes
+                    + " bytes of names and values, over the limit maxLabelSetBytes=" + options.maxLabelSetBytes());
+        }
+    }
+
+    void checkTimestamp(long t, Labels labels) {
+        if (t == Long.MIN_VALUE || t == Long.MAX_VALUE) {
+            throw new OutOfBoundsException("timestamp " + t + (t == Long.MIN_VALUE ? " (Long.MIN_VALUE)" : " (Long.MAX_VALUE)")
+                    + " is reserved and not accepted" + forSeries(labels));
+        }
+        if (skewMillis > 0) {
+            long now = options.clock().getAsLong();
+            if (t > now + skewMillis) {
+                throw new OutOfBoundsException("timestamp " + t + " is beyond now (" + now + ") + maxFutureSkew ("
+                        + skewMillis + " ms)" + forSeries(labels));
+            }
+        }
+        if (retentionMillis > 0) {
+            long floor = retentionFloor();
+            if (t < floor) {
+                throw new OutOfBoundsException("timestamp " + t + " is older than the retention floor " + floor
+                        + " (newest " + maxTime.get() + " - retention " + retentionMillis + " ms)" + forSeries(labels));
+            }
+        }
+    }
+
+    private static String forSeries(Labels labels) {
+        return labels == null ? "" : " for " + labels;
+    }
+
+    private long retentionFloor() {
+        long m = maxTime.get();
+        if (m == Long.MIN_VALUE || m < Long.MIN_VALUE + retentionMillis) {
+            return Long.MIN_VALUE;
+        }
+        return m - retentionMillis;
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new StoreClosedException("store " + dir + " is closed");
+        }
+    }
+
+    /**
+     * Hands buffered WAL records to the OS (and fsyncs them in SYNC_BATCH): after it returns, every
+     * sample acknowledged before the call survives a kill of the process.
+     */
+    public void flush() throws IOException {
+        checkOpen();
+        wal.flush();
+    }
+
+    // ====================================================================== reading
 
     /** Refs of the series having label {@code name=value}; empty bitmap if none. A fresh copy the caller may modify. */
-    public RoaringBitmap postings(String name, String value) { throw new UnsupportedOperationException("todo"); }
+    public RoaringBitmap postings(String name, String value) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(value, "value");
+        checkOpen();
+        RoaringBitmap out = new RoaringBitmap();
+        for (HeadPartition p : parts) {
+            p.postingsInto(name, value, out);
+        }
+        return out;
+    }
 
     /** Refs of every series. A fresh copy the caller may modify. */
-    public RoaringBitmap allPostings() { throw new UnsupportedOperationException("todo"); }
+    public RoaringBitmap allPostings() {
+        checkOpen();
+        RoaringBitmap out = new RoaringBitmap();
+        for (HeadPartition p : parts) {
+            p.allInto(out);
+        }
+        return out;
+    }
 
     /** All label names, sorted. */
-    public List<String> labelNames() { throw new UnsupportedOperationException("todo"); }
+    public List<String> labelNames() {
+        checkOpen();
+        TreeSet<String> names = new TreeSet<>();
+        for (HeadPartition p : parts) {
+            p.labelNamesInto(names);
+        }
+        return List.copyOf(names);
+    }
 
     /** All values of a label, sorted; empty if none. */
-    public List<String> labelValues(String name) { throw new UnsupportedOperationException("todo"); }
+    public List<String> labelValues(String name) {
+        Objects.requireNonNull(name, "name");
+        checkOpen();
+        TreeSet<String> values = new TreeSet<>();
+        for (HeadPartition p : parts) {
+            p.labelValuesInto(name, values);
+        }
+        return List.copyOf(values);
+    }
 
     /** Labels of a series; null if the ref is unknown (e.g. removed by retention). */
-    public Labels seriesLabels(int ref) { throw new UnsupportedOperationException("todo"); }
+    public Labels seriesLabels(int ref) {
+        checkOpen();
+        MemSeries s = seriesByRef(ref);
+        return s == null || s.removed ? null : s.labels;
+    }
 
-    /** Lazy iterator over a series' samples with mint <= t <= maxt. */
-    public SampleIterator iterator(int ref, long mint, long maxt) { throw new UnsupportedOperationException("todo"); }
+    /** The ref of the series with exactly these labels, or -1 if there is none. */
+    public int seriesRef(Labels labels) {
+        Objects.requireNonNull(labels, "labels");
+        checkOpen();
+        long h = hashFn.applyAsLong(labels);
+        HeadPartition p = parts[wal.shardFor(h)];
+        p.lock.lock();
+        try {
+            MemSeries s = p.lookup(labels, h);
+            return s == null ? -1 : s.ref;
+        } finally {
+            p.lock.unlock();
+        }
+    }
+
+    /**
+     * Lazy iterator over a series' samples with mint <= t <= maxt (empty when the ref is unknown or
+     * mint > maxt). It reads a snapshot of the chunk list and is safe while writers append.
+     */
+    public SampleIterator iterator(int ref, long mint, long maxt) {
+        checkOpen();
+        MemSeries s = seriesByRef(ref);
+        if (s == null || s.removed || mint > maxt) {
+            return SampleIterator.EMPTY;
+        }
+        return new SeriesIterator(s.chunks, mint, maxt);
+    }
 
     /**
      * Monotonic counter that changes whenever a series is added or removed (so query-side caches
      * of postings can be invalidated).
      */
-    public long seriesGeneration() { throw new UnsupportedOperationException("todo"); }
+    public long seriesGeneration() {
+        return generation.get();
+    }
 
+    public Path directory() {
+        return dir;
+    }
+
+    public StorageOptions options() {
+        return options;
+    }
+
+    public int shards() {
+        return shardCount;
+    }
+
+    // ====================================================================== stats
+
+    /** A snapshot of the store's figures. */
+    public StorageStats stats() {
+        checkOpen();
+        long series = 0;
+        long samples = 0;
+        long chunks = 0;
+        long bytes = 0;
+        for (HeadPartition p : parts) {
+            series += p.numSeries;
+            samples += p.numSamples;
+            chunks += p.numChunks;
+            for (MemSeries s : p.seriesArray()) {
+                if (s != null) {
+                    for (Chunk c : s.chunks) {
+                        bytes += c.sizeBytes();
+                    }
+                }
+            }
+        }
+        WalStats ws;
+        try {
+            ws = wal.stats();
+        } catch (RuntimeException e) {
+            ws = null;
+        }
+        StorageStats.Checkpoint ck = new StorageStats.Checkpoint(checkpointsLoaded, checkpointLoadedSamples,
+                checkpointLoadSeconds, List.copyOf(checkpointProblems), checkpointsWritten, lastCheckpointSeconds,
+                lastCheckpointBytes, lastCheckpointTime);
+        return new StorageStats(shardCount, series, samples, chunks, bytes, samples > 0 ? (double) bytes / samples : 0,
+                safeWalBytes(), written.sum(), rejected.sum(), generation.get(), replayStats, ck, ws);
+    }
+
+    private long safeWalBytes() {
+        try {
+            return wal.diskBytes();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** The last error of the background maintenance (checkpoint, retention), or null. */
+    public Throwable lastMaintenanceError() {
+        return lastMaintenanceError;
+    }
+
+    // ====================================================================== checkpoints, retention
+
+    /** Writes a checkpoint of every shard now and truncates the WAL below the previous ones. */
+    public void checkpoint() throws IOException {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            checkpointAll();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    private void checkpointAll() throws IOException {
+        synchronized (checkpointLock) {
+            long t0 = System.nanoTime();
+            long bytes = 0;
+            boolean any = false;
+            for (int i = 0; i < shardCount; i++) {
+                long b = checkpointShard(i, false);
+                if (b >= 0) {
+                    bytes += b;
+                    any = true;
+                }
+            }
+            lastCheckpointNanos = System.nanoTime();
+            walBytesAtCheckpoint = safeWalBytes();
+            if (any) {
+                checkpointsWritten++;
+                lastCheckpointSeconds = (System.nanoTime() - t0) / 1e9;
+                lastCheckpointBytes = bytes;
+                lastCheckpointTime = System.currentTimeMillis();
+            }
+        }
+    }
+
+    /** Returns bytes written, or -1 when the shard had nothing new. */
+    private long checkpointShard(int shard, boolean force) throws IOException {
+        HeadPartition p = parts[shard];
+        Checkpoints.PartitionSnapshot snap;
+        p.lock.lock();
+        try {
+            long off = wal.nextOffset(shard);
+            if (!force && off == lastCheckpointOffset[shard]) {
+                return -1;
+            }
+            snap = Checkpoints.snapshot(p, off);
+        } finally {
+            p.lock.unlock();
+        }
+        // the records the checkpoint covers must be durable before it replaces them
+        wal.sync();
+        Path sd = Checkpoints.shardDir(dir.resolve("checkpoints"), shard);
+        long size = Checkpoints.write(sd, snap);
+        lastCheckpointOffset[shard] = snap.walOffset();
+        long keepFrom = Checkpoints.prune(sd);
+        if (keepFrom > 0) {
+            wal.truncateBefore(shard, keepFrom);
+        }
+        return size;
+    }
+
+    /** Drops chunks and series older than the retention now; returns the series removed. */
+    public int applyRetention() {
+        if (retentionMillis <= 0) {
+            return 0;
+        }
+        long floor = retentionFloor();
+        if (floor == Long.MIN_VALUE) {
+            return 0;
+        }
+        int removed = 0;
+        for (HeadPartition p : parts) {
+            p.lock.lock();
+            try {
+                removed += p.applyRetention(floor);
+            } finally {
+                p.lock.unlock();
+            }
+        }
+        lastRetentionNanos = System.nanoTime();
+        return removed;
+    }
+
+    private void startMaintenance() {
+        boolean periodic = !options.checkpointInterval().isZero() || options.checkpointWalBytes() > 0
+                || retentionMillis > 0;
+        if (!periodic) {
+            return;
+        }
+        maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tsdb-maintenance");
+            t.setDaemon(true);
+            return t;
+        });
+        long tick = Math.max(100, Math.min(5_000, options.checkpointInterval().isZero() ? 5_000
+                : options.checkpointInterval().toMillis() / 4));
+        maintenance.scheduleWithFixedDelay(this::maintain, tick, tick, TimeUnit.MILLISECONDS);
+    }
+
+    private void maintain() {
+        lifecycle.readLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (retentionMillis > 0 && now - lastRetentionNanos >= Math.min(60_000, Math.max(1_000, retentionMillis / 10))
+                    * 1_000_000L) {
+                applyRetention();
+            }
+            boolean due = !options.checkpointInterval().isZero()
+                    && now - lastCheckpointNanos >= options.checkpointInterval().toNanos();
+            if (!due && options.checkpointWalBytes() > 0) {
+                due = safeWalBytes() - walBytesAtCheckpoint >= options.checkpointWalBytes();
+            }
+            if (due) {
+                checkpointAll();
+            }
+        } catch (Throwable t) {
+            lastMaintenanceError = t;
+            LOG.log(System.Logger.Level.WARNING, "background maintenance of " + dir + " failed", t);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    // ====================================================================== close
+
+    /**
+     * Flushes the WAL, writes a checkpoint of every shard (unless disabled) and closes. Idempotent;
+     * any later call on the store throws {@link StoreClosedException}.
+     */
     @Override
-    public void close() throws IOException { throw new UnsupportedOperationException("todo"); }
+    public void close() throws IOException {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        lifecycle.writeLock().lock();
+        try {
+            closed = true;
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+        if (maintenance != null) {
+            maintenance.shutdown();
+            try {
+                maintenance.awaitTermination(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        IOException failure = null;
+        try {
+            wal.flush();
+            if (options.checkpointOnClose()) {
+                checkpointAll();
+            }
+        } catch (IOException e) {
+            failure = e;
+        } finally {
+            try {
+                wal.close();
+            } catch (IOException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
 }

@@ -1,8 +1,281 @@
 package io.tsdb.core;
 
-/** Options of a {@link StorageImpl}; {@code StorageOptions.defaults()} needs no tuning. */
-public final class StorageOptions {
-    private StorageOptions() {}
+import io.tsdb.wal.Durability;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 
-    public static StorageOptions defaults() { throw new UnsupportedOperationException("todo"); }
+/**
+ * Options of a {@link StorageImpl}; {@code StorageOptions.defaults()} needs no tuning. Immutable;
+ * build with {@link #builder()}.
+ *
+ * <table>
+ *   <caption>Options and defaults</caption>
+ *   <tr><th>option</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>shards</td><td>0 = the WAL's default (2 x processors)</td><td>WAL shards = head partitions; fixed per directory</td></tr>
+ *   <tr><td>durability</td><td>PAGE_CACHE</td><td>when a write is acknowledged (see docs/durability.md)</td></tr>
+ *   <tr><td>flushInterval</td><td>20 ms</td><td>WAL group-commit interval</td></tr>
+ *   <tr><td>checkpointInterval</td><td>15 min</td><td>wall time between head checkpoints; zero disables periodic ones</td></tr>
+ *   <tr><td>checkpointWalBytes</td><td>512 MiB</td><td>a checkpoint is also taken once the WAL grew by this much; 0 disables</td></tr>
+ *   <tr><td>checkpointOnClose</td><td>true</td><td>write a checkpoint of every shard on close</td></tr>
+ *   <tr><td>retention</td><td>zero = unlimited</td><td>chunks older than newest sample - retention are dropped</td></tr>
+ *   <tr><td>maxFutureSkew</td><td>zero = off</td><td>reject timestamps later than now + skew</td></tr>
+ *   <tr><td>limits</td><td>64 labels, 256-char names, 4096-char values, 16 KiB per label set, 2^31-1 series</td><td>{@link LimitExceededException}</td></tr>
+ *   <tr><td>replayParallelism</td><td>available processors</td><td>threads replaying WAL shards and loading checkpoints</td></tr>
+ * </table>
+ */
+public final class StorageOptions {
+    private final int shards;
+    private final Durability durability;
+    private final Duration flushInterval;
+    private final Duration checkpointInterval;
+    private final long checkpointWalBytes;
+    private final boolean checkpointOnClose;
+    private final Duration retention;
+    private final Duration maxFutureSkew;
+    private final int maxLabelsPerSeries;
+    private final int maxLabelNameLength;
+    private final int maxLabelValueLength;
+    private final int maxLabelSetBytes;
+    private final int maxSeries;
+    private final int replayParallelism;
+    private final boolean walCompression;
+    private final long walSegmentBytes;
+    private final LongSupplier clock;
+    private final ToLongFunction<Labels> seriesHash;
+
+    private StorageOptions(Builder b) {
+        this.shards = b.shards;
+        this.durability = b.durability;
+        this.flushInterval = b.flushInterval;
+        this.checkpointInterval = b.checkpointInterval;
+        this.checkpointWalBytes = b.checkpointWalBytes;
+        this.checkpointOnClose = b.checkpointOnClose;
+        this.retention = b.retention;
+        this.maxFutureSkew = b.maxFutureSkew;
+        this.maxLabelsPerSeries = b.maxLabelsPerSeries;
+        this.maxLabelNameLength = b.maxLabelNameLength;
+        this.maxLabelValueLength = b.maxLabelValueLength;
+        this.maxLabelSetBytes = b.maxLabelSetBytes;
+        this.maxSeries = b.maxSeries;
+        this.replayParallelism = b.replayParallelism;
+        this.walCompression = b.walCompression;
+        this.walSegmentBytes = b.walSegmentBytes;
+        this.clock = b.clock;
+        this.seriesHash = b.seriesHash;
+    }
+
+    public static StorageOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.shards = shards;
+        b.durability = durability;
+        b.flushInterval = flushInterval;
+        b.checkpointInterval = checkpointInterval;
+        b.checkpointWalBytes = checkpointWalBytes;
+        b.checkpointOnClose = checkpointOnClose;
+        b.retention = retention;
+        b.maxFutureSkew = maxFutureSkew;
+        b.maxLabelsPerSeries = maxLabelsPerSeries;
+        b.maxLabelNameLength = maxLabelNameLength;
+        b.maxLabelValueLength = maxLabelValueLength;
+        b.maxLabelSetBytes = maxLabelSetBytes;
+        b.maxSeries = maxSeries;
+        b.replayParallelism = replayParallelism;
+        b.walCompression = walCompression;
+        b.walSegmentBytes = walSegmentBytes;
+        b.clock = clock;
+        b.seriesHash = seriesHash;
+        return b;
+    }
+
+    public int shards() { return shards; }
+    public Durability durability() { return durability; }
+    public Duration flushInterval() { return flushInterval; }
+    public Duration checkpointInterval() { return checkpointInterval; }
+    public long checkpointWalBytes() { return checkpointWalBytes; }
+    public boolean checkpointOnClose() { return checkpointOnClose; }
+    public Duration retention() { return retention; }
+    public Duration maxFutureSkew() { return maxFutureSkew; }
+    public int maxLabelsPerSeries() { return maxLabelsPerSeries; }
+    public int maxLabelNameLength() { return maxLabelNameLength; }
+    public int maxLabelValueLength() { return maxLabelValueLength; }
+    public int maxLabelSetBytes() { return maxLabelSetBytes; }
+    public int maxSeries() { return maxSeries; }
+    public int replayParallelism() { return replayParallelism; }
+    public boolean walCompression() { return walCompression; }
+    public long walSegmentBytes() { return walSegmentBytes; }
+    LongSupplier clock() { return clock; }
+    ToLongFunction<Labels> seriesHash() { return seriesHash; }
+
+    @Override
+    public String toString() {
+        return "StorageOptions{shards=" + shards + ", durability=" + durability + ", flushInterval=" + flushInterval
+                + ", checkpointInterval=" + checkpointInterval + ", checkpointWalBytes=" + checkpointWalBytes
+                + ", retention=" + retention + ", maxFutureSkew=" + maxFutureSkew
+                + ", maxLabelsPerSeries=" + maxLabelsPerSeries + ", maxLabelNameLength=" + maxLabelNameLength
+                + ", maxLabelValueLength=" + maxLabelValueLength + ", maxLabelSetBytes=" + maxLabelSetBytes
+                + ", maxSeries=" + maxSeries + ", replayParallelism=" + replayParallelism + "}";
+    }
+
+    public static final class Builder {
+        private int shards = 0;
+        private Durability durability = Durability.PAGE_CACHE;
+        private Duration flushInterval = Duration.ofMillis(20);
+        private Duration checkpointInterval = Duration.ofMinutes(15);
+        private long checkpointWalBytes = 512L << 20;
+        private boolean checkpointOnClose = true;
+        private Duration retention = Duration.ZERO;
+        private Duration maxFutureSkew = Duration.ZERO;
+        private int maxLabelsPerSeries = 64;
+        private int maxLabelNameLength = 256;
+        private int maxLabelValueLength = 4096;
+        private int maxLabelSetBytes = 16 * 1024;
+        private int maxSeries = Integer.MAX_VALUE;
+        private int replayParallelism = Runtime.getRuntime().availableProcessors();
+        private boolean walCompression = true;
+        private long walSegmentBytes = 0;
+        private LongSupplier clock = System::currentTimeMillis;
+        private ToLongFunction<Labels> seriesHash = Labels::hash;
+
+        private Builder() {}
+
+        /** WAL shards = head partitions (0 = WAL default). Fixed for a directory. */
+        public Builder shards(int n) {
+            if (n < 0 || n > 4096) {
+                throw new IllegalArgumentException("shards must be in [0, 4096] (0 = default), got " + n);
+            }
+            this.shards = n;
+            return this;
+        }
+
+        public Builder durability(Durability d) {
+            this.durability = Objects.requireNonNull(d, "durability");
+            return this;
+        }
+
+        public Builder flushInterval(Duration d) {
+            this.flushInterval = nonNegative(d, "flushInterval");
+            return this;
+        }
+
+        /** Wall time between periodic checkpoints; {@link Duration#ZERO} disables them. */
+        public Builder checkpointInterval(Duration d) {
+            this.checkpointInterval = nonNegative(d, "checkpointInterval");
+            return this;
+        }
+
+        /** A checkpoint is taken when the WAL grew by this many bytes since the last one; 0 disables. */
+        public Builder checkpointWalBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("checkpointWalBytes must be >= 0, got " + bytes);
+            }
+            this.checkpointWalBytes = bytes;
+            return this;
+        }
+
+        public Builder checkpointOnClose(boolean b) {
+            this.checkpointOnClose = b;
+            return this;
+        }
+
+        /** Time retention; {@link Duration#ZERO} = unlimited. */
+        public Builder retention(Duration d) {
+            this.retention = nonNegative(d, "retention");
+            return this;
+        }
+
+        /** Timestamps later than now + skew are rejected; {@link Duration#ZERO} = no upper bound. */
+        public Builder maxFutureSkew(Duration d) {
+            this.maxFutureSkew = nonNegative(d, "maxFutureSkew");
+            return this;
+        }
+
+        public Builder maxLabelsPerSeries(int n) {
+            this.maxLabelsPerSeries = positive(n, "maxLabelsPerSeries");
+            return this;
+        }
+
+        public Builder maxLabelNameLength(int n) {
+            this.maxLabelNameLength = positive(n, "maxLabelNameLength");
+            return this;
+        }
+
+        public Builder maxLabelValueLength(int n) {
+            this.maxLabelValueLength = positive(n, "maxLabelValueLength");
+            return this;
+        }
+
+        public Builder maxLabelSetBytes(int n) {
+            this.maxLabelSetBytes = positive(n, "maxLabelSetBytes");
+            return this;
+        }
+
+        public Builder maxSeries(int n) {
+            this.maxSeries = positive(n, "maxSeries");
+            return this;
+        }
+
+        public Builder replayParallelism(int n) {
+            this.replayParallelism = positive(n, "replayParallelism");
+            return this;
+        }
+
+        public Builder walCompression(boolean lz4) {
+            this.walCompression = lz4;
+            return this;
+        }
+
+        /** WAL segment size in bytes; 0 = the WAL's default. */
+        public Builder walSegmentBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("walSegmentBytes must be >= 0, got " + bytes);
+            }
+            this.walSegmentBytes = bytes;
+            return this;
+        }
+
+        /** Wall clock in epoch milliseconds (for the future-skew bound); tests substitute one. */
+        public Builder clock(LongSupplier clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Test hook: the hash used to route and look up series instead of {@link Labels#hash()}
+         * (e.g. a constant, to force every series into one hash bucket). Must be the same on every
+         * open of a directory.
+         */
+        Builder seriesHash(ToLongFunction<Labels> hash) {
+            this.seriesHash = Objects.requireNonNull(hash, "hash");
+            return this;
+        }
+
+        public StorageOptions build() {
+            return new StorageOptions(this);
+        }
+
+        private static Duration nonNegative(Duration d, String name) {
+            Objects.requireNonNull(d, name);
+            if (d.isNegative()) {
+                throw new IllegalArgumentException(name + " must not be negative, got " + d);
+            }
+            return d;
+        }
+
+        private static int positive(int n, String name) {
+            if (n <= 0) {
+                throw new IllegalArgumentException(name + " must be > 0, got " + n);
+            }
+            return n;
+        }
+    }
 }

@@ -2,9 +2,23 @@ package io.tsdb.wal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
+import java.util.zip.CRC32C;
 
 /**
  * A write-ahead log of byte records split into N independent shards. A record is routed by a
@@ -22,29 +36,200 @@ import java.util.function.IntFunction;
  * </ul>
  */
 public final class ShardedWAL implements AutoCloseable {
+    static final String META = "wal.meta";
+    static final String META_TMP = "wal.meta.tmp";
+    static final int META_MAGIC = 0x54574D54; // "TWMT"
+    static final int META_VERSION = 1;
 
-    private ShardedWAL() {}
+    private final Path dir;
+    private final WalOptions options;
+    private final WALShard[] shards;
+    private final RecoveryReport report;
+    private final Thread flusher;
+    private volatile boolean closed;
+    private volatile double lastReplaySeconds;
+    private volatile long lastReplayRecords, lastReplayBytes;
+
+    private ShardedWAL(Path dir, WalOptions options, WALShard[] shards, RecoveryReport report) {
+        this.dir = dir;
+        this.options = options;
+        this.shards = shards;
+        this.report = report;
+        this.flusher = new Thread(this::flushLoop, "tsdb-wal-flusher-" + dir.getFileName());
+        this.flusher.setDaemon(true);
+    }
 
     /** Opens (creating if needed) the log in {@code dir}, recovering every shard. */
     public static ShardedWAL open(Path dir, WalOptions options) throws IOException {
-        throw new UnsupportedOperationException("todo");
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(options, "options");
+        Files.createDirectories(dir);
+        Disk disk = options.disk();
+        int n = resolveShardCount(dir, options, disk);
+        RecoveryReport report = new RecoveryReport();
+        WALShard[] shards = new WALShard[n];
+        try {
+            for (int i = 0; i < n; i++) {
+                try {
+                    shards[i] = WALShard.open(i, dir, options, report);
+                } catch (WalCorruptionException e) {
+                    if (options.strict()) throw e;
+                    shards[i] = WALShard.unreadable(i, dir, options, report, e);
+                } catch (IOException | RuntimeException e) {
+                    shards[i] = WALShard.unreadable(i, dir, options, report, e);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            for (WALShard s : shards) {
+                if (s != null) {
+                    try { s.close(); } catch (IOException | RuntimeException suppressed) { e.addSuppressed(suppressed); }
+                }
+            }
+            throw e;
+        }
+        ShardedWAL wal = new ShardedWAL(dir, options, shards, report);
+        wal.flusher.start();
+        return wal;
     }
 
+    private static int resolveShardCount(Path dir, WalOptions options, Disk disk) throws IOException {
+        int requested = options.shards();
+        Path meta = dir.resolve(META);
+        Files.deleteIfExists(dir.resolve(META_TMP));
+        Integer stored = null;
+        if (Files.exists(meta)) {
+            try {
+                stored = readMeta(meta, disk);
+            } catch (IOException e) {
+                stored = null; // damaged: fall back on the shard directories, rewrite below
+            }
+        }
+        if (stored == null) {
+            int dirs = 0;
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "shard-*")) {
+                for (Path p : ds) if (Files.isDirectory(p)) dirs++;
+            }
+            if (dirs > 0) stored = dirs;
+        }
+        int n;
+        if (stored != null) {
+            if (requested != 0 && requested != stored)
+                throw new IllegalArgumentException("WAL in " + dir + " has " + stored + " shards; it cannot be opened with "
+                        + requested + " (use shards(0) or shards(" + stored + "))");
+            n = stored;
+        } else {
+            n = requested != 0 ? requested : WalOptions.defaultShardCount();
+        }
+        if (!Files.exists(meta) || stored == null || readMetaQuietly(meta, disk) != n) writeMeta(dir, n, disk);
+        return n;
+    }
+
+    private static int readMetaQuietly(Path meta, Disk disk) {
+        try {
+            return readMeta(meta, disk);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** wal.meta (version 1, 16 bytes big-endian): int magic "TWMT", int version, int shard count, int CRC32C of the first 12 bytes. */
+    private static int readMeta(Path meta, Disk disk) throws IOException {
+        try (FileChannel ch = disk.open(meta, EnumSet.of(StandardOpenOption.READ))) {
+            if (ch.size() != 16) throw new IOException("wal.meta has " + ch.size() + " bytes");
+            ByteBuffer b = ByteBuffer.allocate(16);
+            while (b.hasRemaining()) if (ch.read(b, b.position()) < 0) throw new IOException("short wal.meta");
+            CRC32C crc = new CRC32C();
+            crc.update(b.array(), 0, 12);
+            if ((int) crc.getValue() != b.getInt(12)) throw new IOException("wal.meta CRC mismatch");
+            if (b.getInt(0) != META_MAGIC) throw new IOException("wal.meta bad magic");
+            if (b.getInt(4) != META_VERSION) throw new IOException("wal.meta unknown version " + b.getInt(4));
+            int n = b.getInt(8);
+            if (n < 1 || n > 4096) throw new IOException("wal.meta shard count " + n + " out of range");
+            return n;
+        }
+    }
+
+    private static void writeMeta(Path dir, int n, Disk disk) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(16);
+        b.putInt(META_MAGIC).putInt(META_VERSION).putInt(n);
+        CRC32C crc = new CRC32C();
+        crc.update(b.array(), 0, 12);
+        b.putInt((int) crc.getValue());
+        b.flip();
+        Path tmp = dir.resolve(META_TMP);
+        try (FileChannel ch = disk.open(tmp, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING))) {
+            while (b.hasRemaining()) ch.write(b);
+            ch.force(true);
+        }
+        disk.moveAtomic(tmp, dir.resolve(META));
+        disk.syncDirectory(dir);
+    }
+
+    private void flushLoop() {
+        long interval = options.flushInterval().toNanos();
+        long tickNanos = Math.max(1_000_000L, interval / 2);
+        long syncInterval = options.periodicSync() != null ? options.periodicSync().toNanos() : 0;
+        long lastSync = System.nanoTime();
+        while (!closed) {
+            LockSupport.parkNanos(tickNanos);
+            if (closed) break;
+            long now = System.nanoTime();
+            boolean doSync = syncInterval > 0 && now - lastSync >= syncInterval;
+            if (doSync) lastSync = now;
+            for (WALShard s : shards) {
+                try {
+                    s.tick(now, interval, doSync);
+                } catch (RuntimeException e) {
+                    // the shard records its own failure; keep serving the others
+                }
+            }
+        }
+    }
+
+    /** The directory of this log. */
+    public Path directory() { return dir; }
+
+    /** The options this log was opened with. */
+    public WalOptions options() { return options; }
+
     /** Number of shards. Fixed for a directory: reopening with another count fails clearly. */
-    public int shardCount() { throw new UnsupportedOperationException("todo"); }
+    public int shardCount() { return shards.length; }
+
+    /** The mixing function applied to keys before the modulo (murmur3 fmix64). */
+    public static long mix(long key) {
+        key ^= key >>> 33;
+        key *= 0xff51afd7ed558ccdL;
+        key ^= key >>> 33;
+        key *= 0xc4ceb9fe1a85ec53L;
+        key ^= key >>> 33;
+        return key;
+    }
 
     /** The shard a key routes to: {@code mix(key) mod shardCount()}. */
-    public int shardFor(long key) { throw new UnsupportedOperationException("todo"); }
+    public int shardFor(long key) { return (int) Long.remainderUnsigned(mix(key), shards.length); }
+
+    private WALShard shardChecked(int index) {
+        if (index < 0 || index >= shards.length)
+            throw new IllegalArgumentException("shard " + index + " out of range 0.." + (shards.length - 1));
+        return shards[index];
+    }
 
     /** Direct access to a shard. */
-    public WALShard shard(int index) { throw new UnsupportedOperationException("todo"); }
+    public WALShard shard(int index) { return shardChecked(index); }
+
+    private void checkOpen() {
+        if (closed) throw new WalClosedException("WAL " + dir + " is closed");
+    }
 
     /**
      * Appends one record routed by {@code key}; {@code attribute} is a caller-supplied 64-bit
      * value (e.g. a timestamp) whose min/max is kept per block. Returns the record's offset.
      */
     public long append(long key, ByteBuffer record, long attribute) throws IOException {
-        throw new UnsupportedOperationException("todo");
+        Objects.requireNonNull(record, "record");
+        checkOpen();
+        return shards[shardFor(key)].append(record, attribute);
     }
 
     /**
@@ -53,14 +238,41 @@ public final class ShardedWAL implements AutoCloseable {
      */
     public long appendBatch(int shard, List<ByteBuffer> records, long minAttribute, long maxAttribute)
             throws IOException {
-        throw new UnsupportedOperationException("todo");
+        WALShard s = shardChecked(shard);
+        Objects.requireNonNull(records, "records");
+        checkOpen();
+        return s.appendBatch(records, minAttribute, maxAttribute);
     }
 
     /** Writes out every shard's pending batch and waits for it per the durability mode (fsync in SYNC_BATCH). */
-    public void flush() throws IOException { throw new UnsupportedOperationException("todo"); }
+    public void flush() throws IOException {
+        checkOpen();
+        IOException first = null;
+        for (WALShard s : shards) {
+            if (s.failed()) continue;
+            try {
+                s.flush();
+            } catch (IOException e) {
+                if (first == null) first = e; else first.addSuppressed(e);
+            }
+        }
+        if (first != null) throw first;
+    }
 
-    /** Writes out and fsyncs every shard. */
-    public void sync() throws IOException { throw new UnsupportedOperationException("todo"); }
+    /** Writes out and fsyncs every shard (and updates each anchor). */
+    public void sync() throws IOException {
+        checkOpen();
+        IOException first = null;
+        for (WALShard s : shards) {
+            if (s.failed()) continue;
+            try {
+                s.sync();
+            } catch (IOException e) {
+                if (first == null) first = e; else first.addSuppressed(e);
+            }
+        }
+        if (first != null) throw first;
+    }
 
     /**
      * Replays all shards in parallel with at most {@code parallelism} threads; shard i's records
@@ -69,27 +281,114 @@ public final class ShardedWAL implements AutoCloseable {
      */
     public ReplayResult replay(IntFunction<RecordHandler> handlers, long[] fromOffsets, int parallelism)
             throws IOException {
-        throw new UnsupportedOperationException("todo");
+        Objects.requireNonNull(handlers, "handlers");
+        if (fromOffsets != null && fromOffsets.length != shards.length)
+            throw new IllegalArgumentException("fromOffsets has " + fromOffsets.length + " entries, expected " + shards.length);
+        if (parallelism < 1) throw new IllegalArgumentException("parallelism must be >= 1, got " + parallelism);
+        checkOpen();
+        long t0 = System.nanoTime();
+        int threads = Math.min(parallelism, shards.length);
+        AtomicInteger tn = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "tsdb-wal-replay-" + tn.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<ReplayResult>> fs = new ArrayList<>();
+            for (int i = 0; i < shards.length; i++) {
+                final int si = i;
+                final long from = fromOffsets == null ? 0 : fromOffsets[i];
+                fs.add(pool.submit(() -> {
+                    RecordHandler h = handlers.apply(si);
+                    if (h == null) throw new NullPointerException("handlers.apply(" + si + ") returned null");
+                    return shards[si].replay(from, h);
+                }));
+            }
+            long recs = 0, bytes = 0, blocks = 0;
+            for (Future<ReplayResult> f : fs) {
+                ReplayResult r;
+                try {
+                    r = f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    for (Future<ReplayResult> g : fs) g.cancel(true);
+                    throw new java.io.InterruptedIOException("replay interrupted");
+                } catch (ExecutionException e) {
+                    for (Future<ReplayResult> g : fs) g.cancel(true);
+                    Throwable c = e.getCause();
+                    if (c instanceof IOException io) throw io;
+                    if (c instanceof RuntimeException re) throw re;
+                    if (c instanceof Error er) throw er;
+                    throw new IOException("replay failed", c);
+                }
+                recs += r.records();
+                bytes += r.rawBytes();
+                blocks += r.blocks();
+            }
+            double secs = (System.nanoTime() - t0) / 1e9;
+            lastReplaySeconds = secs;
+            lastReplayRecords = recs;
+            lastReplayBytes = bytes;
+            return new ReplayResult(recs, bytes, blocks, secs);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** Deletes whole segments of {@code shard} whose records are all below {@code offset}. */
     public void truncateBefore(int shard, long offset) throws IOException {
-        throw new UnsupportedOperationException("todo");
+        WALShard s = shardChecked(shard);
+        if (offset < 0) throw new IllegalArgumentException("offset must be >= 0, got " + offset);
+        checkOpen();
+        s.truncateBefore(offset);
     }
 
     /** The next offset that shard will assign (= number of records ever appended to it). */
-    public long nextOffset(int shard) { throw new UnsupportedOperationException("todo"); }
+    public long nextOffset(int shard) { return shardChecked(shard).nextOffset(); }
 
-    /** What recovery found and did on open. */
-    public RecoveryReport recoveryReport() { throw new UnsupportedOperationException("todo"); }
+    /** What recovery found and did on open (and damage found by later replays). */
+    public RecoveryReport recoveryReport() { return report; }
 
     /** A snapshot of the instrumentation, per shard and in total. */
-    public WalStats stats() { throw new UnsupportedOperationException("todo"); }
+    public WalStats stats() {
+        List<WalStats.ShardStats> l = new ArrayList<>(shards.length);
+        for (WALShard s : shards) l.add(s.stats());
+        return new WalStats(l, lastReplaySeconds, lastReplayRecords, lastReplayBytes);
+    }
 
     /** Bytes of all segment files. */
-    public long diskBytes() { throw new UnsupportedOperationException("todo"); }
+    public long diskBytes() {
+        long sum = 0;
+        for (WALShard s : shards) sum += s.diskBytes();
+        return sum;
+    }
+
+    /** True once {@link #close()} was called. */
+    public boolean isClosed() { return closed; }
 
     /** Flushes and closes; idempotent. Appends after close throw {@link WalClosedException}. */
     @Override
-    public void close() throws IOException { throw new UnsupportedOperationException("todo"); }
+    public synchronized void close() throws IOException {
+        if (closed) return;
+        closed = true;
+        LockSupport.unpark(flusher);
+        try {
+            flusher.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        IOException first = null;
+        for (WALShard s : shards) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                if (first == null) first = e; else first.addSuppressed(e);
+            }
+        }
+        if (first != null) throw first;
+    }
+
+    @Override
+    public String toString() { return "ShardedWAL{" + dir + ", shards=" + shards.length + "}"; }
 }

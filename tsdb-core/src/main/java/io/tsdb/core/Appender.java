@@ -1,0 +1,191 @@
+package io.tsdb.core;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Scrape-shaped writes, like Prometheus's {@code storage.Appender}: {@link #append} buffers samples
+ * (in primitive arrays reused across commits), {@link #commit} logs them (one WAL batch per shard:
+ * SERIES records for new series, then SAMPLES records) and applies them to the head. Not
+ * thread-safe: use one appender per thread; obtain it from {@link StorageImpl#appender()}.
+ *
+ * <p>{@code append} returns an opaque <em>appender ref</em> for the series; pass it back on the
+ * next call to skip label hashing and lookup ({@code 0} or an unknown ref resolves by labels). A
+ * ref stays valid while the store is open, and across reopen for series that were committed.
+ *
+ * <p>Errors: {@code append} throws at once for null arguments ({@link NullPointerException}),
+ * invalid labels ({@link InvalidLabelsException}, {@link LimitExceededException}) and
+ * out-of-bounds timestamps ({@link OutOfBoundsException}); the sample is not buffered. Order is
+ * checked at {@code commit}: valid samples are written; if any was rejected (out of order,
+ * duplicate value) commit throws {@link PartialWriteException} listing the append indexes
+ * (0-based, in call order since the last commit/rollback) with their reasons, or the single
+ * reason itself when that was the only sample. A sample equal to the newest one (same timestamp,
+ * same bits) is an idempotent no-op.
+ */
+public final class Appender {
+    private final StorageImpl store;
+
+    int n;
+    MemSeries[] pSeries = new MemSeries[1024];
+    long[] pT = new long[1024];
+    long[] pBits = new long[1024];
+    /** Caller-defined index reported in rejections (append index, or flat batch index). */
+    long[] pTag = new long[1024];
+    private int[] order = new int[1024];
+    private final int[] shardStart;
+    private final int[] shardPos;
+    private final List<PartialWriteException.Rejection> rejections = new ArrayList<>();
+    /** For write(Collection): maps a tag to series/sample indexes. */
+    private RejectionMapper mapper;
+
+    interface RejectionMapper {
+        PartialWriteException.Rejection map(long tag, RuntimeException reason);
+    }
+
+    Appender(StorageImpl store) {
+        this.store = store;
+        this.shardStart = new int[store.shardCount() + 1];
+        this.shardPos = new int[store.shardCount() + 1];
+    }
+
+    void setMapper(RejectionMapper m) {
+        this.mapper = m;
+    }
+
+    /**
+     * Buffers one sample. Returns the appender ref of its series (non-zero).
+     *
+     * @param ref    0, or a ref returned by an earlier append of this store
+     * @param labels the series' labels; may be null only when {@code ref} is valid
+     */
+    public long append(long ref, Labels labels, long t, double v) {
+        store.checkOpen();
+        store.checkTimestamp(t, labels);
+        MemSeries s = null;
+        if (ref > 0 && ref <= (1L << 31)) {
+            MemSeries c = store.seriesByRef((int) (ref - 1));
+            if (c != null && !c.removed && (labels == null || c.labels == labels || c.labels.equals(labels))) {
+                s = c;
+            }
+        }
+        if (s == null) {
+            Objects.requireNonNull(labels, "labels");
+            s = store.resolve(labels);
+        }
+        add(s, t, Double.doubleToRawLongBits(v), n);
+        return s.ref + 1L;
+    }
+
+    /** Buffers a sample for an already resolved series with a caller-defined rejection tag. */
+    void add(MemSeries s, long t, long bits, long tag) {
+        if (n == pT.length) {
+            int cap = n * 2;
+            pSeries = Arrays.copyOf(pSeries, cap);
+            pT = Arrays.copyOf(pT, cap);
+            pBits = Arrays.copyOf(pBits, cap);
+            pTag = Arrays.copyOf(pTag, cap);
+        }
+        pSeries[n] = s;
+        pT[n] = t;
+        pBits[n] = bits;
+        pTag[n] = tag;
+        n++;
+    }
+
+    /** Number of buffered samples. */
+    public int pending() {
+        return n;
+    }
+
+    /** Discards the buffered samples. */
+    public void rollback() {
+        MemSeries[] ps = pSeries;
+        for (int i = 0; i < n; i++) {
+            MemSeries s = ps[i];
+            // a series this transaction created but never logged: leave no empty series behind
+            if (!s.logged && !s.removed && s.chunks.length == 0) {
+                store.removeIfUnused(s);
+            }
+            ps[i] = null;
+        }
+        n = 0;
+    }
+
+    /**
+     * Logs and applies the buffered samples, then clears the buffer (also when it throws).
+     *
+     * @throws PartialWriteException some samples were rejected (the others are written)
+     * @throws IOException           the WAL failed; shards committed before the failure keep their samples
+     */
+    public void commit() throws IOException {
+        try {
+            commitInternal(true);
+        } finally {
+            rollback();
+        }
+    }
+
+    /** Commits; returns the samples written; throws the rejections when {@code throwRejections}. */
+    long commitInternal(boolean throwRejections) throws IOException {
+        if (n == 0) {
+            return 0;
+        }
+        rejections.clear();
+        long written = store.commit(this);
+        if (!rejections.isEmpty() && throwRejections) {
+            throw rejectionException(written);
+        }
+        return written;
+    }
+
+    List<PartialWriteException.Rejection> rejections() {
+        return rejections;
+    }
+
+    RuntimeException rejectionException(long written) {
+        if (rejections.size() == 1 && written == 0) {
+            return rejections.get(0).reason();
+        }
+        PartialWriteException e = new PartialWriteException(rejections, rejections.size(), written);
+        if (!rejections.isEmpty()) {
+            e.initCause(rejections.get(0).reason());
+        }
+        return e;
+    }
+
+    PartialWriteException.Rejection rejection(int i, RuntimeException reason) {
+        if (mapper != null) {
+            return mapper.map(pTag[i], reason);
+        }
+        return new PartialWriteException.Rejection(0, i, pTag[i], reason);
+    }
+
+    /** Groups buffered samples by shard (stable counting sort). Returns order; shardStart filled. */
+    int[] groupByShard(int shardCount) {
+        if (order.length < n) {
+            order = new int[Math.max(n, order.length * 2)];
+        }
+        int[] start = shardStart;
+        Arrays.fill(start, 0);
+        MemSeries[] ps = pSeries;
+        for (int i = 0; i < n; i++) {
+            start[ps[i].ref % shardCount + 1]++;
+        }
+        for (int s = 0; s < shardCount; s++) {
+            start[s + 1] += start[s];
+        }
+        int[] pos = shardPos;
+        System.arraycopy(start, 0, pos, 0, shardCount);
+        for (int i = 0; i < n; i++) {
+            order[pos[ps[i].ref % shardCount]++] = i;
+        }
+        return order;
+    }
+
+    int[] shardStart() {
+        return shardStart;
+    }
+}

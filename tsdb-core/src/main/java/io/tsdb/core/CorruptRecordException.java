@@ -1,0 +1,8 @@
+package io.tsdb.core;
+
+/** A WAL record or checkpoint that does not decode: bad type, version, length or content. */
+public class CorruptRecordException extends RuntimeException {
+    public CorruptRecordException(String message) {
+        super(message);
+    }
+}

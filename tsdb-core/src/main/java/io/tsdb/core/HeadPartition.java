@@ -1,0 +1,570 @@
+package io.tsdb.core;
+
+import io.tsdb.core.chunk.Chunk;
+import io.tsdb.wal.ShardedWAL;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import org.roaringbitmap.RoaringBitmap;
+
+/**
+ * The head partition of one WAL shard: its series (indexed by local index, {@code ref = local *
+ * shardCount + shard}), a hash to series map (collisions chained, labels compared), and postings.
+ *
+ * <p>Writers hold {@link #lock} for the whole commit of their samples in this shard: validation,
+ * WAL append and head apply. This keeps the shard's WAL order identical to the head's apply order,
+ * so replay reproduces the head exactly. Replay and checkpoint loading run on one thread per
+ * partition before the store is published, without the lock.
+ */
+final class HeadPartition {
+    final int shard;
+    final int shardCount;
+    final ReentrantLock lock = new ReentrantLock();
+
+    private volatile MemSeries[] series = new MemSeries[64];
+    /** Next local index to assign (also 1 + the highest local index ever seen). */
+    int nextLocal;
+    private final HashMap<Long, MemSeries> byHash = new HashMap<>();
+    private final HashMap<String, HashMap<String, RoaringBitmap>> postings = new HashMap<>();
+    private final RoaringBitmap all = new RoaringBitmap();
+    private final AtomicInteger totalSeries;
+    private final int maxSeries;
+    private final Runnable onSeriesChange;
+
+    volatile long numSeries;
+    volatile long numSamples;
+    volatile long numChunks;
+
+    // ---- commit scratch (guarded by lock)
+    private long stamp;
+    private int[] vRefs = new int[256];
+    private long[] vTs = new long[256];
+    private long[] vBits = new long[256];
+    private MemSeries[] vSeries = new MemSeries[256];
+    private MemSeries[] newSeries = new MemSeries[64];
+    private final List<ByteSink> sinkPool = new ArrayList<>();
+    private final List<ByteBuffer> records = new ArrayList<>();
+
+    // ---- replay state (single thread)
+    private final ByteSource src = new ByteSource();
+    private final RecordCodec.SampleBatch batch = new RecordCodec.SampleBatch();
+    private byte[] copyBuf = new byte[4096];
+    long replayRecords;
+    long replaySamples;
+    long replaySeriesRecords;
+    long replayUnknownRefSamples;
+    long replayCorruptRecords;
+    long replayDuplicateSamples;
+    long replayOutOfOrderSamples;
+    long replayConflictingSeries;
+    String firstReplayProblem;
+
+    HeadPartition(int shard, int shardCount, AtomicInteger totalSeries, int maxSeries, Runnable onSeriesChange) {
+        this.shard = shard;
+        this.shardCount = shardCount;
+        this.totalSeries = totalSeries;
+        this.maxSeries = maxSeries;
+        this.onSeriesChange = onSeriesChange;
+    }
+
+    // ------------------------------------------------------------------ lookups
+
+    /** Lock-free lookup by ref (series may be concurrently removed: check {@code removed}). */
+    MemSeries byRef(int ref) {
+        int local = ref / shardCount;
+        MemSeries[] arr = series;
+        return local < arr.length ? arr[local] : null;
+    }
+
+    /** Under lock (or single-threaded replay). */
+    MemSeries lookup(Labels labels, long hash) {
+        for (MemSeries s = byHash.get(hash); s != null; s = s.nextSameHash) {
+            if (s.labels.equals(labels)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Under lock: the series with these labels, created (unlogged) if new. */
+    MemSeries getOrCreate(Labels labels, long hash) {
+        MemSeries s = lookup(labels, hash);
+        if (s != null) {
+            return s;
+        }
+        if (totalSeries.get() >= maxSeries) {
+            throw new LimitExceededException("maxSeries", "series limit maxSeries=" + maxSeries
+                    + " reached; cannot create " + labels);
+        }
+        long ref = (long) nextLocal * shardCount + shard;
+        if (ref > Integer.MAX_VALUE) {
+            throw new LimitExceededException("seriesRefs", "series ref space of shard " + shard
+                    + " exhausted (refs are ints: at most 2^31 series per store)");
+        }
+        s = insert((int) ref, labels, hash);
+        onSeriesChange.run();
+        return s;
+    }
+
+    /** Adds a series at a given ref (replay, checkpoint load, creation). */
+    MemSeries insert(int ref, Labels labels, long hash) {
+        int local = ref / shardCount;
+        MemSeries s = new MemSeries(ref, labels, hash);
+        MemSeries[] arr = series;
+        if (local >= arr.length) {
+            arr = Arrays.copyOf(arr, Math.max(local + 1, arr.length * 2));
+        }
+        arr[local] = s;
+        series = arr;
+        if (local >= nextLocal) {
+            nextLocal = local + 1;
+        }
+        MemSeries head = byHash.get(hash);
+        if (head == null) {
+            byHash.put(hash, s);
+        } else {
+            s.nextSameHash = head.nextSameHash;
+            head.nextSameHash = s;
+        }
+        String[] nv = labels.raw();
+        for (int i = 0; i < nv.length; i += 2) {
+            postings.computeIfAbsent(nv[i], k -> new HashMap<>())
+                    .computeIfAbsent(nv[i + 1], k -> new RoaringBitmap()).add(ref);
+        }
+        all.add(ref);
+        totalSeries.incrementAndGet();
+        numSeries++;
+        return s;
+    }
+
+    /** Removes a series from arrays, hash map and postings (retention, replacement). */
+    void remove(MemSeries s) {
+        s.removed = true;
+        int local = s.ref / shardCount;
+        MemSeries[] arr = series;
+        if (local < arr.length && arr[local] == s) {
+            arr[local] = null;
+        }
+        MemSeries head = byHash.get(s.hash);
+        if (head == s) {
+            if (s.nextSameHash == null) {
+                byHash.remove(s.hash);
+            } else {
+                byHash.put(s.hash, s.nextSameHash);
+            }
+        } else {
+            for (MemSeries p = head; p != null; p = p.nextSameHash) {
+                if (p.nextSameHash == s) {
+                    p.nextSameHash = s.nextSameHash;
+                    break;
+                }
+            }
+        }
+        String[] nv = s.labels.raw();
+        for (int i = 0; i < nv.length; i += 2) {
+            HashMap<String, RoaringBitmap> values = postings.get(nv[i]);
+            if (values != null) {
+                RoaringBitmap bm = values.get(nv[i + 1]);
+                if (bm != null) {
+                    bm.remove(s.ref);
+                    if (bm.isEmpty()) {
+                        values.remove(nv[i + 1]);
+                        if (values.isEmpty()) {
+                            postings.remove(nv[i]);
+                        }
+                    }
+                }
+            }
+        }
+        all.remove(s.ref);
+        totalSeries.decrementAndGet();
+        numSeries--;
+        Chunk[] cs = s.chunks;
+        numChunks -= cs.length;
+        for (Chunk c : cs) {
+            numSamples -= c.numSamples();
+        }
+        onSeriesChange.run();
+    }
+
+    /** Every live series (a snapshot of the array; entries may be null). */
+    MemSeries[] seriesArray() {
+        return series;
+    }
+
+    // ------------------------------------------------------------------ commit
+
+    /**
+     * Commits the appender's samples {@code order[from..to)} that belong to this partition: checks
+     * order against each series, logs new series and the valid samples in one WAL batch, then
+     * applies them. Rejections are added to {@code rejections}. Returns the samples written.
+     */
+    int commit(Appender a, int[] order, int from, int to, ShardedWAL wal, List<PartialWriteException.Rejection> rejections,
+            boolean retentionOn, long retentionFloor) throws IOException {
+        lock.lock();
+        try {
+            long st = ++stamp;
+            int n = to - from;
+            ensureScratch(n);
+            int nv = 0;
+            int nNew = 0;
+            int accepted = 0;
+            long minT = Long.MAX_VALUE;
+            long maxT = Long.MIN_VALUE;
+            MemSeries[] pSeries = a.pSeries;
+            long[] pT = a.pT;
+            long[] pBits = a.pBits;
+            for (int k = from; k < to; k++) {
+                int i = order[k];
+                MemSeries s = pSeries[i];
+                if (s.removed) {
+                    s = getOrCreate(s.labels, s.hash);
+                    pSeries[i] = s;
+                }
+                if (s.stamp != st) {
+                    s.stamp = st;
+                    s.pendingT = s.lastT;
+                    s.pendingBits = s.lastBits;
+                }
+                long t = pT[i];
+                long bits = pBits[i];
+                if (t <= s.pendingT) {
+                    if (t == s.pendingT) {
+                        if (bits == s.pendingBits) {
+                            accepted++; // idempotent: same timestamp, same bits
+                        } else {
+                            rejections.add(a.rejection(i, new DuplicateSampleException("duplicate sample for " + s.labels
+                                    + " at t=" + t + ": stored value " + bitsToString(s.pendingBits) + ", new value "
+                                    + bitsToString(bits))));
+                        }
+                    } else {
+                        rejections.add(a.rejection(i, new OutOfOrderSampleException("out-of-order sample for " + s.labels
+                                + ": t=" + t + " is older than the newest sample t=" + s.pendingT)));
+                    }
+                    continue;
+                }
+                if (retentionOn && t < retentionFloor) {
+                    rejections.add(a.rejection(i, new OutOfBoundsException("sample for " + s.labels + " at t=" + t
+                            + " is older than the retention floor t=" + retentionFloor)));
+                    continue;
+                }
+                s.pendingT = t;
+                s.pendingBits = bits;
+                if (!s.logged && !s.inSeriesRecord) {
+                    s.inSeriesRecord = true;
+                    if (nNew == newSeries.length) {
+                        newSeries = Arrays.copyOf(newSeries, nNew * 2);
+                    }
+                    newSeries[nNew++] = s;
+                }
+                vSeries[nv] = s;
+                vRefs[nv] = s.ref;
+                vTs[nv] = t;
+                vBits[nv] = bits;
+                nv++;
+                if (t < minT) {
+                    minT = t;
+                }
+                if (t > maxT) {
+                    maxT = t;
+                }
+            }
+            if (nv == 0) {
+                return accepted;
+            }
+            return accepted + logAndApply(wal, nv, nNew, minT, maxT);
+        } catch (RuntimeException | Error e) {
+            for (int j = 0; j < newSeries.length && newSeries[j] != null; j++) {
+                newSeries[j].inSeriesRecord = false;
+                newSeries[j] = null;
+            }
+            Arrays.fill(vSeries, null);
+            throw e;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int logAndApply(ShardedWAL wal, int nv, int nNew, long minT, long maxT) throws IOException {
+        {
+            records.clear();
+            int sinks = 0;
+            if (nNew > 0) {
+                ByteSink sink = sink(sinks++);
+                RecordCodec.beginSeries(sink);
+                int inRecord = 0;
+                for (int j = 0; j < nNew; j++) {
+                    if (sink.size() > RecordCodec.MAX_SERIES_RECORD_BYTES) {
+                        RecordCodec.endSeries(sink, inRecord);
+                        records.add(sink.toByteBuffer());
+                        sink = sink(sinks++);
+                        RecordCodec.beginSeries(sink);
+                        inRecord = 0;
+                    }
+                    RecordCodec.addSeries(sink, newSeries[j].ref, newSeries[j].labels);
+                    inRecord++;
+                }
+                RecordCodec.endSeries(sink, inRecord);
+                records.add(sink.toByteBuffer());
+            }
+            for (int off = 0; off < nv; off += RecordCodec.MAX_SAMPLES_PER_RECORD) {
+                ByteSink sink = sink(sinks++);
+                RecordCodec.encodeSamples(sink, vRefs, vTs, vBits, off, Math.min(nv, off + RecordCodec.MAX_SAMPLES_PER_RECORD));
+                records.add(sink.toByteBuffer());
+            }
+            try {
+                wal.appendBatch(shard, records, minT, maxT);
+            } catch (IOException e) {
+                for (int j = 0; j < nNew; j++) {
+                    newSeries[j].inSeriesRecord = false;
+                    newSeries[j] = null;
+                }
+                Arrays.fill(vSeries, 0, nv, null);
+                throw e;
+            } finally {
+                records.clear();
+            }
+            for (int j = 0; j < nNew; j++) {
+                newSeries[j].inSeriesRecord = false;
+                newSeries[j].logged = true;
+                newSeries[j] = null;
+            }
+            long cuts = 0;
+            for (int j = 0; j < nv; j++) {
+                if (vSeries[j].append(vTs[j], vBits[j])) {
+                    cuts++;
+                }
+                vSeries[j] = null;
+            }
+            numSamples += nv;
+            numChunks += cuts;
+            return nv;
+        }
+    }
+
+    static String bitsToString(long bits) {
+        double d = Double.longBitsToDouble(bits);
+        return Double.isNaN(d) ? "NaN(0x" + Long.toHexString(bits) + ")" : Double.toString(d);
+    }
+
+    private ByteSink sink(int i) {
+        while (sinkPool.size() <= i) {
+            sinkPool.add(new ByteSink(4096));
+        }
+        return sinkPool.get(i);
+    }
+
+    private void ensureScratch(int n) {
+        if (vRefs.length < n) {
+            int cap = Math.max(n, vRefs.length * 2);
+            vRefs = new int[cap];
+            vTs = new long[cap];
+            vBits = new long[cap];
+            vSeries = new MemSeries[cap];
+        }
+    }
+
+    // ------------------------------------------------------------------ replay
+
+    /** Replays one WAL record (single thread per partition, no lock). Never throws on bad data: counts it. */
+    void replayRecord(long offset, ByteBuffer rec, java.util.function.ToLongFunction<Labels> hashFn) {
+        replayRecords++;
+        int len = rec.remaining();
+        byte[] arr;
+        int off;
+        if (rec.hasArray()) {
+            arr = rec.array();
+            off = rec.arrayOffset() + rec.position();
+        } else {
+            if (copyBuf.length < len) {
+                copyBuf = new byte[Math.max(len, copyBuf.length * 2)];
+            }
+            rec.duplicate().get(copyBuf, 0, len);
+            arr = copyBuf;
+            off = 0;
+        }
+        if (len == 0) {
+            replayProblem(offset, "empty record");
+            return;
+        }
+        src.reset(arr, off, len);
+        int type = RecordCodec.type(arr[off]);
+        try {
+            if (type == RecordCodec.TYPE_SERIES) {
+                replaySeriesRecords++;
+                RecordCodec.decodeSeries(src, (ref, nv) -> replaySeries(offset, ref, nv, hashFn));
+            } else if (type == RecordCodec.TYPE_SAMPLES) {
+                int n = RecordCodec.decodeSamples(src, batch);
+                replaySamples(batch, n);
+            } else {
+                replayProblem(offset, "unknown record type " + type + " (first byte 0x"
+                        + Integer.toHexString(arr[off] & 0xFF) + ")");
+            }
+        } catch (CorruptRecordException e) {
+            replayProblem(offset, e.getMessage());
+        }
+    }
+
+    private void replayProblem(long offset, String what) {
+        replayCorruptRecords++;
+        if (firstReplayProblem == null) {
+            firstReplayProblem = "shard " + shard + " offset " + offset + ": " + what;
+        }
+    }
+
+    private void replaySeries(long offset, int ref, String[] nv, java.util.function.ToLongFunction<Labels> hashFn) {
+        if (ref % shardCount != shard) {
+            replayConflictingSeries++;
+            if (firstReplayProblem == null) {
+                firstReplayProblem = "shard " + shard + " offset " + offset + ": series ref " + ref + " belongs to shard "
+                        + (ref % shardCount);
+            }
+            return;
+        }
+        Labels labels = Labels.ofSortedTrusted(nv);
+        MemSeries existing = byRef(ref);
+        if (existing != null) {
+            if (!existing.labels.equals(labels)) {
+                replayConflictingSeries++;
+                if (firstReplayProblem == null) {
+                    firstReplayProblem = "shard " + shard + " offset " + offset + ": series ref " + ref
+                            + " redeclared with other labels " + labels;
+                }
+            }
+            existing.logged = true;
+            return;
+        }
+        long hash = hashFn.applyAsLong(labels);
+        MemSeries same = lookup(labels, hash);
+        if (same != null) {
+            // the same labels under an older ref: that series was removed (retention) and re-created.
+            remove(same);
+        }
+        MemSeries s = insert(ref, labels, hash);
+        s.logged = true;
+    }
+
+    private void replaySamples(RecordCodec.SampleBatch b, int n) {
+        int[] refs = b.refs;
+        long[] ts = b.ts;
+        long[] bits = b.bits;
+        MemSeries[] arr = series;
+        int sc = shardCount;
+        int sh = shard;
+        long applied = 0;
+        long cuts = 0;
+        for (int i = 0; i < n; i++) {
+            int r = refs[i];
+            int local = r / sc;
+            MemSeries s = (r - local * sc == sh && local < arr.length) ? arr[local] : null;
+            if (s == null) {
+                replayUnknownRefSamples++;
+                continue;
+            }
+            long t = ts[i];
+            if (t > s.lastT) {
+                if (s.append(t, bits[i])) {
+                    cuts++;
+                }
+                applied++;
+            } else if (t == s.lastT && bits[i] == s.lastBits) {
+                replayDuplicateSamples++;
+            } else {
+                replayOutOfOrderSamples++;
+            }
+        }
+        replaySamples += applied;
+        numSamples += applied;
+        numChunks += cuts;
+    }
+
+    // ------------------------------------------------------------------ postings (readers)
+
+    void postingsInto(String name, String value, RoaringBitmap out) {
+        lock.lock();
+        try {
+            HashMap<String, RoaringBitmap> values = postings.get(name);
+            if (values != null) {
+                RoaringBitmap bm = values.get(value);
+                if (bm != null) {
+                    out.or(bm);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void allInto(RoaringBitmap out) {
+        lock.lock();
+        try {
+            out.or(all);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void labelNamesInto(Collection<String> out) {
+        lock.lock();
+        try {
+            out.addAll(postings.keySet());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void labelValuesInto(String name, Collection<String> out) {
+        lock.lock();
+        try {
+            Map<String, RoaringBitmap> values = postings.get(name);
+            if (values != null) {
+                out.addAll(values.keySet());
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ retention
+
+    /** Under lock: drops chunks whose maxTime < cutoff and series left without recent samples. Returns series removed. */
+    int applyRetention(long cutoff) {
+        int removedCount = 0;
+        MemSeries[] arr = series;
+        for (MemSeries s : arr) {
+            if (s == null || s.removed) {
+                continue;
+            }
+            Chunk[] cs = s.chunks;
+            if (cs.length == 0) {
+                continue; // created, not yet committed
+            }
+            if (s.lastT < cutoff) {
+                remove(s);
+                removedCount++;
+                continue;
+            }
+            int k = 0;
+            while (k < cs.length - 1 && cs[k].maxTime() < cutoff) {
+                k++;
+            }
+            if (k > 0) {
+                long dropped = 0;
+                for (int j = 0; j < k; j++) {
+                    dropped += cs[j].numSamples();
+                }
+                s.chunks = Arrays.copyOfRange(cs, k, cs.length);
+                numChunks -= k;
+                numSamples -= dropped;
+            }
+        }
+        return removedCount;
+    }
+}

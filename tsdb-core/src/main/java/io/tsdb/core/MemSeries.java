@@ -1,0 +1,74 @@
+package io.tsdb.core;
+
+import io.tsdb.core.chunk.Chunk;
+import java.util.Arrays;
+
+/**
+ * One series in the head. Mutable fields are written only under its partition's lock (or by the
+ * single replay thread of its partition). Readers take {@link #chunks} (a volatile, copy-on-write
+ * array whose last element is the open chunk) and iterate it without locks: sealed chunks never
+ * change, and the open chunk's iterator is safe with one concurrent appender.
+ */
+final class MemSeries {
+    static final Chunk[] NO_CHUNKS = new Chunk[0];
+
+    final int ref;
+    final Labels labels;
+    final long hash;
+
+    /** Sealed chunks followed by the open chunk (if any). Copy-on-write. */
+    volatile Chunk[] chunks = NO_CHUNKS;
+    /** Timestamp of the newest sample; Long.MIN_VALUE when none (that timestamp is never accepted). */
+    long lastT = Long.MIN_VALUE;
+    long lastBits;
+    /** A SERIES record for this series is in the WAL (or it was loaded from a checkpoint/replay). */
+    boolean logged;
+    volatile boolean removed;
+
+    // commit-scoped scratch state, guarded by the partition lock
+    long stamp;
+    long pendingT;
+    long pendingBits;
+    boolean inSeriesRecord;
+
+    /** Next series with the same hash (collision chain). */
+    MemSeries nextSameHash;
+
+    MemSeries(int ref, Labels labels, long hash) {
+        this.ref = ref;
+        this.labels = labels;
+        this.hash = hash;
+    }
+
+    /** Appends a validated sample (t > lastT). Returns true when a new chunk was cut. */
+    boolean append(long t, long bits) {
+        double v = Double.longBitsToDouble(bits);
+        Chunk[] cs = chunks;
+        int n = cs.length;
+        boolean cut = false;
+        if (n == 0 || !cs[n - 1].append(t, v)) {
+            if (n > 0) {
+                cs[n - 1].seal();
+            }
+            Chunk c = Chunk.create();
+            if (!c.append(t, v)) {
+                throw new IllegalStateException("a new chunk refused its first sample");
+            }
+            Chunk[] next = Arrays.copyOf(cs, n + 1);
+            next[n] = c;
+            chunks = next;
+            cut = true;
+        }
+        lastT = t;
+        lastBits = bits;
+        return cut;
+    }
+
+    long numSamples() {
+        long total = 0;
+        for (Chunk c : chunks) {
+            total += c.numSamples();
+        }
+        return total;
+    }
+}

@@ -1,0 +1,155 @@
+package io.tsdb.query;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * A label matcher with Prometheus semantics: {@code =}, {@code !=}, {@code =~}, {@code !~}. Regexes are fully
+ * anchored ({@code ^(?:re)$}, with {@code .} matching newlines as in Prometheus). A missing label is matched as the
+ * empty string. Immutable and thread-safe.
+ */
+public final class Matcher {
+    /** The four matcher kinds. */
+    public enum Type {
+        EQUAL("="), NOT_EQUAL("!="), REGEX("=~"), NOT_REGEX("!~");
+
+        private final String symbol;
+
+        Type(String symbol) {
+            this.symbol = symbol;
+        }
+
+        public String symbol() {
+            return symbol;
+        }
+    }
+
+    private final Type type;
+    private final String name;
+    private final String value;
+    private final Pattern pattern;
+    /** For regexes that are an alternation of plain literals ({@code a|b|c}): those literals; else null. */
+    private final List<String> literalSet;
+    /** For regexes that start with a literal: that prefix ("" when none). */
+    private final String literalPrefix;
+
+    private Matcher(Type type, String name, String value) {
+        this.type = Objects.requireNonNull(type, "type");
+        this.name = Objects.requireNonNull(name, "name");
+        this.value = Objects.requireNonNull(value, "value");
+        if (type == Type.REGEX || type == Type.NOT_REGEX) {
+            try {
+                this.pattern = Pattern.compile("^(?:" + RegexTranslator.toJava(value) + ")$", Pattern.DOTALL);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid regular expression \"" + value + "\" in matcher for label \""
+                        + name + "\": " + e.getMessage().split("\n")[0], e);
+            }
+            this.literalSet = RegexTranslator.literalAlternatives(value);
+            this.literalPrefix = literalSet != null ? "" : RegexTranslator.literalPrefix(value);
+        } else {
+            this.pattern = null;
+            this.literalSet = null;
+            this.literalPrefix = "";
+        }
+    }
+
+    public static Matcher of(Type type, String name, String value) {
+        return new Matcher(type, name, value);
+    }
+
+    public static Matcher equal(String name, String value) {
+        return new Matcher(Type.EQUAL, name, value);
+    }
+
+    public static Matcher notEqual(String name, String value) {
+        return new Matcher(Type.NOT_EQUAL, name, value);
+    }
+
+    public static Matcher regex(String name, String value) {
+        return new Matcher(Type.REGEX, name, value);
+    }
+
+    public static Matcher notRegex(String name, String value) {
+        return new Matcher(Type.NOT_REGEX, name, value);
+    }
+
+    public Type type() {
+        return type;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String value() {
+        return value;
+    }
+
+    /** Whether the value (null for a missing label, treated as "") matches. */
+    public boolean matches(String v) {
+        String s = v == null ? "" : v;
+        return switch (type) {
+            case EQUAL -> s.equals(value);
+            case NOT_EQUAL -> !s.equals(value);
+            case REGEX -> regexMatches(s);
+            case NOT_REGEX -> !regexMatches(s);
+        };
+    }
+
+    private boolean regexMatches(String s) {
+        if (literalSet != null) {
+            return literalSet.contains(s);
+        }
+        if (!s.startsWith(literalPrefix)) {
+            return false;
+        }
+        return pattern.matcher(s).matches();
+    }
+
+    /** Whether a series without this label is selected. */
+    public boolean matchesEmpty() {
+        return matches("");
+    }
+
+    /** The regex alternatives when the regex is a set of literals, else null. */
+    public List<String> literalSet() {
+        return literalSet == null ? null : new ArrayList<>(literalSet);
+    }
+
+    /** The literal prefix every match of the regex starts with ("" if none or not a regex). */
+    public String literalPrefix() {
+        return literalPrefix;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Matcher m && m.type == type && m.name.equals(name) && m.value.equals(value);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(type, name, value);
+    }
+
+    @Override
+    public String toString() {
+        return name + type.symbol + quote(value);
+    }
+
+    static String quote(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\t' -> sb.append("\\t");
+                default -> sb.append(c);
+            }
+        }
+        return sb.append('"').toString();
+    }
+}

@@ -1,0 +1,10 @@
+package io.tsdb.query.promql;
+
+/** The query would load more samples into memory than the engine's limit allows. */
+public final class TooManySamplesException extends PromqlEvalException {
+    private static final long serialVersionUID = 1L;
+
+    public TooManySamplesException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,84 @@
+package io.tsdb.wal;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
+
+class BlockCodecProperties {
+
+    @Provide
+    Arbitrary<List<byte[]>> recordLists() {
+        Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMinSize(0).ofMaxSize(600);
+        Arbitrary<byte[]> repetitive = Arbitraries.integers().between(0, 3000).map(n -> {
+            byte[] a = new byte[n];
+            for (int i = 0; i < n; i++) a[i] = (byte) ("sample-metric{job=x}".charAt(i % 20));
+            return a;
+        });
+        return Arbitraries.oneOf(random, repetitive).list().ofMinSize(1).ofMaxSize(60);
+    }
+
+    static byte[] frame(List<byte[]> recs) {
+        int len = 0;
+        for (byte[] r : recs) len += BlockCodec.varintSize(r.length) + r.length;
+        byte[] p = new byte[len];
+        int at = 0;
+        for (byte[] r : recs) {
+            at = BlockCodec.putVarint(p, at, r.length);
+            System.arraycopy(r, 0, p, at, r.length);
+            at += r.length;
+        }
+        return p;
+    }
+
+    @Property(tries = 300)
+    void encodeDecodeRoundTrip(@ForAll("recordLists") List<byte[]> recs,
+                               @ForAll @LongRange(min = 0, max = Long.MAX_VALUE / 2) long firstOffset,
+                               @ForAll long attrA, @ForAll long attrB, @ForAll boolean compress) throws Exception {
+        byte[] payload = frame(recs);
+        long mn = Math.min(attrA, attrB), mx = Math.max(attrA, attrB);
+        BlockCodec.Encoder enc = new BlockCodec.Encoder();
+        int len = enc.encode(payload, payload.length, firstOffset, firstOffset, recs.size(), mn, mx, compress);
+        byte[] block = Arrays.copyOf(enc.out(), len);
+        List<byte[]> got = new ArrayList<>();
+        List<Long> offs = new ArrayList<>();
+        BlockCodec.Header h = BlockCodec.decode(ByteBuffer.wrap(block), (off, b) -> {
+            byte[] a = new byte[b.remaining()];
+            b.get(a);
+            got.add(a);
+            offs.add(off);
+        });
+        assertEquals(recs.size(), got.size());
+        for (int i = 0; i < recs.size(); i++) {
+            assertArrayEquals(recs.get(i), got.get(i));
+            assertEquals(firstOffset + i, offs.get(i));
+        }
+        assertEquals(mn, h.minAttribute);
+        assertEquals(mx, h.maxAttribute);
+        assertEquals(payload.length, h.rawLength);
+        if (h.compressed()) assertTrue(h.storedLength <= payload.length - payload.length / 8);
+        if (!compress) assertFalse(h.compressed());
+    }
+
+    @Property(tries = 300)
+    void anySingleBitFlipIsDetected(@ForAll("recordLists") List<byte[]> recs, @ForAll boolean compress,
+                                    @ForAll @IntRange(min = 0, max = Integer.MAX_VALUE) int where) throws Exception {
+        byte[] payload = frame(recs);
+        BlockCodec.Encoder enc = new BlockCodec.Encoder();
+        int len = enc.encode(payload, payload.length, 7, 0, recs.size(), 1, 2, compress);
+        byte[] block = Arrays.copyOf(enc.out(), len);
+        int bit = where % (len * 8);
+        block[bit / 8] ^= (byte) (1 << (bit % 8));
+        assertThrows(CorruptBlockException.class, () -> BlockCodec.decode(ByteBuffer.wrap(block), (o, b) -> { }));
+    }
+}

@@ -1,0 +1,121 @@
+package io.tsdb.wal;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ShardedWALTest {
+    @TempDir Path dir;
+
+    static ByteBuffer rec(String s) { return ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)); }
+
+    static List<String> replayShard(ShardedWAL wal, int shard, long from) throws IOException {
+        List<String> out = new ArrayList<>();
+        long[] froms = new long[wal.shardCount()];
+        java.util.Arrays.fill(froms, Long.MAX_VALUE);
+        froms[shard] = from;
+        wal.replay(i -> (off, b) -> {
+            byte[] a = new byte[b.remaining()];
+            b.get(a);
+            out.add(off + ":" + new String(a, StandardCharsets.UTF_8));
+        }, froms, 2);
+        return out;
+    }
+
+    @Test
+    void appendFlushReplayRoundTripInEveryMode() throws Exception {
+        for (Durability d : Durability.values()) {
+            Path p = dir.resolve(d.name());
+            WalOptions o = WalOptions.builder().shards(4).durability(d).build();
+            List<List<String>> expected = new ArrayList<>();
+            for (int i = 0; i < 4; i++) expected.add(new ArrayList<>());
+            try (ShardedWAL wal = ShardedWAL.open(p, o)) {
+                assertEquals(4, wal.shardCount());
+                for (int i = 0; i < 1000; i++) {
+                    long key = i * 31L;
+                    String v = "record-" + i + "-" + "x".repeat(i % 50);
+                    long off = wal.append(key, rec(v), i);
+                    expected.get(wal.shardFor(key)).add(off + ":" + v);
+                }
+                List<ByteBuffer> batch = new ArrayList<>();
+                for (int i = 0; i < 100; i++) batch.add(rec("batch-" + i));
+                long last = wal.appendBatch(2, batch, 5, 10);
+                for (int i = 0; i < 100; i++) expected.get(2).add((last - 99 + i) + ":batch-" + i);
+                wal.flush();
+                for (int s = 0; s < 4; s++) assertEquals(expected.get(s), replayShard(wal, s, 0), "mode " + d + " shard " + s);
+            }
+            try (ShardedWAL wal = ShardedWAL.open(p, WalOptions.builder().durability(d).build())) {
+                assertEquals(4, wal.shardCount());
+                assertTrue(wal.recoveryReport().clean(), wal.recoveryReport().toString());
+                for (int s = 0; s < 4; s++) {
+                    assertEquals(expected.get(s), replayShard(wal, s, 0));
+                    assertEquals(expected.get(s).size(), wal.nextOffset(s));
+                }
+                // replay from an offset
+                List<String> tail = replayShard(wal, 2, 50);
+                assertEquals(expected.get(2).subList(50, expected.get(2).size()), tail);
+            }
+        }
+    }
+
+    @Test
+    void segmentsRollAndTruncateBefore() throws Exception {
+        WalOptions o = WalOptions.builder().shards(1).segmentBytes(4096).compression(false).build();
+        List<String> expected = new ArrayList<>();
+        try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
+            for (int i = 0; i < 500; i++) {
+                String v = "value-" + i + "-" + "y".repeat(40);
+                long off = wal.append(i, rec(v), i);
+                expected.add(off + ":" + v);
+            }
+            assertTrue(wal.shard(0).segmentCount() > 3, "segments: " + wal.shard(0).segmentCount());
+            assertEquals(expected, replayShard(wal, 0, 0));
+            assertEquals(expected.subList(321, 500), replayShard(wal, 0, 321));
+            long before = wal.diskBytes();
+            wal.truncateBefore(0, 300);
+            assertTrue(wal.diskBytes() < before);
+            long first = wal.shard(0).firstOffset();
+            assertTrue(first <= 300 && first > 0, "first " + first);
+            List<String> rest = replayShard(wal, 0, 0);
+            assertEquals(expected.subList((int) first, 500), rest);
+        }
+        try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
+            assertTrue(wal.recoveryReport().clean(), wal.recoveryReport().toString());
+            long first = wal.shard(0).firstOffset();
+            assertEquals(expected.subList((int) first, 500), replayShard(wal, 0, 0));
+            assertEquals(500, wal.nextOffset(0));
+            long off = wal.append(7, rec("after"), 1);
+            assertEquals(500, off);
+        }
+    }
+
+    @Test
+    void statsAndPrometheusText() throws Exception {
+        try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().shards(2).durability(Durability.SYNC_BATCH).build())) {
+            for (int i = 0; i < 50; i++) wal.append(i, rec("abc" + i), i);
+            WalStats st = wal.stats();
+            assertEquals(50, st.total().records());
+            assertEquals(50, st.total().appends());
+            assertTrue(st.total().fsyncs() >= 1);
+            assertTrue(st.total().blocks() >= 1);
+            assertEquals(2, st.shards().size());
+            wal.replay(i -> (o, b) -> { }, null, 2);
+            assertEquals(50, wal.stats().total().replayRecords());
+            String text = st.toPrometheusText();
+            assertTrue(text.contains("tsdb_wal_records_total{shard=\"total\"} 50"), text);
+            assertTrue(text.contains("tsdb_wal_ack_latency_seconds{shard=\"0\",quantile=\"0.999\"}"), text);
+        }
+    }
+}
