@@ -34,7 +34,7 @@ import java.util.TreeMap;
 public final class Labels implements Comparable<Labels> {
     public static final String METRIC_NAME = "__name__";
 
-    private static final Labels EMPTY = new Labels(new String[0], 0L);
+    private static final Labels EMPTY = new Labels(new String[0], XxHash64.hash(new byte[0], 0, 0, 0L));
 
     /** Alternating sorted names and values. */
     private final String[] nv;

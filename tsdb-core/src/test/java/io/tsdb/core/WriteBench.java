@@ -20,8 +20,12 @@ public final class WriteBench {
                     "job", "node", "cpu", Integer.toString(i % 8), "mode", "user"));
         }
         StorageOptions opts = StorageOptions.builder().checkpointOnClose(true).build();
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long c0 = os.getProcessCpuTime();
         long t0 = System.nanoTime();
         AtomicLong total = new AtomicLong();
+        AtomicLong writerCpu = new AtomicLong();
         try (StorageImpl store = StorageImpl.open(dir, opts)) {
             int batches = (series + 999) / 1000;
             List<Thread> threads = new ArrayList<>();
@@ -45,6 +49,7 @@ public final class WriteBench {
                                 total.addAndGet(to - from);
                             }
                         }
+                        writerCpu.addAndGet(java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
                     } catch (Exception e) {
                         throw new RuntimeException(e);
                     }
@@ -56,6 +61,8 @@ public final class WriteBench {
                 t.join();
             }
             double secs = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("cpu ns/sample: %.1f (writer threads %.1f)%n", (os.getProcessCpuTime() - c0) / (double) total.get(),
+                    writerCpu.get() / (double) total.get());
             StorageStats st = store.stats();
             System.out.printf("samples/sec: %.0f  (%d samples in %.2fs)%n", total.get() / secs, total.get(), secs);
             store.flush();
@@ -66,12 +73,16 @@ public final class WriteBench {
             TestUtil.copyRecursively(dir, Path.of(dir + "-crash"));
         }
         long t1 = System.nanoTime();
+        long c1 = os.getProcessCpuTime();
         try (StorageImpl store = StorageImpl.open(dir, opts)) {
+            System.out.printf("replay cpu ns/sample %.1f%n", (os.getProcessCpuTime() - c1) / (double) store.stats().samples());
             System.out.printf("replay_seconds: %.3f (open %.3f) samples %d%n", store.stats().replay().seconds(),
                     (System.nanoTime() - t1) / 1e9, store.stats().samples());
         }
         t1 = System.nanoTime();
+        c1 = os.getProcessCpuTime();
         try (StorageImpl store = StorageImpl.open(Path.of(dir + "-crash"), opts.toBuilder().checkpointOnClose(false).build())) {
+            System.out.printf("crash replay cpu ns/sample %.1f%n", (os.getProcessCpuTime() - c1) / (double) store.stats().samples());
             System.out.printf("crash_replay_seconds: %.3f (open %.3f) samples %d %s%n", store.stats().replay().seconds(),
                     (System.nanoTime() - t1) / 1e9, store.stats().samples(), store.stats().replay());
         }

@@ -139,6 +139,14 @@ public final class BlockCodec {
             return HEADER_BYTES + stored;
         }
 
+        /** Drops an output array grown past {@code max} bytes by an unusually large block. */
+        public void trim(int max) {
+            if (out.length > max && out.length > (64 << 10)) {
+                out = new byte[64 << 10];
+                outBuf = ByteBuffer.wrap(out);
+            }
+        }
+
         private void ensure(int n) {
             if (out.length < n) {
                 out = new byte[Math.max(n, out.length * 2)];

@@ -51,7 +51,14 @@ public final class RecoveryReport {
 
     RecoveryReport() {}
 
-    synchronized void add(Event e) { events.add(e); }
+    /** Adds a finding once (a replay that meets the same damaged block again does not repeat it); bounded. */
+    synchronized void add(Event e) {
+        for (Event x : events) {
+            if (x.kind() == e.kind() && x.shard() == e.shard() && x.position() == e.position()
+                    && java.util.Objects.equals(x.segment(), e.segment())) return;
+        }
+        if (events.size() < 10_000) events.add(e);
+    }
 
     /** True when nothing was truncated, skipped or rebuilt. */
     public synchronized boolean clean() { return events.isEmpty(); }

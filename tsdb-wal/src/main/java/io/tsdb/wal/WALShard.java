@@ -69,6 +69,7 @@ public final class WALShard {
     private Throwable failure;
     private long failedSeq = -1;
     private boolean closed;
+    private long anchoredSeq;
     // stats
     private long appends, records, rawBytes, storedBytes, blocks, blockRecords, maxBlockRecords;
     private long lockWaitTotalNanos, backpressureEvents, fsyncs, fsyncNanosTotal;
@@ -568,6 +569,7 @@ public final class WALShard {
                 if (count > maxBlockRecords) maxBlockRecords = count;
                 storedBytes += stored;
             }
+            if (anchor) anchoredSeq = writtenSeq;
             if (fsyncNanos >= 0) {
                 syncedSeq = writtenSeq;
                 fsyncs++;
@@ -596,6 +598,7 @@ public final class WALShard {
             if (w <= 0 && bb.hasRemaining()) throw new IOException("write returned " + w + " on " + active.path);
         }
         activePos = pos + blockLen;
+        encoder.trim(4 * maxBatchBytes);
         active.index.add(first, pos, blockLen, count, mn, mx);
         active.size = activePos;
         active.endOffset = first + count;
@@ -681,7 +684,7 @@ public final class WALShard {
         try {
             if (closed || failure != null || flushing) return;
             if (periodicSync) {
-                lead(true, true);
+                if (curCount > 0 || writtenSeq != anchoredSeq) lead(true, true);
             } else if (curCount > 0 && now - curStartNanos >= intervalNanos) {
                 lead(false, false);
             }
@@ -699,7 +702,7 @@ public final class WALShard {
             space.signalAll();
             while (flushing) done.awaitUninterruptibly();
             IOException err = null;
-            if (failure == null && activeCh != null) {
+            if (failure == null && activeCh != null && (curCount > 0 || writtenSeq != anchoredSeq)) {
                 lead(true, true);
                 while (curCount > 0 && failure == null) {
                     while (flushing) done.awaitUninterruptibly();

@@ -118,4 +118,64 @@ class ShardedWALTest {
             assertTrue(text.contains("tsdb_wal_ack_latency_seconds{shard=\"0\",quantile=\"0.999\"}"), text);
         }
     }
+
+    @Test
+    void asyncBatchesAreWrittenByTheBackgroundFlusher() throws Exception {
+        WalOptions o = WalOptions.builder().shards(2).durability(Durability.ASYNC).flushInterval(Duration.ofMillis(5)).build();
+        try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
+            for (int i = 0; i < 10; i++) wal.append(i, rec("async" + i), i);
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (wal.stats().total().bufferedBytes() > 0 && System.nanoTime() < deadline) Thread.sleep(5);
+            assertEquals(0, wal.stats().total().bufferedBytes(), "the flusher never wrote the batch");
+            assertTrue(wal.stats().total().blocks() >= 1);
+        }
+    }
+
+    @Test
+    void syncBatchAcknowledgesOnlyAfterForce() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        WalOptions o = WalOptions.builder().shards(1).durability(Durability.SYNC_BATCH).disk(disk).build();
+        try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
+            for (int i = 0; i < 20; i++) {
+                long before = disk.forces.get();
+                wal.append(i, rec("s" + i), i);
+                assertTrue(disk.forces.get() > before, "append " + i + " returned without an fsync");
+            }
+        }
+    }
+
+    @Test
+    void periodicSyncForcesInTheBackground() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        WalOptions o = WalOptions.builder().shards(1).durability(Durability.PAGE_CACHE).disk(disk)
+                .periodicSync(Duration.ofMillis(10)).build();
+        try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
+            long before = wal.stats().total().fsyncs();
+            wal.append(1, rec("p"), 1);
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (wal.stats().total().fsyncs() == before && System.nanoTime() < deadline) Thread.sleep(5);
+            assertTrue(wal.stats().total().fsyncs() > before, "no background fsync");
+        }
+    }
+
+    @Test
+    void replayIsIdenticalWithAnyParallelism() throws Exception {
+        try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().shards(8).build())) {
+            for (int i = 0; i < 3000; i++) wal.append(i * 7919L, rec("v" + i), i);
+            long[] hashes = new long[3];
+            int[] ps = {1, 4, 8};
+            for (int k = 0; k < 3; k++) {
+                long[] perShard = new long[8];
+                ReplayResult r = wal.replay(sh -> (off, b) -> {
+                    long h = perShard[sh] * 31 + off;
+                    while (b.hasRemaining()) h = h * 31 + b.get();
+                    perShard[sh] = h;
+                }, null, ps[k]);
+                assertEquals(3000, r.records());
+                hashes[k] = java.util.Arrays.hashCode(perShard);
+            }
+            assertEquals(hashes[0], hashes[1]);
+            assertEquals(hashes[0], hashes[2]);
+        }
+    }
 }

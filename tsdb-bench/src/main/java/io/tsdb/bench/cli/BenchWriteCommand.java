@@ -195,6 +195,8 @@ public final class BenchWriteCommand implements Callable<Integer> {
         } else {
             crashed.close();
         }
+        crashed = null; // let the first store's head be collected before the second open
+        cf = null;
         long r0 = System.nanoTime();
         StorageImpl reopened = StorageImpl.open(storeDir, BenchWriteSupport.storageOptions());
         double replaySecs = (System.nanoTime() - r0) / 1e9;

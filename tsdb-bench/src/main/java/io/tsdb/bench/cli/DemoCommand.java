@@ -88,7 +88,8 @@ public final class DemoCommand implements Callable<Integer> {
         o.flush();
 
         StorageOptions options = StorageOptions.defaults();
-        StorageImpl store = StorageImpl.open(dir, options);
+        final StorageImpl writeStore = StorageImpl.open(dir, options);
+        StorageImpl store = writeStore;
         AtomicLong samples = new AtomicLong();
         List<Histogram> commitHists = new ArrayList<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -115,7 +116,7 @@ public final class DemoCommand implements Callable<Integer> {
                         for (int i = 0; i < mine.size(); i++) {
                             AgentWorkload.Instance inst = mine.get(i);
                             double[] v = inst.next(interval);
-                            var app = store.appender();
+                            var app = writeStore.appender();
                             long[] r = refs[i];
                             for (int s = 0; s < r.length; s++) {
                                 r[s] = app.append(r[s], inst.series.get(s), ts, v[s]);

@@ -102,7 +102,7 @@ public final class AgentWorkload {
         }
 
         /** Advances the state by one scrape interval of {@code seconds} and returns the values (owned by this instance). */
-        double[] next(double seconds) {
+        public double[] next(double seconds) {
             // HTTP counters and, per path, the requests that feed the histogram
             int[] perPath = new int[PATHS.length];
             for (int i = 0; i < rates.length; i++) {

@@ -302,7 +302,7 @@ class ChunkTest {
      */
     @Test
     void concurrentReadersSeeConsistentPrefixWhileWriterAppends() throws Exception {
-        int chunks = Boolean.getBoolean("tsdb.long") ? 20_000 : 1_500;
+        int chunks = Boolean.getBoolean("tsdb.long") ? 20_000 : 1_000;
         AtomicReference<Chunk> current = new AtomicReference<>(Chunk.create());
         AtomicBoolean done = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();

@@ -161,7 +161,7 @@ final class Evaluator {
                 }
                 steps.add(o);
             }
-            return new VecVal(steps);
+            return checkDuplicates(new VecVal(steps));
         }
         if (e instanceof Expr.VectorSelector vs) {
             return evalVectorSelector(vs, ts);
@@ -655,7 +655,17 @@ final class Evaluator {
     }
 
     static boolean validLabelName(String n) {
-        return n != null && !n.isEmpty() && Lexer.isValidUtf8(n);
+        if (n == null || n.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < n.length(); i++) {
+            char c = n.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private VecVal labelReplace(VecVal in, String dst, String repl, String src, String regex) {
@@ -794,6 +804,13 @@ final class Evaluator {
             }
         }
         RangeVal rv = (RangeVal) eval(c.args().get(matrixArg), ts);
+        if (name.equals("quantile_over_time")) {
+            for (double q : ((ScalarVal) scalars.get(0)).v()) {
+                if (Double.isNaN(q) || q < 0 || q > 1) {
+                    quantileWarning(q, c.args().get(0).pos());
+                }
+            }
+        }
         List<List<Elem>> out = new ArrayList<>(ts.length);
         boolean keep = keepsName(name);
         if (name.equals("absent_over_time")) {

@@ -35,9 +35,10 @@ final class Histograms {
                     ev.warn("bucket label \"le\" is missing or has a malformed value of \"" + le + "\"", c.pos());
                     continue;
                 }
-                Labels gl = LabelOps.without(e.labels(), List.of("le"), true);
-                String key = LabelOps.key(gl);
-                groupLabels.putIfAbsent(key, gl);
+                // grouped by all labels but le (the metric name included); the output drops the name, so two
+                // histograms that differ only by name collide and fail like in Prometheus
+                String key = LabelOps.key(LabelOps.without(e.labels(), List.of("le"), false));
+                groupLabels.putIfAbsent(key, LabelOps.without(e.labels(), List.of("le"), true));
                 groups.computeIfAbsent(key, k -> new ArrayList<>()).add(new Bucket(upper, e.v()));
             }
             List<Evaluator.Elem> o = new ArrayList<>();

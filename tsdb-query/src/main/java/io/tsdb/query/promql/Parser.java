@@ -478,6 +478,9 @@ public final class Parser {
             }
             without = next().type() == TokenType.WITHOUT;
             grouping = parseLabelList("grouping");
+            if (peek().type() == TokenType.BY || peek().type() == TokenType.WITHOUT) {
+                throw err(peek().pos(), "aggregation must only contain one grouping clause");
+            }
         }
         boolean hasParam = op.equals("topk") || op.equals("bottomk") || op.equals("quantile")
                 || op.equals("count_values") || op.equals("limitk") || op.equals("limit_ratio");

@@ -1,0 +1,62 @@
+package io.tsdb.query.promqltest;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs Prometheus's promqltest scripts from {@code ../shared/promql} (or {@code -Dtsdb.promql.dir=DIR}) and fails if
+ * fewer evals pass than the record in {@code promql-passed-min.txt}. Skipped (with a message) when no scripts are
+ * found. {@code -Dtsdb.promql.backend=memory} runs on the in-memory source instead of StorageImpl.
+ */
+class PromqlScriptsTest {
+
+    static Path findScripts() {
+        String prop = System.getProperty("tsdb.promql.dir");
+        if (prop != null && !prop.isBlank()) {
+            Path p = Path.of(prop);
+            return Files.isDirectory(p) ? p : null;
+        }
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null) {
+            Path candidate = dir.resolve("shared").resolve("promql");
+            if (Files.isDirectory(candidate)) {
+                return candidate;
+            }
+            dir = dir.getParent();
+        }
+        return null;
+    }
+
+    static int recordedMinimum() throws IOException {
+        try (var in = PromqlScriptsTest.class.getResourceAsStream("/promql-passed-min.txt")) {
+            if (in == null) {
+                throw new IllegalStateException("promql-passed-min.txt missing from test resources");
+            }
+            return Integer.parseInt(new String(in.readAllBytes(), StandardCharsets.UTF_8).strip());
+        }
+    }
+
+    @Test
+    void prometheusScriptsPassAtLeastTheRecordedCount() throws IOException {
+        Path dir = findScripts();
+        Assumptions.assumeTrue(dir != null,
+                "no promql test scripts found (looked for shared/promql above the working directory and "
+                        + "-Dtsdb.promql.dir); skipping");
+        List<Path> files = PromqlTestRunner.scriptsIn(dir);
+        Assumptions.assumeTrue(!files.isEmpty(), "no *.test files in " + dir + "; skipping");
+        PromqlTestRunner.Backend backend = "memory".equalsIgnoreCase(System.getProperty("tsdb.promql.backend"))
+                ? PromqlTestRunner.Backend.MEMORY : PromqlTestRunner.Backend.STORAGE;
+        PromqlTestRunner runner = new PromqlTestRunner(backend, System.out, false);
+        PromqlTestRunner.Result r = runner.run(files);
+        int min = recordedMinimum();
+        assertTrue(r.passed() >= min, "only " + r.passed() + " promql evals passed, the record is " + min + " ("
+                + r.summary() + ")");
+    }
+}

@@ -1,0 +1,75 @@
+package io.tsdb.query.promqltest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.io.TempDir;
+
+class PromqlTestRunnerTest {
+
+    private static final String SCRIPT = String.join("\n",
+            "# a comment",
+            "load 1m",
+            "  m{a=\"1\"} 0+10x4 _ stale 7",
+            "  m{a=\"2\"} 1 _x2 4",
+            "  h{a=\"3\"} {{schema:0 sum:1 count:1}}x3",
+            "",
+            "eval instant at 2m m",
+            "  m{a=\"1\"} 20",
+            "  m{a=\"2\"} 1",
+            "",
+            "eval instant at 2m m{a=\"1\"} * 2",
+            "  {a=\"1\"} 41",
+            "",
+            "eval range from 0 to 3m step 1m m{a=\"2\"}",
+            "  m{a=\"2\"} 1 1 1 4",
+            "",
+            "eval instant at 0m sort_desc(m)",
+            "  expect ordered",
+            "  m{a=\"2\"} 1",
+            "  m{a=\"1\"} 0",
+            "",
+            "eval instant at 1m h",
+            "  h{a=\"3\"} 1",
+            "",
+            "eval instant at 1m topk(NaN, m)",
+            "  expect fail msg: Parameter value is NaN",
+            "",
+            "eval instant at 6m m{a=\"1\"}",
+            "",
+            "eval instant at 0m 1 + 1",
+            "  2",
+            "",
+            "clear",
+            "",
+            "eval instant at 0m m",
+            "");
+
+    @ParameterizedTest
+    @EnumSource(PromqlTestRunner.Backend.class)
+    void countsPassedFailedAndSkippedWithReasons(PromqlTestRunner.Backend backend, @TempDir Path dir)
+            throws Exception {
+        Path f = dir.resolve("mini.test");
+        Files.writeString(f, SCRIPT, StandardCharsets.UTF_8);
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PromqlTestRunner runner = new PromqlTestRunner(backend, new PrintStream(buf, true, StandardCharsets.UTF_8),
+                false);
+        PromqlTestRunner.Result r = runner.run(List.of(f));
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(7, r.passed(), out);
+        assertEquals(1, r.failed(), out);
+        assertEquals(1, r.skipped(), out);
+        assertTrue(r.failures().get(0).reason().contains("expected 41, got 40"), r.failures().get(0).reason());
+        assertTrue(r.skips().get(0).reason().contains("native histogram"), r.skips().get(0).reason());
+        assertTrue(out.contains("promql evals: 7 passed, 1 failed, 1 skipped"), out);
+        assertTrue(out.contains("FAIL mini.test:11"), out);
+    }
+}
