@@ -39,6 +39,17 @@ class CliTest {
     }
 
     @Test
+    void refusesToWipeDirectoriesThatAreNotItsOwn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path precious = java.nio.file.Files.createDirectories(tmp.resolve("precious"));
+        java.nio.file.Files.writeString(precious.resolve("notes.txt"), "keep me");
+        java.nio.file.Path series = java.nio.file.Files.writeString(tmp.resolve("s.json"), "{\"__name__\":\"up\"}\n");
+        assertUsageError("refusing to wipe --out", "bench", "write", "--metrics", "1", "--scrapes", "1",
+                "--out", precious.toString(), series.toString());
+        assertUsageError("refusing to wipe --dir", "demo", "--dir", precious.toString());
+        assertTrue(java.nio.file.Files.exists(precious.resolve("notes.txt")));
+    }
+
+    @Test
     void badArgumentsGetAClearUsageError() {
         assertUsageError("Missing required subcommand");
         assertUsageError("Unmatched argument", "frobnicate");
@@ -57,5 +68,8 @@ class CliTest {
         assertUsageError("Missing required parameter", "promqltest");
         assertUsageError("Missing required parameter", "stats");
         assertUsageError("does not exist", "stats", "/nonexistent/tsdb-dir");
+        assertUsageError("--instances must be", "demo", "--instances", "0");
+        assertUsageError("--hours must be > 0", "demo", "--hours", "-1");
+        assertUsageError("is neither RFC 3339", "query", "/nonexistent", "up", "--at", "yesterday");
     }
 }

@@ -37,6 +37,7 @@ public final class Appender {
     private int[] order = new int[1024];
     private final int[] shardStart;
     private final int[] shardPos;
+    private final int[] shardTodo;
     private final List<PartialWriteException.Rejection> rejections = new ArrayList<>();
     /** For write(Collection): maps a tag to series/sample indexes. */
     private RejectionMapper mapper;
@@ -49,6 +50,7 @@ public final class Appender {
         this.store = store;
         this.shardStart = new int[store.shardCount() + 1];
         this.shardPos = new int[store.shardCount() + 1];
+        this.shardTodo = new int[store.shardCount()];
     }
 
     void setMapper(RejectionMapper m) {
@@ -172,7 +174,7 @@ public final class Appender {
         Arrays.fill(start, 0);
         MemSeries[] ps = pSeries;
         for (int i = 0; i < n; i++) {
-            start[ps[i].ref % shardCount + 1]++;
+            start[ps[i].part + 1]++;
         }
         for (int s = 0; s < shardCount; s++) {
             start[s + 1] += start[s];
@@ -180,9 +182,13 @@ public final class Appender {
         int[] pos = shardPos;
         System.arraycopy(start, 0, pos, 0, shardCount);
         for (int i = 0; i < n; i++) {
-            order[pos[ps[i].ref % shardCount]++] = i;
+            order[pos[ps[i].part]++] = i;
         }
         return order;
+    }
+
+    int[] shardTodo() {
+        return shardTodo;
     }
 
     int[] shardStart() {

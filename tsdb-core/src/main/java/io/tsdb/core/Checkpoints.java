@@ -274,7 +274,7 @@ final class Checkpoints {
         for (LoadedSeries ls : l.series()) {
             MemSeries s = p.insert(ls.ref(), ls.labels(), hashFn.applyAsLong(ls.labels()));
             s.logged = true;
-            s.chunks = ls.chunks();
+            s.setChunks(ls.chunks());
             s.lastT = ls.lastT();
             s.lastBits = ls.lastBits();
             p.numChunks += ls.chunks().length;

@@ -26,6 +26,8 @@ import org.roaringbitmap.RoaringBitmap;
 final class HeadPartition {
     final int shard;
     final int shardCount;
+    /** log2(shardCount) when it is a power of two (refs decode with a shift), else -1. */
+    private final int shift;
     final ReentrantLock lock = new ReentrantLock();
 
     private volatile MemSeries[] series = new MemSeries[64];
@@ -69,6 +71,7 @@ final class HeadPartition {
     HeadPartition(int shard, int shardCount, AtomicInteger totalSeries, int maxSeries, Runnable onSeriesChange) {
         this.shard = shard;
         this.shardCount = shardCount;
+        this.shift = Integer.bitCount(shardCount) == 1 ? Integer.numberOfTrailingZeros(shardCount) : -1;
         this.totalSeries = totalSeries;
         this.maxSeries = maxSeries;
         this.onSeriesChange = onSeriesChange;
@@ -77,8 +80,12 @@ final class HeadPartition {
     // ------------------------------------------------------------------ lookups
 
     /** Lock-free lookup by ref (series may be concurrently removed: check {@code removed}). */
+    int localOf(int ref) {
+        return shift >= 0 ? ref >>> shift : ref / shardCount;
+    }
+
     MemSeries byRef(int ref) {
-        int local = ref / shardCount;
+        int local = localOf(ref);
         MemSeries[] arr = series;
         return local < arr.length ? arr[local] : null;
     }
@@ -115,8 +122,8 @@ final class HeadPartition {
 
     /** Adds a series at a given ref (replay, checkpoint load, creation). */
     MemSeries insert(int ref, Labels labels, long hash) {
-        int local = ref / shardCount;
-        MemSeries s = new MemSeries(ref, labels, hash);
+        int local = localOf(ref);
+        MemSeries s = new MemSeries(ref, shard, labels, hash);
         MemSeries[] arr = series;
         if (local >= arr.length) {
             arr = Arrays.copyOf(arr, Math.max(local + 1, arr.length * 2));
@@ -147,7 +154,7 @@ final class HeadPartition {
     /** Removes a series from arrays, hash map and postings (retention, replacement). */
     void remove(MemSeries s) {
         s.removed = true;
-        int local = s.ref / shardCount;
+        int local = localOf(s.ref);
         MemSeries[] arr = series;
         if (local < arr.length && arr[local] == s) {
             arr[local] = null;
@@ -205,10 +212,11 @@ final class HeadPartition {
      * Commits the appender's samples {@code order[from..to)} that belong to this partition: checks
      * order against each series, logs new series and the valid samples in one WAL batch, then
      * applies them. Rejections are added to {@code rejections}. Returns the samples written.
+     * The caller holds {@link #lock}.
      */
     int commit(Appender a, int[] order, int from, int to, ShardedWAL wal, List<PartialWriteException.Rejection> rejections,
             boolean retentionOn, long retentionFloor) throws IOException {
-        lock.lock();
+        assert lock.isHeldByCurrentThread();
         try {
             long st = ++stamp;
             int n = to - from;
@@ -287,8 +295,6 @@ final class HeadPartition {
             }
             Arrays.fill(vSeries, null);
             throw e;
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -451,23 +457,49 @@ final class HeadPartition {
         s.logged = true;
     }
 
+    private int[] replayLocals = new int[1024];
+    long replayTouch;
+
     private void replaySamples(RecordCodec.SampleBatch b, int n) {
         int[] refs = b.refs;
         long[] ts = b.ts;
         long[] bits = b.bits;
         MemSeries[] arr = series;
-        int sc = shardCount;
+        if (replayLocals.length < n) {
+            replayLocals = new int[Math.max(n, replayLocals.length * 2)];
+        }
+        int[] locals = replayLocals;
         int sh = shard;
+        // pass 1: resolve every ref and touch its series and open chunk (independent loads, so the
+        // CPU overlaps the cache misses); pass 2 then appends to warm objects.
+        long touch = 0;
+        for (int i = 0; i < n; i++) {
+            int r = refs[i];
+            int local = localOf(r);
+            int found = -1;
+            if (local < arr.length && r - local * shardCount == sh) {
+                MemSeries s = arr[local];
+                if (s != null) {
+                    found = local;
+                    touch += s.lastT;
+                    Chunk h = s.head;
+                    if (h != null) {
+                        touch += h.numSamples();
+                    }
+                }
+            }
+            locals[i] = found;
+        }
+        replayTouch += touch; // keeps the touching loads alive
         long applied = 0;
         long cuts = 0;
         for (int i = 0; i < n; i++) {
-            int r = refs[i];
-            int local = r / sc;
-            MemSeries s = (r - local * sc == sh && local < arr.length) ? arr[local] : null;
-            if (s == null) {
+            int local = locals[i];
+            if (local < 0) {
                 replayUnknownRefSamples++;
                 continue;
             }
+            MemSeries s = arr[local];
             long t = ts[i];
             if (t > s.lastT) {
                 if (s.append(t, bits[i])) {
@@ -560,7 +592,7 @@ final class HeadPartition {
                 for (int j = 0; j < k; j++) {
                     dropped += cs[j].numSamples();
                 }
-                s.chunks = Arrays.copyOfRange(cs, k, cs.length);
+                s.setChunks(Arrays.copyOfRange(cs, k, cs.length));
                 numChunks -= k;
                 numSamples -= dropped;
             }

@@ -13,8 +13,12 @@ final class MemSeries {
     static final Chunk[] NO_CHUNKS = new Chunk[0];
 
     final int ref;
+    /** The partition (= WAL shard) index: ref % shardCount. */
+    final int part;
     final Labels labels;
     final long hash;
+    /** The open chunk (last element of {@link #chunks}); writer-side shortcut, never read by readers. */
+    Chunk head;
 
     /** Sealed chunks followed by the open chunk (if any). Copy-on-write. */
     volatile Chunk[] chunks = NO_CHUNKS;
@@ -34,8 +38,9 @@ final class MemSeries {
     /** Next series with the same hash (collision chain). */
     MemSeries nextSameHash;
 
-    MemSeries(int ref, Labels labels, long hash) {
+    MemSeries(int ref, int part, Labels labels, long hash) {
         this.ref = ref;
+        this.part = part;
         this.labels = labels;
         this.hash = hash;
     }
@@ -43,25 +48,36 @@ final class MemSeries {
     /** Appends a validated sample (t > lastT). Returns true when a new chunk was cut. */
     boolean append(long t, long bits) {
         double v = Double.longBitsToDouble(bits);
-        Chunk[] cs = chunks;
-        int n = cs.length;
+        Chunk h = head;
         boolean cut = false;
-        if (n == 0 || !cs[n - 1].append(t, v)) {
-            if (n > 0) {
-                cs[n - 1].seal();
-            }
-            Chunk c = Chunk.create();
-            if (!c.append(t, v)) {
-                throw new IllegalStateException("a new chunk refused its first sample");
-            }
-            Chunk[] next = Arrays.copyOf(cs, n + 1);
-            next[n] = c;
-            chunks = next;
+        if (h == null || !h.append(t, v)) {
+            cutChunk(h, t, v);
             cut = true;
         }
         lastT = t;
         lastBits = bits;
         return cut;
+    }
+
+    private void cutChunk(Chunk old, long t, double v) {
+        if (old != null) {
+            old.seal();
+        }
+        Chunk c = Chunk.create();
+        if (!c.append(t, v)) {
+            throw new IllegalStateException("a new chunk refused its first sample");
+        }
+        Chunk[] cs = chunks;
+        Chunk[] next = Arrays.copyOf(cs, cs.length + 1);
+        next[cs.length] = c;
+        head = c;
+        chunks = next;
+    }
+
+    /** Replaces the chunk list (retention, checkpoint load); keeps {@link #head} in step. */
+    void setChunks(Chunk[] cs) {
+        head = cs.length == 0 ? null : cs[cs.length - 1];
+        chunks = cs;
     }
 
     long numSamples() {

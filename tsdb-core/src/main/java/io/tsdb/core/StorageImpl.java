@@ -53,6 +53,8 @@ public final class StorageImpl implements AutoCloseable {
     private final StorageOptions options;
     private final ShardedWAL wal;
     private final int shardCount;
+    /** shardCount - 1 when shardCount is a power of two, else -1. */
+    private final int shardMask;
     private final HeadPartition[] parts;
     private final ToLongFunction<Labels> hashFn;
     private final long retentionMillis;
@@ -93,6 +95,7 @@ public final class StorageImpl implements AutoCloseable {
         this.options = options;
         this.wal = wal;
         this.shardCount = wal.shardCount();
+        this.shardMask = Integer.bitCount(shardCount) == 1 ? shardCount - 1 : -1;
         this.hashFn = options.seriesHash();
         this.retentionMillis = options.retention().toMillis();
         this.skewMillis = options.maxFutureSkew().toMillis();
@@ -409,9 +412,43 @@ public final class StorageImpl implements AutoCloseable {
             long floor = ret ? retentionFloor() : Long.MIN_VALUE;
             List<PartialWriteException.Rejection> rej = a.rejections();
             long w = 0;
+            // Visit the shards whose lock is free first (tryLock) and block only when every
+            // remaining one is busy: writers spread over the partitions instead of queueing in
+            // shard order behind each other.
+            int[] todo = a.shardTodo();
+            int left = 0;
             for (int s = 0; s < shardCount; s++) {
                 if (st[s + 1] > st[s]) {
-                    w += parts[s].commit(a, order, st[s], st[s + 1], wal, rej, ret, floor);
+                    todo[left++] = s;
+                }
+            }
+            while (left > 0) {
+                boolean progressed = false;
+                for (int k = 0; k < left; ) {
+                    int s = todo[k];
+                    HeadPartition p = parts[s];
+                    if (p.lock.tryLock()) {
+                        try {
+                            w += p.commit(a, order, st[s], st[s + 1], wal, rej, ret, floor);
+                        } finally {
+                            p.lock.unlock();
+                        }
+                        todo[k] = todo[--left];
+                        progressed = true;
+                    } else {
+                        k++;
+                    }
+                }
+                if (!progressed) {
+                    int s = todo[0];
+                    HeadPartition p = parts[s];
+                    p.lock.lock();
+                    try {
+                        w += p.commit(a, order, st[s], st[s + 1], wal, rej, ret, floor);
+                    } finally {
+                        p.lock.unlock();
+                    }
+                    todo[0] = todo[--left];
                 }
             }
             if (flushAfterCommit) {
@@ -443,7 +480,7 @@ public final class StorageImpl implements AutoCloseable {
 
     /** Removes a series that an appender created but never committed (no samples, never logged). */
     void removeIfUnused(MemSeries s) {
-        HeadPartition p = parts[s.ref % shardCount];
+        HeadPartition p = parts[s.part];
         p.lock.lock();
         try {
             if (!s.removed && !s.logged && s.chunks.length == 0) {
@@ -462,7 +499,7 @@ public final class StorageImpl implements AutoCloseable {
         if (ref < 0) {
             return null;
         }
-        return parts[ref % shardCount].byRef(ref);
+        return parts[shardMask >= 0 ? ref & shardMask : ref % shardCount].byRef(ref);
     }
 
     /** Validates labels for writing and returns the (possibly new) series. */
@@ -724,18 +761,24 @@ public final class StorageImpl implements AutoCloseable {
     private void checkpointAll() throws IOException {
         synchronized (checkpointLock) {
             long t0 = System.nanoTime();
-            long bytes = 0;
-            boolean any = false;
+            List<Checkpoints.PartitionSnapshot> snaps = new ArrayList<>();
             for (int i = 0; i < shardCount; i++) {
-                long b = checkpointShard(i, false);
-                if (b >= 0) {
-                    bytes += b;
-                    any = true;
+                Checkpoints.PartitionSnapshot snap = snapshotShard(i, false);
+                if (snap != null) {
+                    snaps.add(snap);
+                }
+            }
+            long bytes = 0;
+            if (!snaps.isEmpty()) {
+                // the records the checkpoints cover must be durable before they replace them
+                wal.sync();
+                for (Checkpoints.PartitionSnapshot snap : snaps) {
+                    bytes += publish(snap);
                 }
             }
             lastCheckpointNanos = System.nanoTime();
             walBytesAtCheckpoint = safeWalBytes();
-            if (any) {
+            if (!snaps.isEmpty()) {
                 checkpointsWritten++;
                 lastCheckpointSeconds = (System.nanoTime() - t0) / 1e9;
                 lastCheckpointBytes = bytes;
@@ -744,22 +787,24 @@ public final class StorageImpl implements AutoCloseable {
         }
     }
 
-    /** Returns bytes written, or -1 when the shard had nothing new. */
-    private long checkpointShard(int shard, boolean force) throws IOException {
+    /** Snapshot of a shard under its lock, or null when it has nothing new since its last checkpoint. */
+    private Checkpoints.PartitionSnapshot snapshotShard(int shard, boolean force) {
         HeadPartition p = parts[shard];
-        Checkpoints.PartitionSnapshot snap;
         p.lock.lock();
         try {
             long off = wal.nextOffset(shard);
             if (!force && off == lastCheckpointOffset[shard]) {
-                return -1;
+                return null;
             }
-            snap = Checkpoints.snapshot(p, off);
+            return Checkpoints.snapshot(p, off);
         } finally {
             p.lock.unlock();
         }
-        // the records the checkpoint covers must be durable before it replaces them
-        wal.sync();
+    }
+
+    /** Writes a snapshot, keeps the newest two, and lets the WAL drop what both cover. Returns bytes written. */
+    private long publish(Checkpoints.PartitionSnapshot snap) throws IOException {
+        int shard = snap.shard();
         Path sd = Checkpoints.shardDir(dir.resolve("checkpoints"), shard);
         long size = Checkpoints.write(sd, snap);
         lastCheckpointOffset[shard] = snap.walOffset();
@@ -768,6 +813,15 @@ public final class StorageImpl implements AutoCloseable {
             wal.truncateBefore(shard, keepFrom);
         }
         return size;
+    }
+
+    /** Checkpoints one shard now (used on open to repair a checkpoint beyond the WAL's end). */
+    private void checkpointShard(int shard, boolean force) throws IOException {
+        Checkpoints.PartitionSnapshot snap = snapshotShard(shard, force);
+        if (snap != null) {
+            wal.sync();
+            publish(snap);
+        }
     }
 
     /** Drops chunks and series older than the retention now; returns the series removed. */

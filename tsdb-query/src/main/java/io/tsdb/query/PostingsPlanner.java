@@ -17,7 +17,10 @@ import org.roaringbitmap.RoaringBitmap;
  */
 public final class PostingsPlanner {
     private final SeriesSource source;
-    private final Cache<Matcher, RoaringBitmap> cache;
+    /** A cached bitmap and the series generation it was computed at (entries of another generation are ignored). */
+    private record Entry(long generation, RoaringBitmap bitmap) {}
+
+    private final Cache<Matcher, Entry> cache;
     private volatile long cachedGeneration = Long.MIN_VALUE;
 
     public PostingsPlanner(SeriesSource source) {
@@ -65,11 +68,14 @@ public final class PostingsPlanner {
         List<RoaringBitmap> positive = new ArrayList<>();
         List<RoaringBitmap> negative = new ArrayList<>();
         for (Matcher m : matchers) {
-            RoaringBitmap b = cache.getIfPresent(m);
-            if (b == null) {
+            Entry e = cache.getIfPresent(m);
+            RoaringBitmap b;
+            if (e != null && e.generation() == gen) {
+                b = e.bitmap();
+            } else {
                 b = compute(m);
                 if (source.generation() == gen) {
-                    cache.put(m, b);
+                    cache.put(m, new Entry(gen, b));
                 }
             }
             if (m.matchesEmpty()) {

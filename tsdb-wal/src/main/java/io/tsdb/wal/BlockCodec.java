@@ -319,6 +319,7 @@ public final class BlockCodec {
                 long off = first + i;
                 if (off >= from) {
                     v.limit(at + l).position(at);
+                    v.order(ByteOrder.BIG_ENDIAN);
                     visitor.accept(off, v);
                     v.limit(v.capacity());
                 }

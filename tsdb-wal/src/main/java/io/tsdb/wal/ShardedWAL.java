@@ -68,17 +68,49 @@ public final class ShardedWAL implements AutoCloseable {
         int n = resolveShardCount(dir, options, disk);
         RecoveryReport report = new RecoveryReport();
         WALShard[] shards = new WALShard[n];
+        int threads = Math.max(1, Math.min(n, 2 * Runtime.getRuntime().availableProcessors()));
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "tsdb-wal-recovery");
+            t.setDaemon(true);
+            return t;
+        });
         try {
+            List<Future<?>> fs = new ArrayList<>();
             for (int i = 0; i < n; i++) {
+                final int si = i;
+                fs.add(pool.submit(() -> {
+                    try {
+                        shards[si] = WALShard.open(si, dir, options, report);
+                    } catch (WalCorruptionException e) {
+                        if (options.strict()) throw e;
+                        shards[si] = WALShard.unreadable(si, dir, options, report, e);
+                    } catch (IOException | RuntimeException e) {
+                        shards[si] = WALShard.unreadable(si, dir, options, report, e);
+                    }
+                    return null;
+                }));
+            }
+            WalCorruptionException strictFailure = null;
+            for (Future<?> f : fs) {
                 try {
-                    shards[i] = WALShard.open(i, dir, options, report);
-                } catch (WalCorruptionException e) {
-                    if (options.strict()) throw e;
-                    shards[i] = WALShard.unreadable(i, dir, options, report, e);
-                } catch (IOException | RuntimeException e) {
-                    shards[i] = WALShard.unreadable(i, dir, options, report, e);
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted while recovering " + dir);
+                } catch (ExecutionException e) {
+                    Throwable c = e.getCause();
+                    if (c instanceof WalCorruptionException wc) {
+                        if (strictFailure == null) strictFailure = wc; else strictFailure.addSuppressed(wc);
+                    } else if (c instanceof RuntimeException re) {
+                        throw re;
+                    } else if (c instanceof Error er) {
+                        throw er;
+                    } else {
+                        throw new IOException("recovery of " + dir + " failed", c);
+                    }
                 }
             }
+            if (strictFailure != null) throw strictFailure;
         } catch (IOException | RuntimeException e) {
             for (WALShard s : shards) {
                 if (s != null) {
@@ -86,6 +118,8 @@ public final class ShardedWAL implements AutoCloseable {
                 }
             }
             throw e;
+        } finally {
+            pool.shutdownNow();
         }
         ShardedWAL wal = new ShardedWAL(dir, options, shards, report);
         wal.flusher.start();

@@ -239,7 +239,6 @@ public final class WALShard {
         }
         Segment last = segs.get(segs.size() - 1);
         activeCh = disk.open(last.path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
-        activeCh.force(true);
         active = last;
         activePos = last.size;
         nextOffset = last.endOffset;
@@ -247,6 +246,8 @@ public final class WALShard {
         segments = List.copyOf(segs);
         if (anchor == null || !anchorOk || anchor.segmentBase() != last.base || anchor.position() != activePos
                 || anchor.committedOffset() != nextOffset) {
+            // what we recovered may be only in the page cache (kill -9): force it before anchoring it
+            activeCh.force(true);
             writeAnchor();
         }
     }

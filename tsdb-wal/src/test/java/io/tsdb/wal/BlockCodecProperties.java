@@ -81,4 +81,39 @@ class BlockCodecProperties {
         block[bit / 8] ^= (byte) (1 << (bit % 8));
         assertThrows(CorruptBlockException.class, () -> BlockCodec.decode(ByteBuffer.wrap(block), (o, b) -> { }));
     }
+
+    /** Hostile frames: header/payload bytes overwritten, CRC fixed up. Only CorruptBlockException (or a valid decode). */
+    @Property(tries = 1000)
+    void hostileFramesWithFixedCrcOnlyThrowCorruptBlockException(@ForAll("recordLists") List<byte[]> recs,
+                                                                  @ForAll boolean compress,
+                                                                  @ForAll @IntRange(min = 1, max = 6) int edits,
+                                                                  @ForAll long seed) throws Exception {
+        byte[] payload = frame(recs);
+        BlockCodec.Encoder enc = new BlockCodec.Encoder();
+        int len = enc.encode(payload, payload.length, 7, 0, recs.size(), 1, 2, compress);
+        byte[] block = Arrays.copyOf(enc.out(), len);
+        java.util.Random rnd = new java.util.Random(seed);
+        ByteBuffer bb = ByteBuffer.wrap(block);
+        for (int e = 0; e < edits; e++) {
+            switch (rnd.nextInt(6)) {
+                case 0 -> bb.putInt(24, rnd.nextBoolean() ? rnd.nextInt() : recs.size() + rnd.nextInt(3) - 1); // count
+                case 1 -> bb.putInt(28, rnd.nextBoolean() ? Integer.MAX_VALUE - rnd.nextInt(16) : rnd.nextInt()); // raw length
+                case 2 -> bb.putInt(32, rnd.nextBoolean() ? Integer.MAX_VALUE - rnd.nextInt(16) : rnd.nextInt()); // stored length
+                case 3 -> block[5] = (byte) rnd.nextInt(4); // flags
+                case 4 -> { if (len > 56) block[56 + rnd.nextInt(len - 56)] = (byte) rnd.nextInt(); } // payload
+                default -> block[rnd.nextInt(52)] = (byte) rnd.nextInt(); // any header byte
+            }
+        }
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(block, 0, 52);
+        crc.update(block, 56, len - 56);
+        bb.putInt(52, (int) crc.getValue());
+        try {
+            long[] n = {0};
+            BlockCodec.Header h = BlockCodec.decode(ByteBuffer.wrap(block), (o, b) -> n[0]++);
+            assertEquals(h.recordCount, n[0]);
+        } catch (CorruptBlockException expected) {
+            // the only acceptable failure
+        }
+    }
 }

@@ -173,11 +173,12 @@ class ErrorsTest {
         WalOptions o = WalOptions.builder().shards(1).segmentBytes(4096).build();
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
             for (int i = 0; i < 2000; i++) wal.append(0, ByteBuffer.wrap(longBytes(i)), i);
+            java.util.concurrent.atomic.AtomicReference<Throwable> err = new java.util.concurrent.atomic.AtomicReference<>();
             Thread writer = new Thread(() -> {
                 try {
                     for (int i = 2000; i < 4000; i++) wal.append(0, ByteBuffer.wrap(longBytes(i)), i);
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
+                } catch (Throwable e) {
+                    err.compareAndSet(null, e);
                 }
             });
             List<Long> seen = Collections.synchronizedList(new ArrayList<>());
@@ -187,8 +188,8 @@ class ErrorsTest {
                         assertEquals(off, b.getLong(b.position()));
                         seen.add(off);
                     }, null, 1);
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
+                } catch (Throwable e) {
+                    err.compareAndSet(null, e);
                 }
             });
             writer.start();
@@ -196,6 +197,7 @@ class ErrorsTest {
             for (long cut = 100; cut < 3000; cut += 100) wal.truncateBefore(0, cut);
             writer.join();
             reader.join();
+            if (err.get() != null) throw new AssertionError("writer or reader failed", err.get());
             for (int i = 1; i < seen.size(); i++) assertEquals(seen.get(i - 1) + 1, seen.get(i));
             wal.truncateBefore(0, 3000);
             long first = wal.shard(0).firstOffset();

@@ -26,6 +26,10 @@ final class FaultyDisk implements Disk {
     private final AtomicInteger forcesSinceArm = new AtomicInteger();
     private final AtomicInteger writesSinceArm = new AtomicInteger();
     volatile boolean skipSync;
+    /** Per file: the length it had when it was last forced. */
+    final java.util.Map<Path, Long> syncedLength = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Files created since their directory was last fsynced (lost by a power cut). */
+    final Set<Path> unsyncedNames = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     static FaultyDisk noSync() {
         FaultyDisk d = new FaultyDisk();
@@ -45,12 +49,66 @@ final class FaultyDisk implements Disk {
 
     @Override
     public FileChannel open(Path path, Set<? extends OpenOption> options) throws IOException {
-        return new Forwarding(FileChannel.open(path, options), path);
+        boolean existed = java.nio.file.Files.exists(path);
+        FileChannel ch = FileChannel.open(path, options);
+        if (!existed) unsyncedNames.add(path.toAbsolutePath());
+        return new Forwarding(ch, path.toAbsolutePath());
+    }
+
+    @Override
+    public void moveAtomic(Path from, Path to) throws IOException {
+        Disk.super.moveAtomic(from, to);
+        Long l = syncedLength.remove(from.toAbsolutePath());
+        if (l != null) syncedLength.put(to.toAbsolutePath(), l);
+        if (unsyncedNames.remove(from.toAbsolutePath())) unsyncedNames.add(to.toAbsolutePath());
     }
 
     @Override
     public void syncDirectory(Path dir) throws IOException {
+        Path d = dir.toAbsolutePath();
+        unsyncedNames.removeIf(p -> d.equals(p.getParent()));
         if (!skipSync) Disk.super.syncDirectory(dir);
+    }
+
+    /**
+     * Renders a power-loss image of the segment files under {@code root} into {@code dest}: a
+     * segment created since its directory's last fsync is lost; of the others only the forced
+     * prefix is certain, the rest is (by {@code tailMode}) 0 kept, 1 dropped, 2 zero-filled,
+     * 3 garbled. Other files (meta, anchors, indexes: hints or forced+renamed) are copied as they are.
+     */
+    void powerLossImage(Path root, Path dest, int tailMode, java.util.Random rnd) throws IOException {
+        java.nio.file.Files.createDirectories(dest);
+        try (java.nio.file.DirectoryStream<Path> s = java.nio.file.Files.newDirectoryStream(root)) {
+            for (Path p : s) {
+                Path t = dest.resolve(p.getFileName().toString());
+                if (java.nio.file.Files.isDirectory(p)) {
+                    powerLossImage(p, t, tailMode, rnd);
+                    continue;
+                }
+                Path abs = p.toAbsolutePath();
+                boolean segment = p.getFileName().toString().endsWith(".log");
+                if (!segment) {
+                    try {
+                        java.nio.file.Files.copy(p, t, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    } catch (java.nio.file.NoSuchFileException renamedMeanwhile) {
+                        // a temp file renamed while the image was taken
+                    }
+                    continue;
+                }
+                if (unsyncedNames.contains(abs)) continue;
+                long synced = syncedLength.getOrDefault(abs, 0L);
+                byte[] all = java.nio.file.Files.readAllBytes(p);
+                int keep = (int) Math.min(synced, all.length);
+                byte[] out;
+                switch (tailMode) {
+                    case 0 -> out = all;
+                    case 1 -> out = java.util.Arrays.copyOf(all, keep);
+                    case 2 -> { out = all.clone(); java.util.Arrays.fill(out, keep, out.length, (byte) 0); }
+                    default -> { out = all.clone(); for (int i = keep; i < out.length; i++) out[i] = (byte) rnd.nextInt(); }
+                }
+                java.nio.file.Files.write(t, out);
+            }
+        }
     }
 
     private final class Forwarding extends FileChannel {
@@ -78,7 +136,6 @@ final class FaultyDisk implements Disk {
         @Override public long position() throws IOException { return d.position(); }
         @Override public FileChannel position(long newPosition) throws IOException { d.position(newPosition); return this; }
         @Override public long size() throws IOException { return d.size(); }
-        @Override public FileChannel truncate(long size) throws IOException { d.truncate(size); return this; }
         @Override public void force(boolean metaData) throws IOException {
             forces.incrementAndGet();
             int at = failForceAt.get();
@@ -86,7 +143,14 @@ final class FaultyDisk implements Disk {
                 failForceAt.set(0);
                 throw new IOException("injected fsync failure on " + path);
             }
+            long len = d.size();
             if (!skipSync) d.force(metaData);
+            syncedLength.merge(path, len, Math::max);
+        }
+        @Override public FileChannel truncate(long size) throws IOException {
+            d.truncate(size);
+            syncedLength.computeIfPresent(path, (k, v) -> Math.min(v, size));
+            return this;
         }
         @Override public long transferTo(long position, long count, WritableByteChannel target) throws IOException { return d.transferTo(position, count, target); }
         @Override public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException { beforeWrite(); return d.transferFrom(src, position, count); }

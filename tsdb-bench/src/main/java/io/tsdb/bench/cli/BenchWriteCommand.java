@@ -82,6 +82,10 @@ public final class BenchWriteCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "series file " + file + " does not exist (or is not a file)");
         }
         PrintWriter o = cl.getOut();
+        if (Files.isDirectory(out) && !isEmpty(out) && !Files.isDirectory(out.resolve("storage"))) {
+            throw new CommandLine.ParameterException(cl, "refusing to wipe --out " + out
+                    + ": it is not empty and holds no earlier bench output (no storage/ in it)");
+        }
         ProcStats.deleteRecursively(out);
         Files.createDirectories(out);
         Path storeDir = out.resolve("storage");
@@ -105,6 +109,9 @@ public final class BenchWriteCommand implements Callable<Integer> {
         cmd.add(Integer.toString(scrapes));
         cmd.add(Integer.toString(threads));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        if (System.console() != null && System.getenv("TSDB_PROGRESS") == null) {
+            pb.environment().put("TSDB_PROGRESS", "1"); // the child's stdout is a pipe: show its progress bar anyway
+        }
         Process child = pb.start();
         long ingested = -1;
         boolean ready = false;
@@ -208,6 +215,12 @@ public final class BenchWriteCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "disk_bytes: %d%n", ProcStats.dirBytes(storeDir));
         o.printf(Locale.ROOT, "peak_rss_bytes: %d%n", ProcStats.peakRssBytes());
         o.flush();
+    }
+
+    static boolean isEmpty(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
     }
 
     private static void checkNothingLost(String what, long ingested, long found) throws IOException {

@@ -72,6 +72,10 @@ public final class DemoCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--writers must be 1..1024, got " + writers);
         }
         PrintWriter o = cl.getOut();
+        if (Files.isDirectory(dir) && !BenchWriteCommand.isEmpty(dir) && !Files.exists(dir.resolve("STORE"))) {
+            throw new CommandLine.ParameterException(cl, "refusing to wipe --dir " + dir
+                    + ": it is not empty and is not a tsdb store (no STORE file)");
+        }
         ProcStats.deleteRecursively(dir);
         Files.createDirectories(dir);
 

@@ -39,6 +39,8 @@ public final class AgentWorkload {
         private final int otherStart;
         private final double[] rates;
         private final double[] pathMu;
+        private final double[][] bucketCdf;
+        private final double[] meanLatency;
 
         Instance(int index, long seed) {
             this.name = String.format("host-%02d:9100", index);
@@ -60,9 +62,15 @@ public final class AgentWorkload {
             }
             histStart = series.size();
             pathMu = new double[PATHS.length];
+            bucketCdf = new double[PATHS.length][BUCKETS.length];
+            meanLatency = new double[PATHS.length];
             for (int pi = 0; pi < PATHS.length; pi++) {
                 String p = PATHS[pi];
                 pathMu[pi] = Math.log(0.02 + 0.03 * pi);
+                meanLatency[pi] = Math.exp(pathMu[pi] + SIGMA * SIGMA / 2);
+                for (int b = 0; b < BUCKETS.length; b++) {
+                    bucketCdf[pi][b] = normalCdf((Math.log(BUCKETS[b]) - pathMu[pi]) / SIGMA);
+                }
                 for (double le : BUCKETS) {
                     series.add(Labels.of("__name__", "http_request_duration_seconds_bucket", "job", "api", "instance", inst,
                             "path", p, "le", formatLe(le)));
@@ -114,18 +122,26 @@ public final class AgentWorkload {
             int per = BUCKETS.length + 3;
             for (int pi = 0; pi < PATHS.length; pi++) {
                 int base = histStart + pi * per;
-                int n = Math.min(perPath[pi], 2000);
-                for (int k = 0; k < n; k++) {
-                    double lat = Math.exp(pathMu[pi] + 0.9 * rnd.nextGaussian());
-                    for (int b = 0; b < BUCKETS.length; b++) {
-                        if (lat <= BUCKETS[b]) {
-                            values[base + b] += 1;
-                        }
+                // latencies are log-normal(mu, SIGMA): draw how many of the n requests fall in each
+                // bucket interval (normal approximation of the multinomial), then accumulate
+                int n = perPath[pi];
+                long total = 0;
+                long cumulative = 0;
+                double prev = 0;
+                for (int b = 0; b <= BUCKETS.length; b++) {
+                    double cdf = b < BUCKETS.length ? bucketCdf[pi][b] : 1.0;
+                    double expect = n * (cdf - prev);
+                    prev = cdf;
+                    long k = Math.max(0, Math.round(expect + Math.sqrt(expect) * rnd.nextGaussian()));
+                    cumulative += k;
+                    if (b < BUCKETS.length) {
+                        values[base + b] += cumulative;
                     }
-                    values[base + BUCKETS.length + 1] += lat; // _sum
+                    total = cumulative;
                 }
-                values[base + BUCKETS.length] += n;         // +Inf bucket
-                values[base + BUCKETS.length + 2] += n;     // _count
+                values[base + BUCKETS.length] += total;                 // +Inf bucket
+                values[base + BUCKETS.length + 1] += total * meanLatency[pi] * (1 + 0.05 * rnd.nextGaussian()); // _sum
+                values[base + BUCKETS.length + 2] += total;             // _count
             }
             for (int c = 0; c < cpus; c++) {
                 double user = seconds * (0.2 + 0.2 * rnd.nextDouble());
@@ -161,6 +177,17 @@ public final class AgentWorkload {
             }
             return values;
         }
+    }
+
+    static final double SIGMA = 0.9;
+
+    /** Standard normal CDF (Abramowitz and Stegun 7.1.26, error below 1.5e-7). */
+    static double normalCdf(double x) {
+        double z = Math.abs(x) / Math.sqrt(2);
+        double t = 1 / (1 + 0.3275911 * z);
+        double erf = 1 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+                * Math.exp(-z * z);
+        return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
     }
 
     static String formatLe(double le) {

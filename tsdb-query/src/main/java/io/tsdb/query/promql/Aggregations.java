@@ -32,19 +32,29 @@ final class Aggregations {
                 throw new PromqlEvalException("invalid label name " + Lexer.goQuote(countLabel));
             }
         }
+        // group labels per input label-set instance (the same instances recur at every step)
+        java.util.IdentityHashMap<Labels, Labels> groupCache = new java.util.IdentityHashMap<>();
         for (int i = 0; i < ts.length; i++) {
             double p = param instanceof Evaluator.ScalarVal sv ? sv.v()[i] : Double.NaN;
+            if (op.equals("limit_ratio")) {
+                // Prometheus takes limit_ratio's ratio from the first step for the whole range
+                p = ((Evaluator.ScalarVal) param).v()[0];
+            }
             if ((op.equals("topk") || op.equals("bottomk") || op.equals("limitk")) && Double.isNaN(p)) {
                 throw new PromqlEvalException("Parameter value is NaN");
             }
             if (op.equals("limit_ratio") && Double.isNaN(p)) {
                 throw new PromqlEvalException("Ratio value is NaN");
             }
+            if (op.equals("limit_ratio") && (p < -1 || p > 1)) {
+                ev.warn("ratio value should be between -1 and 1, got " + QueryResult.formatValue(p) + ", capping to "
+                        + QueryResult.formatValue(Math.max(-1, Math.min(1, p))), a.param().pos());
+            }
             if (op.equals("quantile") && (Double.isNaN(p) || p < 0 || p > 1)) {
                 ev.quantileWarning(p, a.param().pos());
             }
             List<Evaluator.Elem> step = in.steps().get(i);
-            Map<String, Group> groups = new LinkedHashMap<>();
+            Map<Labels, Group> groups = new LinkedHashMap<>();
             for (Evaluator.Elem e : step) {
                 Labels gl;
                 if (op.equals("count_values")) {
@@ -52,10 +62,16 @@ final class Aggregations {
                             : LabelOps.keep(e.labels(), a.grouping());
                     gl = base.toBuilder().set(countLabel, formatCountValue(e.v())).build();
                 } else {
-                    gl = a.without() ? LabelOps.without(e.labels(), a.grouping(), true)
-                            : LabelOps.keep(e.labels(), a.grouping());
+                    gl = groupCache.get(e.labels());
+                    if (gl == null) {
+                        gl = a.without() ? LabelOps.without(e.labels(), a.grouping(), true)
+                                : LabelOps.keep(e.labels(), a.grouping());
+                        if (groupCache.size() < 1_000_000) {
+                            groupCache.put(e.labels(), gl);
+                        }
+                    }
                 }
-                groups.computeIfAbsent(LabelOps.key(gl), k -> new Group(gl)).elems.add(e);
+                groups.computeIfAbsent(gl, Group::new).elems.add(e);
             }
             List<Evaluator.Elem> o = new ArrayList<>(groups.size());
             for (Group g : groups.values()) {
@@ -64,6 +80,11 @@ final class Aggregations {
             out.add(o);
         }
         return new Evaluator.VecVal(out);
+    }
+
+    static double unsignedFraction(long h) {
+        double u = (double) (h >>> 1) * 2.0 + (h & 1);
+        return Math.min(u / 18446744073709551616.0, Math.nextDown(1.0));
     }
 
     static String formatCountValue(double v) {
@@ -177,7 +198,8 @@ final class Aggregations {
             case "limit_ratio": {
                 double r = Math.max(-1, Math.min(1, p));
                 for (Evaluator.Elem e : es) {
-                    double offset = ((double) (LabelOps.key(e.labels()).hashCode() & 0x7fffffff)) / Integer.MAX_VALUE;
+                    // the label set's 64-bit hash as an unsigned fraction of 2^64, in [0, 1)
+                    double offset = unsignedFraction(e.labels().hash());
                     if ((r >= 0 && offset < r) || (r < 0 && offset >= 1 + r)) {
                         o.add(e);
                     }

@@ -15,50 +15,68 @@ final class BinaryOps {
     static Evaluator.VecVal vectorBinary(Expr.Binary b, Evaluator.VecVal l, Evaluator.VecVal r, long[] ts) {
         List<List<Evaluator.Elem>> out = new ArrayList<>(ts.length);
         Expr.VectorMatching m = b.matching();
+        SigCache sc = new SigCache(m);
         for (int i = 0; i < ts.length; i++) {
             List<Evaluator.Elem> ls = l.steps().get(i);
             List<Evaluator.Elem> rs = r.steps().get(i);
             switch (b.op()) {
-                case LAND -> out.add(and(ls, rs, m, true));
-                case LUNLESS -> out.add(and(ls, rs, m, false));
-                case LOR -> out.add(or(ls, rs, m));
-                default -> out.add(binop(b, ls, rs, m, ts[i]));
+                case LAND -> out.add(and(ls, rs, sc, true));
+                case LUNLESS -> out.add(and(ls, rs, sc, false));
+                case LOR -> out.add(or(ls, rs, sc));
+                default -> out.add(binop(b, ls, rs, m, sc, ts[i]));
             }
         }
         return new Evaluator.VecVal(out);
     }
 
-    private static String sig(Labels l, Expr.VectorMatching m) {
-        return LabelOps.signature(l, m.labels(), m.on());
+    /** Matching signatures, cached per label-set instance (the same instances recur at every step). */
+    private static final class SigCache {
+        private final java.util.IdentityHashMap<Labels, String> cache = new java.util.IdentityHashMap<>();
+        private final Expr.VectorMatching m;
+
+        SigCache(Expr.VectorMatching m) {
+            this.m = m;
+        }
+
+        String sig(Labels l) {
+            String s = cache.get(l);
+            if (s == null) {
+                s = LabelOps.signature(l, m.labels(), m.on());
+                if (cache.size() < 1_000_000) {
+                    cache.put(l, s);
+                }
+            }
+            return s;
+        }
     }
 
     private static List<Evaluator.Elem> and(List<Evaluator.Elem> ls, List<Evaluator.Elem> rs,
-            Expr.VectorMatching m, boolean keepMatching) {
+            SigCache m, boolean keepMatching) {
         if (ls.isEmpty()) {
             return List.of();
         }
         Set<String> right = new HashSet<>();
         for (Evaluator.Elem e : rs) {
-            right.add(sig(e.labels(), m));
+            right.add(m.sig(e.labels()));
         }
         List<Evaluator.Elem> o = new ArrayList<>();
         for (Evaluator.Elem e : ls) {
-            if (right.contains(sig(e.labels(), m)) == keepMatching) {
+            if (right.contains(m.sig(e.labels())) == keepMatching) {
                 o.add(e);
             }
         }
         return o;
     }
 
-    private static List<Evaluator.Elem> or(List<Evaluator.Elem> ls, List<Evaluator.Elem> rs, Expr.VectorMatching m) {
+    private static List<Evaluator.Elem> or(List<Evaluator.Elem> ls, List<Evaluator.Elem> rs, SigCache m) {
         Set<String> left = new HashSet<>();
         List<Evaluator.Elem> o = new ArrayList<>(ls.size() + rs.size());
         for (Evaluator.Elem e : ls) {
-            left.add(sig(e.labels(), m));
+            left.add(m.sig(e.labels()));
             o.add(e);
         }
         for (Evaluator.Elem e : rs) {
-            if (!left.contains(sig(e.labels(), m))) {
+            if (!left.contains(m.sig(e.labels()))) {
                 o.add(e);
             }
         }
@@ -73,7 +91,7 @@ final class BinaryOps {
     }
 
     private static List<Evaluator.Elem> binop(Expr.Binary b, List<Evaluator.Elem> lhs, List<Evaluator.Elem> rhs,
-            Expr.VectorMatching m, long t) {
+            Expr.VectorMatching m, SigCache sc, long t) {
         boolean oneToMany = m.card() == Expr.Card.ONE_TO_MANY;
         List<Evaluator.Elem> many = oneToMany ? rhs : lhs;
         List<Evaluator.Elem> one = oneToMany ? lhs : rhs;
@@ -82,7 +100,7 @@ final class BinaryOps {
         }
         Map<String, Evaluator.Elem> oneSigs = new HashMap<>();
         for (Evaluator.Elem e : one) {
-            String s = sig(e.labels(), m);
+            String s = sc.sig(e.labels());
             Evaluator.Elem dup = oneSigs.put(s, e);
             if (dup != null) {
                 String side = oneToMany ? "left" : "right";
@@ -92,11 +110,11 @@ final class BinaryOps {
                         + "must be unique on one side");
             }
         }
-        Map<String, Set<String>> matched = new HashMap<>();
+        Map<String, Set<Labels>> matched = new HashMap<>();
         boolean cmp = Parser.isComparison(b.op());
         List<Evaluator.Elem> o = new ArrayList<>();
         for (Evaluator.Elem ls : many) {
-            String s = sig(ls.labels(), m);
+            String s = sc.sig(ls.labels());
             Evaluator.Elem rs = oneSigs.get(s);
             if (rs == null) {
                 continue;
@@ -125,7 +143,7 @@ final class BinaryOps {
             if (b.returnBool()) {
                 metric = LabelOps.dropName(metric);
             }
-            Set<String> inserted = matched.get(s);
+            Set<Labels> inserted = matched.get(s);
             if (m.card() == Expr.Card.ONE_TO_ONE) {
                 if (inserted != null) {
                     throw new PromqlEvalException("multiple matches for labels: many-to-one matching must be explicit "
@@ -133,7 +151,7 @@ final class BinaryOps {
                 }
                 matched.put(s, Set.of());
             } else {
-                String key = LabelOps.key(metric);
+                Labels key = metric;
                 if (inserted == null) {
                     inserted = new HashSet<>();
                     matched.put(s, inserted);

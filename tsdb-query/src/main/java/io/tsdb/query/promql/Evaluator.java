@@ -83,6 +83,8 @@ final class Evaluator {
     private long samplesLoaded;
     final List<String> warnings = new ArrayList<>();
     private final boolean rangeQuery;
+    /** Whether the last simple vector function mapped two different inputs to the same labels. */
+    private boolean lastDropperCollided;
 
     Evaluator(SeriesSource source, PostingsPlanner planner, String query, long start, long end, boolean rangeQuery,
             long lookback, long defaultSubqueryStep, long maxSamples, long deadlineNanos) {
@@ -154,14 +156,16 @@ final class Evaluator {
             }
             VecVal vv = (VecVal) v;
             List<List<Elem>> steps = new ArrayList<>(ts.length);
+            LabelOps.NameDropper dropper = new LabelOps.NameDropper();
             for (List<Elem> step : vv.steps()) {
                 List<Elem> o = new ArrayList<>(step.size());
                 for (Elem x : step) {
-                    o.add(new Elem(LabelOps.dropName(x.labels()), -x.v(), x.t()));
+                    o.add(new Elem(dropper.apply(x.labels()), -x.v(), x.t()));
                 }
                 steps.add(o);
             }
-            return checkDuplicates(new VecVal(steps));
+            VecVal res = new VecVal(steps);
+            return dropper.mayCollide() ? checkDuplicates(res) : res;
         }
         if (e instanceof Expr.VectorSelector vs) {
             return evalVectorSelector(vs, ts);
@@ -253,6 +257,7 @@ final class Evaluator {
         for (int i = 0; i < ts.length; i++) {
             steps.add(new ArrayList<>());
         }
+        long produced = 0;
         for (SeriesArr s : series) {
             if (s.n == 0) {
                 continue;
@@ -271,7 +276,11 @@ final class Evaluator {
                     continue;
                 }
                 steps.get(i).add(new Elem(s.labels, v, t));
+                produced++;
             }
+        }
+        if (ts.length > 1) {
+            countSamples(produced); // per-step points held for a range query count towards the limit
         }
         return new VecVal(steps);
     }
@@ -313,7 +322,7 @@ final class Evaluator {
         for (int i = 0; i < n; i++) {
             inner[i] = start + i * step;
         }
-        Map<String, SeriesArr> byKey = new LinkedHashMap<>();
+        Map<Labels, SeriesArr> byKey = new LinkedHashMap<>();
         if (n > 0) {
             Val v = eval(sq.expr(), inner);
             if (v instanceof ScalarVal sv) {
@@ -321,12 +330,12 @@ final class Evaluator {
                 for (int i = 0; i < n; i++) {
                     s.add(inner[i], sv.v()[i]);
                 }
-                byKey.put("", s);
+                byKey.put(Labels.empty(), s);
             } else {
                 VecVal vv = (VecVal) v;
                 for (int i = 0; i < n; i++) {
                     for (Elem x : vv.steps().get(i)) {
-                        SeriesArr s = byKey.computeIfAbsent(LabelOps.key(x.labels()), k -> new SeriesArr(x.labels(), 16));
+                        SeriesArr s = byKey.computeIfAbsent(x.labels(), k -> new SeriesArr(k, 16));
                         s.add(inner[i], x.v());
                     }
                 }
@@ -406,7 +415,7 @@ final class Evaluator {
             }
         }
         if (matrixArg >= 0) {
-            return checkDuplicates(evalRangeFunction(c, ts, matrixArg));
+            return evalRangeFunction(c, ts, matrixArg);
         }
         if (f.minArgs() == 0 && c.args().isEmpty()) {
             // date functions default to vector(time())
@@ -414,14 +423,15 @@ final class Evaluator {
             for (int i = 0; i < ts.length; i++) {
                 steps.add(List.of(new Elem(Labels.empty(), ts[i] / 1000.0, ts[i])));
             }
-            return checkDuplicates(applyVectorFunction(c, new VecVal(steps), ts, List.of()));
+            return applyVectorFunction(c, new VecVal(steps), ts, List.of());
         }
         VecVal in = (VecVal) eval(c.args().get(0), ts);
         List<Val> rest = new ArrayList<>();
         for (int k = 1; k < c.args().size(); k++) {
             rest.add(eval(c.args().get(k), ts));
         }
-        return checkDuplicates(applyVectorFunction(c, in, ts, rest));
+        VecVal res = applyVectorFunction(c, in, ts, rest);
+        return onlyDropsName(name) && !lastDropperCollided ? res : checkDuplicates(res);
     }
 
     private VecVal checkDuplicates(VecVal v) {
@@ -429,9 +439,9 @@ final class Evaluator {
             if (step.size() < 2) {
                 continue;
             }
-            HashMap<String, Boolean> seen = new HashMap<>();
+            java.util.HashSet<Labels> seen = new java.util.HashSet<>(step.size() * 2);
             for (Elem e : step) {
-                if (seen.put(LabelOps.key(e.labels()), Boolean.TRUE) != null) {
+                if (!seen.add(e.labels())) {
                     throw fail("vector cannot contain metrics with the same labelset");
                 }
             }
@@ -539,6 +549,7 @@ final class Evaluator {
                 break;
         }
         boolean keep = keepsName(name);
+        LabelOps.NameDropper dropper = new LabelOps.NameDropper();
         for (int i = 0; i < ts.length; i++) {
             List<Elem> step = in.steps().get(i);
             List<Elem> o = new ArrayList<>(step.size());
@@ -594,12 +605,21 @@ final class Evaluator {
                     default:
                         throw new UnsupportedOperationException("function \"" + name + "\" is not implemented");
                 }
-                Labels l = keep ? e.labels() : LabelOps.dropName(e.labels());
+                Labels l = keep ? e.labels() : dropper.apply(e.labels());
                 o.add(new Elem(l, r, ts[i]));
             }
             out.add(o);
         }
+        lastDropperCollided = dropper.mayCollide();
         return new VecVal(out);
+    }
+
+    /** Vector functions that only drop the name check duplicates only when two inputs can collide. */
+    private static boolean onlyDropsName(String name) {
+        return switch (name) {
+            case "label_replace", "label_join", "absent", "histogram_quantile" -> false;
+            default -> true;
+        };
     }
 
     private static double dateFunction(String name, double x) {
@@ -832,8 +852,11 @@ final class Evaluator {
         for (int i = 0; i < ts.length; i++) {
             out.add(new ArrayList<>());
         }
+        LabelOps.NameDropper dropper = new LabelOps.NameDropper();
+        long produced = 0;
         for (SeriesArr s : rv.series()) {
-            Labels l = keep ? s.labels : LabelOps.dropName(s.labels);
+            checkDeadline();
+            Labels l = keep ? s.labels : dropper.apply(s.labels);
             for (int i = 0; i < ts.length; i++) {
                 long end = rv.windowEnd()[i];
                 long startEx = end - rv.range();
@@ -847,9 +870,14 @@ final class Evaluator {
                     continue;
                 }
                 out.get(i).add(new Elem(l, r, ts[i]));
+                produced++;
             }
         }
-        return new VecVal(out);
+        if (ts.length > 1) {
+            countSamples(produced);
+        }
+        VecVal res = new VecVal(out);
+        return dropper.mayCollide() ? checkDuplicates(res) : res;
     }
 
     // ------------------------------------------------------------------------------------------------ aggregation
@@ -891,6 +919,7 @@ final class Evaluator {
         ScalarVal s = (ScalarVal) (scalarLeft ? l : r);
         boolean cmp = Parser.isComparison(op);
         boolean drop = !cmp || b.returnBool();
+        LabelOps.NameDropper dropper = new LabelOps.NameDropper();
         List<List<Elem>> out = new ArrayList<>(ts.length);
         for (int i = 0; i < ts.length; i++) {
             List<Elem> step = v.steps().get(i);
@@ -912,11 +941,12 @@ final class Evaluator {
                 } else {
                     res = arith(op, x, y);
                 }
-                o.add(new Elem(drop ? LabelOps.dropName(e.labels()) : e.labels(), res, e.t()));
+                o.add(new Elem(drop ? dropper.apply(e.labels()) : e.labels(), res, e.t()));
             }
             out.add(o);
         }
-        return checkDuplicates(new VecVal(out));
+        VecVal res = new VecVal(out);
+        return dropper.mayCollide() ? checkDuplicates(res) : res;
     }
 
     static boolean compare(TokenType op, double x, double y) {

@@ -21,8 +21,8 @@ final class Histograms {
                 ev.warn("quantile value should be between 0 and 1, got " + QueryResult.formatValue(phi),
                         c.args().get(0).pos());
             }
-            Map<String, Labels> groupLabels = new LinkedHashMap<>();
-            Map<String, List<Bucket>> groups = new LinkedHashMap<>();
+            Map<Labels, Labels> groupLabels = new LinkedHashMap<>();
+            Map<Labels, List<Bucket>> groups = new LinkedHashMap<>();
             for (Evaluator.Elem e : in.steps().get(i)) {
                 String le = e.labels().get("le");
                 if (le == null) {
@@ -37,12 +37,12 @@ final class Histograms {
                 }
                 // grouped by all labels but le (the metric name included); the output drops the name, so two
                 // histograms that differ only by name collide and fail like in Prometheus
-                String key = LabelOps.key(LabelOps.without(e.labels(), List.of("le"), false));
+                Labels key = LabelOps.without(e.labels(), List.of("le"), false);
                 groupLabels.putIfAbsent(key, LabelOps.without(e.labels(), List.of("le"), true));
                 groups.computeIfAbsent(key, k -> new ArrayList<>()).add(new Bucket(upper, e.v()));
             }
             List<Evaluator.Elem> o = new ArrayList<>();
-            for (Map.Entry<String, List<Bucket>> g : groups.entrySet()) {
+            for (Map.Entry<Labels, List<Bucket>> g : groups.entrySet()) {
                 o.add(new Evaluator.Elem(groupLabels.get(g.getKey()), bucketQuantile(phi, g.getValue()), ts[i]));
             }
             out.add(o);

@@ -10,6 +10,37 @@ final class LabelOps {
 
     private LabelOps() {}
 
+    /**
+     * Drops the metric name, caching per input label-set instance, and tracks whether two different input label sets
+     * became equal (only then can a step hold duplicates).
+     */
+    static final class NameDropper {
+        private final java.util.IdentityHashMap<Labels, Labels> cache = new java.util.IdentityHashMap<>();
+        private final java.util.HashMap<Labels, Labels> origin = new java.util.HashMap<>();
+        private boolean mayCollide;
+
+        Labels apply(Labels in) {
+            Labels out = cache.get(in);
+            if (out == null) {
+                out = dropName(in);
+                if (cache.size() < 1_000_000) {
+                    cache.put(in, out);
+                    Labels prev = origin.putIfAbsent(out, in);
+                    if (prev != null && !prev.equals(in)) {
+                        mayCollide = true;
+                    }
+                } else {
+                    mayCollide = true;
+                }
+            }
+            return out;
+        }
+
+        boolean mayCollide() {
+            return mayCollide;
+        }
+    }
+
     /** A string key identifying a label set exactly (names and values separated by bytes that cannot clash). */
     static String key(Labels l) {
         StringBuilder sb = new StringBuilder(l.size() * 16);

@@ -168,17 +168,14 @@ public final class PromqlEngine {
             series.add(new QueryResult.SeriesPoints(Labels.empty(), pts));
         } else {
             Evaluator.VecVal vv = (Evaluator.VecVal) v;
-            Map<String, Labels> labels = new LinkedHashMap<>();
-            Map<String, List<QueryResult.Point>> points = new LinkedHashMap<>();
+            Map<Labels, List<QueryResult.Point>> points = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) {
                 for (Evaluator.Elem x : vv.steps().get(i)) {
-                    String k = LabelOps.key(x.labels());
-                    labels.putIfAbsent(k, x.labels());
-                    points.computeIfAbsent(k, key -> new ArrayList<>()).add(new QueryResult.Point(ts[i], x.v()));
+                    points.computeIfAbsent(x.labels(), key -> new ArrayList<>()).add(new QueryResult.Point(ts[i], x.v()));
                 }
             }
-            for (Map.Entry<String, Labels> en2 : labels.entrySet()) {
-                series.add(new QueryResult.SeriesPoints(en2.getValue(), points.get(en2.getKey())));
+            for (Map.Entry<Labels, List<QueryResult.Point>> en2 : points.entrySet()) {
+                series.add(new QueryResult.SeriesPoints(en2.getKey(), en2.getValue()));
             }
             series.sort((a, b) -> a.labels().compareTo(b.labels()));
         }

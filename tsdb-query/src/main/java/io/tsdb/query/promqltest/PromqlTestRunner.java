@@ -160,7 +160,12 @@ public final class PromqlTestRunner {
                     store.close();
                     store = newStore();
                 } else if (c instanceof ScriptParser.Load l) {
-                    store.load(l);
+                    try {
+                        store.load(l);
+                    } catch (IOException | RuntimeException e) {
+                        // the evals that follow (until clear) fail with this reason
+                        store.loadError = "the load at line " + l.line() + " failed: " + e.getMessage();
+                    }
                 } else {
                     ScriptParser.Eval e = (ScriptParser.Eval) c;
                     Outcome o = runEval(file, e, store);
@@ -191,6 +196,8 @@ public final class PromqlTestRunner {
         final MemorySeriesSource memory;
         final SeriesSource source;
         final List<Labels> histogramSeries = new ArrayList<>();
+        /** Set when a load failed; evals on this data then fail with it. */
+        String loadError;
 
         Store(Path dir) throws IOException {
             this.dir = dir;
@@ -277,6 +284,9 @@ public final class PromqlTestRunner {
     // ------------------------------------------------------------------------------------------------ evals
 
     private Outcome runEval(Path file, ScriptParser.Eval e, Store store) {
+        if (store.loadError != null) {
+            return failed(file, e, store.loadError);
+        }
         String why = needsNativeHistograms(e, store);
         if (why != null) {
             return new Outcome(file, e.line(), e.expr(), Status.SKIPPED, why);

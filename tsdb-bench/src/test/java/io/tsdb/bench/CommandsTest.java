@@ -1,0 +1,132 @@
+package io.tsdb.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdb.core.Labels;
+import io.tsdb.core.Sample;
+import io.tsdb.core.StorageImpl;
+import io.tsdb.core.StorageOptions;
+import io.tsdb.core.TimeSeries;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** End-to-end runs of the small commands on tiny inputs. */
+class CommandsTest {
+
+    private static Path smallStore(Path tmp) throws Exception {
+        Path dir = tmp.resolve("db");
+        try (StorageImpl store = StorageImpl.open(dir, StorageOptions.defaults())) {
+            for (String job : new String[] {"a", "b"}) {
+                List<Sample> samples = new ArrayList<>();
+                for (int i = 0; i <= 20; i++) {
+                    samples.add(new Sample(i * 15_000L, i * 10.0));
+                }
+                store.write(new TimeSeries(Labels.of("__name__", "requests_total", "job", job), samples));
+            }
+        }
+        return dir;
+    }
+
+    @Test
+    void queryInstantAndRange(@TempDir Path tmp) throws Exception {
+        Path dir = smallStore(tmp);
+        CliTest.Run r = CliTest.run("query", dir.toString(), "sum(requests_total)", "--at", "300");
+        assertEquals(0, r.rc(), r.err());
+        assertTrue(r.out().contains("{} => 400 @300"), r.out());
+        assertTrue(r.out().contains("# vector: 1 rows"), r.out());
+        CliTest.Run range = CliTest.run("query", dir.toString(), "requests_total{job=\"a\"}", "--start", "0", "--end", "60", "--step", "30s");
+        assertEquals(0, range.rc(), range.err());
+        assertTrue(range.out().contains("requests_total{job=\"a\"} =>"), range.out());
+        assertTrue(range.out().contains("  20 @30") && range.out().contains("  40 @60"), range.out());
+        CliTest.Run bad = CliTest.run("query", dir.toString(), "sum(", "--at", "300");
+        assertEquals(1, bad.rc());
+        assertTrue(bad.err().contains("error"), bad.err());
+        CliTest.Run badStep = CliTest.run("query", dir.toString(), "up", "--start", "0", "--end", "60", "--step", "soon");
+        assertEquals(2, badStep.rc());
+        assertTrue(badStep.err().contains("not a positive duration"), badStep.err());
+    }
+
+    @Test
+    void statsPerShard(@TempDir Path tmp) throws Exception {
+        Path dir = smallStore(tmp);
+        CliTest.Run r = CliTest.run("stats", dir.toString());
+        assertEquals(0, r.rc(), r.err());
+        assertTrue(r.out().contains("shard") && r.out().contains("checkpoint"), r.out());
+        String[] total = r.out().lines().filter(l -> l.startsWith("total")).findFirst().orElseThrow().trim().split("\\s+");
+        assertEquals("2", total[4], r.out());  // series
+        assertEquals("42", total[5], r.out()); // samples
+        assertTrue(r.out().contains("head: 2 series, 42 samples"), r.out());
+        CliTest.Run prom = CliTest.run("stats", "--prometheus", dir.toString());
+        assertEquals(0, prom.rc(), prom.err());
+        assertTrue(prom.out().contains("tsdb_head_series 2"), prom.out());
+        Path notStore = Files.createDirectories(tmp.resolve("empty"));
+        CliTest.Run bad = CliTest.run("stats", notStore.toString());
+        assertEquals(2, bad.rc());
+        assertTrue(bad.err().contains("not a tsdb store"), bad.err());
+    }
+
+    @Test
+    void promqltestCountsAndExitCode(@TempDir Path tmp) throws Exception {
+        Path ok = tmp.resolve("ok.test");
+        Files.writeString(ok, """
+                load 5m
+                  http_requests{job="a"} 0+10x10
+
+                eval instant at 50m http_requests
+                  http_requests{job="a"} 100
+
+                eval instant at 50m sum(http_requests)
+                  {} 100
+                """);
+        CliTest.Run r = CliTest.run("promqltest", ok.toString());
+        assertEquals(0, r.rc(), r.out() + r.err());
+        assertTrue(r.out().contains("promql evals: 2 passed, 0 failed, 0 skipped"), r.out());
+        Path bad = tmp.resolve("bad.test");
+        Files.writeString(bad, """
+                load 5m
+                  http_requests{job="a"} 0+10x10
+
+                eval instant at 50m http_requests
+                  http_requests{job="a"} 99
+                """);
+        CliTest.Run f = CliTest.run("promqltest", ok.toString(), bad.toString());
+        assertEquals(1, f.rc(), f.out());
+        assertTrue(f.out().contains("promql evals: 2 passed, 1 failed, 0 skipped"), f.out());
+        CliTest.Run missing = CliTest.run("promqltest", tmp.resolve("nope.test").toString());
+        assertEquals(2, missing.rc());
+        assertTrue(missing.err().contains("does not exist"), missing.err());
+    }
+
+    @Test
+    void tinyDemoPrintsItsReport(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("demo");
+        CliTest.Run r = CliTest.run("demo", "--dir", dir.toString(), "--instances", "2", "--hours", "0.25", "--writers", "2");
+        assertEquals(0, r.rc(), r.out() + r.err());
+        for (String s : new String[] {"samples written", "commit latency", "WAL lock wait", "open (replay)", "RSS",
+                "sum by (status)", "histogram_quantile", "{status=\"200\"} =>"}) {
+            assertTrue(r.out().contains(s), "missing '" + s + "' in:\n" + r.out());
+        }
+        assertTrue(!r.out().contains("WARNING"), r.out());
+        assertTrue(Files.size(dir.resolve("ingest-throughput.png")) > 0);
+    }
+
+    @Test
+    void tinyWalScalingWritesLinesCsvAndChart(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("ws");
+        CliTest.Run r = CliTest.run("bench", "wal-scaling", "--out", out.toString(), "--shards", "baseline,2",
+                "--threads", "2", "--modes", "page-cache,fsync", "--sizes", "64", "--seconds", "0.2", "--warmup", "0");
+        assertEquals(0, r.rc(), r.out() + r.err());
+        long lines = r.out().lines().filter(l -> l.matches(
+                "wal-scaling shards=(baseline|2) threads=2 mode=(page-cache|fsync) appends_per_sec=[0-9]+ "
+                        + "lock_wait_ns_per_append=[0-9.]+ p99_us=[0-9.]+")).count();
+        assertEquals(4, lines, r.out());
+        assertEquals(5, Files.readAllLines(out.resolve("wal-scaling.csv")).size());
+        assertTrue(Files.size(out.resolve("wal-scaling.png")) > 0);
+        assertTrue(!Files.exists(out.resolve("data")), "the data directory is removed");
+    }
+}
