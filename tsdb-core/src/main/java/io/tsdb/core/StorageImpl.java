@@ -594,8 +594,13 @@ public final class StorageImpl implements AutoCloseable {
      * sample acknowledged before the call survives a kill of the process.
      */
     public void flush() throws IOException {
-        checkOpen();
-        wal.flush();
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            wal.flush();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
     }
 
     // ====================================================================== reading
