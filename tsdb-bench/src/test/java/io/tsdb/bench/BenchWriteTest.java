@@ -89,6 +89,19 @@ class BenchWriteTest {
     }
 
     @Test
+    void invalidLabelSetsNameTheirLine(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("bad.json");
+        Files.write(f, List.of("{\"__name__\":\"ok\"}", "{\"__name__\":\"x\",\"\":\"empty name\"}"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> PromtoolWorkload.readLabelSets(f, 10));
+        assertTrue(e.getMessage().contains("bad.json:2:"), e.getMessage());
+        CliTest.Run r = CliTest.run("bench", "write", "--metrics", "10", "--scrapes", "1", "--in-process",
+                "--out", tmp.resolve("out").toString(), f.toString());
+        assertEquals(1, r.rc());
+        assertTrue(r.err().contains("bad.json:2:"), r.err());
+    }
+
+    @Test
     void workloadMatchesPromtoolTimestampsValuesAndRounds(@TempDir Path tmp) throws Exception {
         Path file = seriesFile(tmp, 3);
         List<Labels> series = PromtoolWorkload.readLabelSets(file, 3);

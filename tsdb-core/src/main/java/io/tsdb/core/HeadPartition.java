@@ -44,6 +44,10 @@ final class HeadPartition {
     volatile long numSamples;
     volatile long numChunks;
 
+    /** Out-of-order window in ms (0 = out-of-order samples are rejected). */
+    final long oooWindow;
+    private final long[] found = new long[1];
+
     // ---- commit scratch (guarded by lock)
     private long stamp;
     private int[] vRefs = new int[256];
@@ -68,7 +72,9 @@ final class HeadPartition {
     long replayConflictingSeries;
     String firstReplayProblem;
 
-    HeadPartition(int shard, int shardCount, AtomicInteger totalSeries, int maxSeries, Runnable onSeriesChange) {
+    HeadPartition(int shard, int shardCount, AtomicInteger totalSeries, int maxSeries, Runnable onSeriesChange,
+            long oooWindow) {
+        this.oooWindow = oooWindow;
         this.shard = shard;
         this.shardCount = shardCount;
         this.shift = Integer.bitCount(shardCount) == 1 ? Integer.numberOfTrailingZeros(shardCount) : -1;
@@ -243,6 +249,39 @@ final class HeadPartition {
                 }
                 long t = pT[i];
                 long bits = pBits[i];
+                if (t < s.pendingT && oooWindow > 0 && Long.compareUnsigned(s.pendingT - t, oooWindow) <= 0) {
+                    // within the out-of-order window: accepted unless a sample exists at t
+                    if (findPending(s, t, nv, found)) {
+                        if (found[0] == bits) {
+                            accepted++;
+                        } else {
+                            rejections.add(a.rejection(i, new DuplicateSampleException("duplicate sample for " + s.labels
+                                    + " at t=" + t + ": stored value " + bitsToString(found[0]) + ", new value "
+                                    + bitsToString(bits))));
+                        }
+                        continue;
+                    }
+                    if (retentionOn && t < retentionFloor) {
+                        rejections.add(a.rejection(i, new OutOfBoundsException("sample for " + s.labels + " at t=" + t
+                                + " is older than the retention floor t=" + retentionFloor)));
+                        continue;
+                    }
+                    if (!s.logged && !s.inSeriesRecord) {
+                        s.inSeriesRecord = true;
+                        if (nNew == newSeries.length) {
+                            newSeries = Arrays.copyOf(newSeries, nNew * 2);
+                        }
+                        newSeries[nNew++] = s;
+                    }
+                    vSeries[nv] = s;
+                    vRefs[nv] = s.ref;
+                    vTs[nv] = t;
+                    vBits[nv] = bits;
+                    nv++;
+                    minT = Math.min(minT, t);
+                    maxT = Math.max(maxT, t);
+                    continue;
+                }
                 if (t <= s.pendingT) {
                     if (t == s.pendingT) {
                         if (bits == s.pendingBits) {
@@ -344,8 +383,13 @@ final class HeadPartition {
             }
             long cuts = 0;
             for (int j = 0; j < nv; j++) {
-                if (vSeries[j].append(vTs[j], vBits[j])) {
-                    cuts++;
+                MemSeries ms = vSeries[j];
+                if (vTs[j] > ms.lastT) {
+                    if (ms.append(vTs[j], vBits[j])) {
+                        cuts++;
+                    }
+                } else {
+                    cuts += ms.insertOutOfOrder(vTs[j], vBits[j]); // validated: within the window, absent
                 }
                 vSeries[j] = null;
             }
@@ -353,6 +397,17 @@ final class HeadPartition {
             numChunks += cuts;
             return nv;
         }
+    }
+
+    /** Is there a sample at t in s: among this commit's accepted samples (newest first), then in its chunks? */
+    private boolean findPending(MemSeries s, long t, int nv, long[] out) {
+        for (int j = nv - 1; j >= 0; j--) {
+            if (vSeries[j] == s && vTs[j] == t) {
+                out[0] = vBits[j];
+                return true;
+            }
+        }
+        return s.find(t, out);
     }
 
     static String bitsToString(long bits) {
@@ -509,7 +564,15 @@ final class HeadPartition {
             } else if (t == s.lastT && bits[i] == s.lastBits) {
                 replayDuplicateSamples++;
             } else {
-                replayOutOfOrderSamples++;
+                // logged out-of-order samples were accepted by a window when written: the log is the truth
+                if (!s.find(t, found)) {
+                    cuts += s.insertOutOfOrder(t, bits[i]);
+                    applied++;
+                } else if (found[0] == bits[i]) {
+                    replayDuplicateSamples++;
+                } else {
+                    replayOutOfOrderSamples++;
+                }
             }
         }
         replaySamples += applied;

@@ -80,6 +80,87 @@ final class MemSeries {
         chunks = cs;
     }
 
+    /**
+     * Looks for a sample at {@code t} in the chunks. Returns true and stores its value bits in
+     * {@code out[0]} when found.
+     */
+    boolean find(long t, long[] out) {
+        for (Chunk c : chunks) {
+            if (c.numSamples() == 0 || c.minTime() > t) {
+                break;
+            }
+            if (c.maxTime() < t) {
+                continue;
+            }
+            io.tsdb.core.SampleIterator it = c.iterator();
+            if (it.seek(t) && it.timestamp() == t) {
+                out[0] = Double.doubleToRawLongBits(it.value());
+                return true;
+            }
+            return false;
+        }
+        return false;
+    }
+
+    /**
+     * Inserts a sample older than {@link #lastT} (out-of-order window): the chunks from the first
+     * one that ends at or after {@code t} are decoded, merged with the sample and re-encoded into
+     * new chunks, then published as a new array (readers holding the old array keep a consistent
+     * view). The caller checked that no sample exists at {@code t}. Returns the change in chunk count.
+     */
+    int insertOutOfOrder(long t, long bits) {
+        Chunk[] cs = chunks;
+        int k = 0;
+        while (k < cs.length - 1 && cs[k].maxTime() < t) {
+            k++;
+        }
+        int total = 1;
+        for (int j = k; j < cs.length; j++) {
+            total += cs[j].numSamples();
+        }
+        long[] ts = new long[total];
+        long[] vs = new long[total];
+        int n = 0;
+        boolean inserted = false;
+        for (int j = k; j < cs.length; j++) {
+            io.tsdb.core.SampleIterator it = cs[j].iterator();
+            while (it.next()) {
+                long st = it.timestamp();
+                if (!inserted && t < st) {
+                    ts[n] = t;
+                    vs[n++] = bits;
+                    inserted = true;
+                }
+                ts[n] = st;
+                vs[n++] = Double.doubleToRawLongBits(it.value());
+            }
+        }
+        if (!inserted) {
+            ts[n] = t;
+            vs[n++] = bits;
+        }
+        java.util.List<Chunk> fresh = new java.util.ArrayList<>();
+        Chunk cur = null;
+        for (int i = 0; i < n; i++) {
+            double v = Double.longBitsToDouble(vs[i]);
+            if (cur == null || !cur.append(ts[i], v)) {
+                if (cur != null) {
+                    cur.seal();
+                }
+                cur = Chunk.create();
+                cur.append(ts[i], v);
+                fresh.add(cur);
+            }
+        }
+        Chunk[] next = Arrays.copyOf(cs, k + fresh.size());
+        for (int i = 0; i < fresh.size(); i++) {
+            next[k + i] = fresh.get(i);
+        }
+        head = next[next.length - 1];
+        chunks = next;
+        return next.length - cs.length;
+    }
+
     long numSamples() {
         long total = 0;
         for (Chunk c : chunks) {

@@ -174,9 +174,18 @@ final class RecordCodec {
         int[] refs = batch.refs;
         long[] ts = batch.ts;
         long[] bits = batch.bits;
+        byte[] buf = in.buf;
         long prev = 0;
         for (int i = 0; i < n; i++) {
-            long u = in.uvarint();
+            long u;
+            int x;
+            // fast path: a one-byte varint (the common case: refs step by the shard count)
+            if (in.pos < in.end && (x = buf[in.pos]) >= 0) {
+                in.pos++;
+                u = x;
+            } else {
+                u = in.uvarint();
+            }
             long r = prev + ((u >>> 1) ^ -(u & 1));
             if (r < 0 || r > Integer.MAX_VALUE) {
                 throw new CorruptRecordException("sample ref out of range: " + r);
@@ -186,7 +195,14 @@ final class RecordCodec {
         }
         long base = in.svarint();
         for (int i = 0; i < n; i++) {
-            long u = in.uvarint();
+            long u;
+            int x;
+            if (in.pos < in.end && (x = buf[in.pos]) >= 0) {
+                in.pos++;
+                u = x;
+            } else {
+                u = in.uvarint();
+            }
             ts[i] = base + ((u >>> 1) ^ -(u & 1));
         }
         byte[] b = in.buf;

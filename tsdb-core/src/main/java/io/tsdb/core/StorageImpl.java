@@ -102,7 +102,8 @@ public final class StorageImpl implements AutoCloseable {
         this.flushAfterCommit = options.durability() == Durability.PAGE_CACHE;
         this.parts = new HeadPartition[shardCount];
         for (int i = 0; i < shardCount; i++) {
-            parts[i] = new HeadPartition(i, shardCount, totalSeries, options.maxSeries(), generation::incrementAndGet);
+            parts[i] = new HeadPartition(i, shardCount, totalSeries, options.maxSeries(), generation::incrementAndGet,
+                    options.outOfOrderWindow().toMillis());
         }
         this.lastCheckpointOffset = new long[shardCount];
         Arrays.fill(lastCheckpointOffset, -1);
@@ -712,17 +713,28 @@ public final class StorageImpl implements AutoCloseable {
         long samples = 0;
         long chunks = 0;
         long bytes = 0;
+        List<StorageStats.Shard> perShard = new ArrayList<>(shardCount);
         for (HeadPartition p : parts) {
-            series += p.numSeries;
-            samples += p.numSamples;
-            chunks += p.numChunks;
+            long pb = 0;
             for (MemSeries s : p.seriesArray()) {
                 if (s != null) {
                     for (Chunk c : s.chunks) {
-                        bytes += c.sizeBytes();
+                        pb += c.sizeBytes();
                     }
                 }
             }
+            long next;
+            try {
+                next = wal.nextOffset(p.shard);
+            } catch (RuntimeException e) {
+                next = -1;
+            }
+            perShard.add(new StorageStats.Shard(p.shard, p.numSeries, p.numSamples, p.numChunks, pb, next,
+                    lastCheckpointOffset[p.shard]));
+            series += p.numSeries;
+            samples += p.numSamples;
+            chunks += p.numChunks;
+            bytes += pb;
         }
         WalStats ws;
         try {
@@ -734,7 +746,7 @@ public final class StorageImpl implements AutoCloseable {
                 checkpointLoadSeconds, List.copyOf(checkpointProblems), checkpointsWritten, lastCheckpointSeconds,
                 lastCheckpointBytes, lastCheckpointTime);
         return new StorageStats(shardCount, series, samples, chunks, bytes, samples > 0 ? (double) bytes / samples : 0,
-                safeWalBytes(), written.sum(), rejected.sum(), generation.get(), replayStats, ck, ws);
+                safeWalBytes(), written.sum(), rejected.sum(), generation.get(), replayStats, ck, ws, List.copyOf(perShard));
     }
 
     private long safeWalBytes() {

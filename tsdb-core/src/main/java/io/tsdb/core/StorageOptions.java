@@ -21,6 +21,7 @@ import java.util.function.ToLongFunction;
  *   <tr><td>checkpointOnClose</td><td>true</td><td>write a checkpoint of every shard on close</td></tr>
  *   <tr><td>retention</td><td>zero = unlimited</td><td>chunks older than newest sample - retention are dropped</td></tr>
  *   <tr><td>maxFutureSkew</td><td>zero = off</td><td>reject timestamps later than now + skew</td></tr>
+ *   <tr><td>outOfOrderWindow</td><td>zero = reject</td><td>accept samples up to this much older than the series' newest</td></tr>
  *   <tr><td>limits</td><td>64 labels, 256-char names, 4096-char values, 16 KiB per label set, 2^31-1 series</td><td>{@link LimitExceededException}</td></tr>
  *   <tr><td>replayParallelism</td><td>available processors</td><td>threads replaying WAL shards and loading checkpoints</td></tr>
  * </table>
@@ -34,6 +35,7 @@ public final class StorageOptions {
     private final boolean checkpointOnClose;
     private final Duration retention;
     private final Duration maxFutureSkew;
+    private final Duration outOfOrderWindow;
     private final int maxLabelsPerSeries;
     private final int maxLabelNameLength;
     private final int maxLabelValueLength;
@@ -54,6 +56,7 @@ public final class StorageOptions {
         this.checkpointOnClose = b.checkpointOnClose;
         this.retention = b.retention;
         this.maxFutureSkew = b.maxFutureSkew;
+        this.outOfOrderWindow = b.outOfOrderWindow;
         this.maxLabelsPerSeries = b.maxLabelsPerSeries;
         this.maxLabelNameLength = b.maxLabelNameLength;
         this.maxLabelValueLength = b.maxLabelValueLength;
@@ -84,6 +87,7 @@ public final class StorageOptions {
         b.checkpointOnClose = checkpointOnClose;
         b.retention = retention;
         b.maxFutureSkew = maxFutureSkew;
+        b.outOfOrderWindow = outOfOrderWindow;
         b.maxLabelsPerSeries = maxLabelsPerSeries;
         b.maxLabelNameLength = maxLabelNameLength;
         b.maxLabelValueLength = maxLabelValueLength;
@@ -105,6 +109,7 @@ public final class StorageOptions {
     public boolean checkpointOnClose() { return checkpointOnClose; }
     public Duration retention() { return retention; }
     public Duration maxFutureSkew() { return maxFutureSkew; }
+    public Duration outOfOrderWindow() { return outOfOrderWindow; }
     public int maxLabelsPerSeries() { return maxLabelsPerSeries; }
     public int maxLabelNameLength() { return maxLabelNameLength; }
     public int maxLabelValueLength() { return maxLabelValueLength; }
@@ -120,7 +125,7 @@ public final class StorageOptions {
     public String toString() {
         return "StorageOptions{shards=" + shards + ", durability=" + durability + ", flushInterval=" + flushInterval
                 + ", checkpointInterval=" + checkpointInterval + ", checkpointWalBytes=" + checkpointWalBytes
-                + ", retention=" + retention + ", maxFutureSkew=" + maxFutureSkew
+                + ", retention=" + retention + ", maxFutureSkew=" + maxFutureSkew + ", outOfOrderWindow=" + outOfOrderWindow
                 + ", maxLabelsPerSeries=" + maxLabelsPerSeries + ", maxLabelNameLength=" + maxLabelNameLength
                 + ", maxLabelValueLength=" + maxLabelValueLength + ", maxLabelSetBytes=" + maxLabelSetBytes
                 + ", maxSeries=" + maxSeries + ", replayParallelism=" + replayParallelism + "}";
@@ -135,6 +140,7 @@ public final class StorageOptions {
         private boolean checkpointOnClose = true;
         private Duration retention = Duration.ZERO;
         private Duration maxFutureSkew = Duration.ZERO;
+        private Duration outOfOrderWindow = Duration.ZERO;
         private int maxLabelsPerSeries = 64;
         private int maxLabelNameLength = 256;
         private int maxLabelValueLength = 4096;
@@ -196,6 +202,16 @@ public final class StorageOptions {
         /** Timestamps later than now + skew are rejected; {@link Duration#ZERO} = no upper bound. */
         public Builder maxFutureSkew(Duration d) {
             this.maxFutureSkew = nonNegative(d, "maxFutureSkew");
+            return this;
+        }
+
+        /**
+         * Samples up to this much older than their series' newest sample are accepted (inserted in
+         * order; the affected chunks are re-encoded). {@link Duration#ZERO} (default) rejects every
+         * out-of-order sample with {@link OutOfOrderSampleException}.
+         */
+        public Builder outOfOrderWindow(Duration d) {
+            this.outOfOrderWindow = nonNegative(d, "outOfOrderWindow");
             return this;
         }
 

@@ -20,10 +20,20 @@ import java.util.Locale;
  * @param replay                 what open replayed
  * @param checkpoint             checkpoint figures
  * @param wal                    the WAL's own instrumentation (may be null if unavailable)
+ * @param perShard               the head figures per shard (= partition)
  */
 public record StorageStats(int shards, long series, long samples, long chunks, long headChunkBytes,
         double headBytesPerSample, long walDiskBytes, long samplesWritten, long samplesRejected, long seriesGeneration,
-        Replay replay, Checkpoint checkpoint, WalStats wal) {
+        Replay replay, Checkpoint checkpoint, WalStats wal, List<Shard> perShard) {
+
+    /**
+     * One shard's head.
+     *
+     * @param walNextOffset      the next WAL offset of the shard
+     * @param checkpointOffset   WAL offset of the newest checkpoint written or loaded, -1 if none
+     */
+    public record Shard(int shard, long series, long samples, long chunks, long headChunkBytes, long walNextOffset,
+            long checkpointOffset) {}
 
     /**
      * What open did: checkpoints loaded, then the WAL replayed.
@@ -84,6 +94,16 @@ public record StorageStats(int shards, long series, long samples, long chunks, l
         counter(sb, "tsdb_checkpoints_written_total", "Checkpoint rounds written since open.", checkpoint.written());
         gauge(sb, "tsdb_checkpoint_last_seconds", "Duration of the last checkpoint round.", checkpoint.lastSeconds());
         gauge(sb, "tsdb_checkpoint_last_bytes", "Bytes written by the last checkpoint round.", checkpoint.lastBytes());
+        if (perShard != null && !perShard.isEmpty()) {
+            sb.append("# HELP tsdb_shard_head_series Live series per shard.\n# TYPE tsdb_shard_head_series gauge\n");
+            for (Shard sh : perShard) {
+                sb.append("tsdb_shard_head_series{shard=\"").append(sh.shard()).append("\"} ").append(sh.series()).append('\n');
+            }
+            sb.append("# HELP tsdb_shard_head_samples Samples per shard.\n# TYPE tsdb_shard_head_samples gauge\n");
+            for (Shard sh : perShard) {
+                sb.append("tsdb_shard_head_samples{shard=\"").append(sh.shard()).append("\"} ").append(sh.samples()).append('\n');
+            }
+        }
         if (wal != null) {
             try {
                 sb.append(wal.toPrometheusText());

@@ -54,6 +54,10 @@ class MaintenanceTest {
             assertTrue(st.headChunkBytes() > 0);
             assertEquals(st.headChunkBytes() / 3.0, st.headBytesPerSample(), 1e-9);
             assertTrue(st.walDiskBytes() >= 0);
+            assertEquals(4, st.perShard().size());
+            assertEquals(2, st.perShard().stream().mapToLong(StorageStats.Shard::series).sum());
+            assertEquals(3, st.perShard().stream().mapToLong(StorageStats.Shard::samples).sum());
+            assertEquals(st.headChunkBytes(), st.perShard().stream().mapToLong(StorageStats.Shard::headChunkBytes).sum());
             String text = st.toPrometheusText();
             assertTrue(text.contains("# TYPE tsdb_head_series gauge\ntsdb_head_series 2\n"), text);
             assertTrue(text.contains("tsdb_samples_rejected_total 1\n"), text);

@@ -55,7 +55,7 @@ public final class BenchWriteCommand implements Callable<Integer> {
     int scrapes = 3000;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory, wiped first; the store goes to DIR/storage (default: ${DEFAULT-VALUE}).")
-    Path out = Path.of("benchout");
+    Path out = Path.of("bench-out", "write");
 
     @Option(names = "--threads", paramLabel = "N", description = "Ingest worker threads (default: available processors = ${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();

@@ -189,7 +189,7 @@ public final class WalScalingCommand implements Callable<Integer> {
     private static CategoryChart chart(List<ScalingRun.Result> rs, String mode, int size, boolean throughput) {
         CategoryChart c = new CategoryChartBuilder().width(640).height(400)
                 .title((throughput ? "appends/s" : "lock wait ns/append") + " - " + mode + ", " + size + " B records")
-                .xAxisTitle("shards").yAxisTitle(throughput ? "appends/s" : "ns per append (log)").build();
+                .xAxisTitle("shards").yAxisTitle(throughput ? "appends/s" : "ns per append (log, floor 1)").build();
         c.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
         c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNW);
         c.getStyler().setOverlapped(true);
@@ -232,8 +232,13 @@ public final class WalScalingCommand implements Callable<Integer> {
                     o.printf(java.util.Locale.ROOT, "# ratio threads=%d mode=%s record_bytes=%d: 16 shards / baseline throughput = %.2fx%n",
                             b.threads(), b.mode().label, b.recordBytes(), r16.appendsPerSec() / Math.max(1e-9, other.appendsPerSec()));
                 } else if (a.shards() == 1) {
-                    o.printf(java.util.Locale.ROOT, "# ratio threads=%d mode=%s record_bytes=%d: lock wait per append 1 shard / 16 shards = %.1fx%n",
-                            b.threads(), b.mode().label, b.recordBytes(), other.lockWaitNsPerAppend() / Math.max(1e-9, r16.lockWaitNsPerAppend()));
+                    String ratio = r16.lockWaitNsPerAppend() < 1.0
+                            ? String.format(java.util.Locale.ROOT, "n/a (%.1f ns vs %.1f ns: 16 shards below 1 ns)",
+                                    other.lockWaitNsPerAppend(), r16.lockWaitNsPerAppend())
+                            : String.format(java.util.Locale.ROOT, "%.2fx (%.1f ns vs %.1f ns)",
+                                    other.lockWaitNsPerAppend() / r16.lockWaitNsPerAppend(), other.lockWaitNsPerAppend(), r16.lockWaitNsPerAppend());
+                    o.printf(java.util.Locale.ROOT, "# ratio threads=%d mode=%s record_bytes=%d: lock wait per append 1 shard / 16 shards = %s%n",
+                            b.threads(), b.mode().label, b.recordBytes(), ratio);
                 }
             }
         }

@@ -76,6 +76,9 @@ public class WalReplayBenchmark {
             wal.append(series, rec, ts);
         }
         wal.flush();
+        io.tsdb.wal.WalStats.ShardStats t = wal.stats().total();
+        System.out.printf(java.util.Locale.ROOT, "%n[setup] %d records of %d B: %d raw bytes, %d stored bytes, %.3f stored per raw byte, %d bytes on disk%n",
+                RECORDS, recordBytes, t.rawBytes(), t.storedBytes(), t.compressionRatio(), wal.diskBytes());
     }
 
     @TearDown(Level.Trial)

@@ -43,7 +43,8 @@ public final class JsonLines {
 
     /**
      * Parses the objects of {@code file} in order, handing each to {@code consumer} until it
-     * returns false or the file ends.
+     * returns false or the file ends. An {@link IllegalArgumentException} from the consumer is
+     * rethrown as a {@link JsonLinesException} naming the file and line.
      */
     public static void scan(Path file, java.util.function.Predicate<Map<String, String>> consumer) throws IOException {
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -60,7 +61,16 @@ public final class JsonLines {
                 } catch (JsonLinesException e) {
                     throw new JsonLinesException(file + ":" + lineNo + ": " + e.getMessage());
                 }
-                if (!consumer.test(m)) {
+                boolean more;
+                try {
+                    more = consumer.test(m);
+                } catch (JsonLinesException e) {
+                    throw e;
+                } catch (IllegalArgumentException e) {
+                    // e.g. invalid labels: name the line they came from
+                    throw new JsonLinesException(file + ":" + lineNo + ": " + e.getMessage());
+                }
+                if (!more) {
                     return;
                 }
             }

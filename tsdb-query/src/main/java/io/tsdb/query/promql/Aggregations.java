@@ -33,7 +33,9 @@ final class Aggregations {
             }
         }
         // group labels per input label-set instance (the same instances recur at every step)
+        // (mapped to one canonical instance per group, so that per-step grouping compares references only)
         java.util.IdentityHashMap<Labels, Labels> groupCache = new java.util.IdentityHashMap<>();
+        Map<Labels, Labels> canonical = new java.util.HashMap<>();
         for (int i = 0; i < ts.length; i++) {
             double p = param instanceof Evaluator.ScalarVal sv ? sv.v()[i] : Double.NaN;
             if (op.equals("limit_ratio")) {
@@ -54,7 +56,9 @@ final class Aggregations {
                 ev.quantileWarning(p, a.param().pos());
             }
             List<Evaluator.Elem> step = in.steps().get(i);
-            Map<Labels, Group> groups = new LinkedHashMap<>();
+            Map<Labels, Group> groups = op.equals("count_values") ? new LinkedHashMap<>()
+                    : new java.util.IdentityHashMap<>();
+            List<Group> order = new ArrayList<>();
             for (Evaluator.Elem e : step) {
                 Labels gl;
                 if (op.equals("count_values")) {
@@ -64,17 +68,27 @@ final class Aggregations {
                 } else {
                     gl = groupCache.get(e.labels());
                     if (gl == null) {
-                        gl = a.without() ? LabelOps.without(e.labels(), a.grouping(), true)
+                        Labels fresh = a.without() ? LabelOps.without(e.labels(), a.grouping(), true)
                                 : LabelOps.keep(e.labels(), a.grouping());
+                        gl = canonical.computeIfAbsent(fresh, k -> k);
                         if (groupCache.size() < 1_000_000) {
                             groupCache.put(e.labels(), gl);
+                        } else {
+                            canonical.clear();
+                            groupCache.clear();
                         }
                     }
                 }
-                groups.computeIfAbsent(gl, Group::new).elems.add(e);
+                Group g = groups.get(gl);
+                if (g == null) {
+                    g = new Group(gl);
+                    groups.put(gl, g);
+                    order.add(g);
+                }
+                g.elems.add(e);
             }
-            List<Evaluator.Elem> o = new ArrayList<>(groups.size());
-            for (Group g : groups.values()) {
+            List<Evaluator.Elem> o = new ArrayList<>(order.size());
+            for (Group g : order) {
                 aggregateGroup(op, g, p, ts[i], o);
             }
             out.add(o);

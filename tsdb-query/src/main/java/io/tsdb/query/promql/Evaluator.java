@@ -82,6 +82,7 @@ final class Evaluator {
     private final long deadlineNanos;
     private long samplesLoaded;
     final List<String> warnings = new ArrayList<>();
+    final List<String> infos = new ArrayList<>();
     private final boolean rangeQuery;
     /** Whether the last simple vector function mapped two different inputs to the same labels. */
     private boolean lastDropperCollided;
@@ -103,6 +104,13 @@ final class Evaluator {
     private String posText(int pos) {
         int[] lc = PromqlParseException.lineCol(query, pos);
         return "(" + lc[0] + ":" + lc[1] + ")";
+    }
+
+    void info(String msg, int pos) {
+        String w = "PromQL info: " + msg + " " + posText(pos);
+        if (!infos.contains(w)) {
+            infos.add(w);
+        }
     }
 
     void warn(String msg, int pos) {
@@ -459,6 +467,7 @@ final class Evaluator {
 
     private VecVal applyVectorFunction(Expr.Call c, VecVal in, long[] ts, List<Val> rest) {
         String name = c.function().name();
+        lastDropperCollided = false;
         List<List<Elem>> out = new ArrayList<>(ts.length);
         switch (name) {
             case "label_replace":
@@ -854,9 +863,16 @@ final class Evaluator {
         }
         LabelOps.NameDropper dropper = new LabelOps.NameDropper();
         long produced = 0;
+        boolean counterFn = name.equals("rate") || name.equals("increase");
         for (SeriesArr s : rv.series()) {
             checkDeadline();
             Labels l = keep ? s.labels : dropper.apply(s.labels);
+            String metric = s.labels.get(LabelOps.NAME);
+            if (counterFn && metric != null && s.n > 0 && !metric.endsWith("_total") && !metric.endsWith("_sum")
+                    && !metric.endsWith("_count") && !metric.endsWith("_bucket")) {
+                info("metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \""
+                        + metric + "\"", c.args().get(matrixArg).pos());
+            }
             for (int i = 0; i < ts.length; i++) {
                 long end = rv.windowEnd()[i];
                 long startEx = end - rv.range();

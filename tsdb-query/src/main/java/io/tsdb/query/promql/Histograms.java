@@ -25,14 +25,15 @@ final class Histograms {
             Map<Labels, List<Bucket>> groups = new LinkedHashMap<>();
             for (Evaluator.Elem e : in.steps().get(i)) {
                 String le = e.labels().get("le");
-                if (le == null) {
-                    continue;
-                }
                 double upper;
                 try {
+                    if (le == null) {
+                        throw new NumberFormatException("no le label");
+                    }
                     upper = parseLe(le);
                 } catch (NumberFormatException ex) {
-                    ev.warn("bucket label \"le\" is missing or has a malformed value of \"" + le + "\"", c.pos());
+                    ev.warn("bucket label \"le\" is missing or has a malformed value of \"" + (le == null ? "" : le)
+                            + "\" for metric name \"" + nameOf(e.labels()) + "\"", c.args().get(1).pos());
                     continue;
                 }
                 // grouped by all labels but le (the metric name included); the output drops the name, so two
@@ -43,11 +44,23 @@ final class Histograms {
             }
             List<Evaluator.Elem> o = new ArrayList<>();
             for (Map.Entry<Labels, List<Bucket>> g : groups.entrySet()) {
-                o.add(new Evaluator.Elem(groupLabels.get(g.getKey()), bucketQuantile(phi, g.getValue()), ts[i]));
+                boolean[] forced = new boolean[1];
+                o.add(new Evaluator.Elem(groupLabels.get(g.getKey()), bucketQuantile(phi, g.getValue(), forced),
+                        ts[i]));
+                if (forced[0]) {
+                    ev.info("input to histogram_quantile needed to be fixed for monotonicity (see "
+                            + "https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for "
+                            + "metric name \"" + nameOf(g.getKey()) + "\"", c.args().get(1).pos());
+                }
             }
             out.add(o);
         }
         return new Evaluator.VecVal(out);
+    }
+
+    private static String nameOf(Labels l) {
+        String n = l.get(LabelOps.NAME);
+        return n == null ? "" : n;
     }
 
     static double parseLe(String s) {
@@ -64,7 +77,8 @@ final class Histograms {
         return Double.parseDouble(t);
     }
 
-    static double bucketQuantile(double q, List<Bucket> in) {
+    /** Prometheus's BucketQuantile; sets {@code forced[0]} when decreasing bucket counts had to be corrected. */
+    static double bucketQuantile(double q, List<Bucket> in, boolean[] forced) {
         if (Double.isNaN(q)) {
             return Double.NaN;
         }
@@ -105,6 +119,7 @@ final class Histograms {
             }
             if (curr < prev) {
                 counts[i] = prev;
+                forced[0] = true;
                 continue;
             }
             prev = curr;

@@ -122,7 +122,7 @@ public final class PromqlEngine {
             }
             out = new QueryResult.Matrix(series);
         }
-        return new QueryResult(out, ev.warnings);
+        return new QueryResult(out, ev.warnings, ev.infos);
     }
 
     /** Evaluates {@code expr} at each step from {@code start} to {@code end} inclusive. */
@@ -179,7 +179,7 @@ public final class PromqlEngine {
             }
             series.sort((a, b) -> a.labels().compareTo(b.labels()));
         }
-        return new QueryResult(new QueryResult.Matrix(series), ev.warnings);
+        return new QueryResult(new QueryResult.Matrix(series), ev.warnings, ev.infos);
     }
 
     private Evaluator newEvaluator(String expr, long start, long end, boolean range) {

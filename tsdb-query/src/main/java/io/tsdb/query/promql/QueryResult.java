@@ -3,10 +3,18 @@ package io.tsdb.query.promql;
 import io.tsdb.core.Labels;
 import java.util.List;
 
-/** The result of a PromQL query: a value (scalar, string, vector or matrix) and any warnings. */
-public record QueryResult(Value value, List<String> warnings) {
+/**
+ * The result of a PromQL query: a value (scalar, string, vector or matrix) and the annotations Prometheus would
+ * attach: warnings ({@code PromQL warning: ...}) and infos ({@code PromQL info: ...}).
+ */
+public record QueryResult(Value value, List<String> warnings, List<String> infos) {
     public QueryResult {
         warnings = List.copyOf(warnings);
+        infos = List.copyOf(infos);
+    }
+
+    public QueryResult(Value value, List<String> warnings) {
+        this(value, warnings, List.of());
     }
 
     /** A query result value. */
@@ -119,6 +127,9 @@ public record QueryResult(Value value, List<String> warnings) {
         String s = value.toString();
         if (!warnings.isEmpty()) {
             s += "\nwarnings: " + String.join("; ", warnings);
+        }
+        if (!infos.isEmpty()) {
+            s += "\ninfos: " + String.join("; ", infos);
         }
         return s;
     }

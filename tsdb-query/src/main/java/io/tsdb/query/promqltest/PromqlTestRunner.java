@@ -327,7 +327,10 @@ public final class PromqlTestRunner {
         if (e.fail()) {
             return failed(file, e, "expected the query to fail, got: " + oneLine(result.toString()));
         }
-        String annot = checkAnnotations(e, result.warnings());
+        String annot = checkAnnotations(e, result.warnings(), "warn");
+        if (annot == null) {
+            annot = checkAnnotations(e, result.infos(), "info");
+        }
         if (annot != null) {
             return failed(file, e, annot);
         }
@@ -401,29 +404,22 @@ public final class PromqlTestRunner {
         }
     }
 
-    private static String checkAnnotations(ScriptParser.Eval e, List<String> warnings) {
+    /** Checks the {@code expect warn|no_warn} (kind "warn") or {@code expect info|no_info} (kind "info") lines. */
+    private static String checkAnnotations(ScriptParser.Eval e, List<String> warnings, String kind) {
         List<ScriptParser.Expectation> warnExpects = new ArrayList<>();
         for (ScriptParser.Expectation x : e.expects()) {
-            switch (x.kind()) {
-                case "no_warn":
-                    if (!warnings.isEmpty()) {
-                        return "expected no warnings, got " + warnings;
-                    }
-                    break;
-                case "warn":
-                    warnExpects.add(x);
-                    break;
-                case "info":
-                    return "expected an info annotation; this engine emits none";
-                default:
-                    break;
+            if (x.kind().equals("no_" + kind) && !warnings.isEmpty()) {
+                return "expected no " + kind + " annotations, got " + warnings;
+            }
+            if (x.kind().equals(kind)) {
+                warnExpects.add(x);
             }
         }
         if (warnExpects.isEmpty()) {
             return null;
         }
         if (warnings.isEmpty()) {
-            return "expected a warning, got none";
+            return "expected a " + kind + " annotation, got none";
         }
         for (ScriptParser.Expectation x : warnExpects) {
             if (x.matchType() == null) {
@@ -431,13 +427,13 @@ public final class PromqlTestRunner {
             }
             boolean found = warnings.stream().anyMatch(w -> matchesText(x, w));
             if (!found) {
-                return "expected warning " + x.matchType() + " \"" + x.text() + "\", got " + warnings;
+                return "expected " + kind + " " + x.matchType() + " \"" + x.text() + "\", got " + warnings;
             }
         }
         for (String w : warnings) {
             boolean covered = warnExpects.stream().anyMatch(x -> x.matchType() == null || matchesText(x, w));
             if (!covered) {
-                return "unexpected warning: " + w;
+                return "unexpected " + kind + " annotation: " + w;
             }
         }
         return null;

@@ -111,7 +111,7 @@ class ParserFuzzProperties {
                 sub.flatMap(x -> scalar(depth - 1).flatMap(k -> Arbitraries.of("topk", "bottomk", "quantile", "limitk")
                         .map(a -> a + "(" + k + ", " + x + ")"))),
                 sub.flatMap(x -> sub.flatMap(y -> Arbitraries.of("+", "and", "or", "unless", "> bool", "/ on(a)",
-                        "* ignoring(le) group_left", "== on(a) group_right(le)", "<")
+                        "* ignoring(le) group_left()", "== on(a) group_right(le)", "<")
                         .map(op -> "(" + x + " " + op + " " + y + ")"))),
                 sub.flatMap(x -> scalar(depth - 1).map(k -> "(" + x + " * " + k + ")")),
                 sub.map(x -> "max_over_time((" + x + ")[5m:1m])"),
