@@ -21,7 +21,8 @@ import java.util.zip.CRC32C;
  * from that offset rebuilds the partition. Files live in {@code <store>/checkpoints/shard-SSSS/}
  * and are named {@code ckpt-<20-digit walOffset>}; they are published atomically (temp file,
  * force, atomic move, directory fsync). The newest two are kept so that a damaged newest one
- * falls back to the previous one plus the WAL.
+ * falls back to the previous one plus the WAL; a damaged one found on open is renamed to
+ * {@code *.damaged} so it no longer counts as kept.
  *
  * <pre>
  * magic "TSDBCKPT" (8) | u8 version=1 | u32 shard | u32 shardCount | u64 walOffset | u32 nextLocal

@@ -287,9 +287,18 @@ public final class StorageImpl implements AutoCloseable {
                 return new long[] {off, l.samples()};
             } catch (CorruptRecordException | IOException e) {
                 String msg = "shard " + shard + ": damaged checkpoint " + f.getFileName() + " skipped (falling back to "
-                        + "an older one and the WAL): " + e.getMessage();
+                        + "an older one and the WAL) and renamed to *.damaged: " + e.getMessage();
                 checkpointProblems.add(msg);
                 LOG.log(System.Logger.Level.WARNING, msg);
+                // set it aside so that it no longer counts as one of the two checkpoints kept: the WAL
+                // is then truncated only below checkpoints that loaded
+                try {
+                    Files.move(f, f.resolveSibling(f.getFileName() + ".damaged"),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    Checkpoints.fsyncDir(sd);
+                } catch (IOException moveFailed) {
+                    e.addSuppressed(moveFailed);
+                }
             }
         }
         return new long[] {-1, 0};

@@ -19,7 +19,8 @@ public final class WriteBench {
             labels.add(Labels.of("__name__", "metric_" + (i % 100), "instance", "host-" + (i / 100) + ":9100",
                     "job", "node", "cpu", Integer.toString(i % 8), "mode", "user"));
         }
-        StorageOptions opts = StorageOptions.builder().checkpointOnClose(true).build();
+        StorageOptions opts = StorageOptions.builder().checkpointOnClose(true)
+                .durability(io.tsdb.wal.Durability.valueOf(args.length > 4 ? args[4] : "PAGE_CACHE")).build();
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         long c0 = os.getProcessCpuTime();

@@ -86,14 +86,6 @@ class PostingsPlannerProperties {
         assertEquals(expected, planner.select(matchers));
     }
 
-    /** The same check with many more tries, only under {@code -Dtsdb.long=true}. */
-    @Property(tries = 20_000)
-    void plannerMatchesBruteForceLong(@ForAll("seriesSets") List<Map<String, String>> series,
-            @ForAll("matcherLists") List<Matcher> matchers) {
-        net.jqwik.api.Assume.that(Boolean.getBoolean("tsdb.long"));
-        plannerMatchesBruteForce(series, matchers);
-    }
-
     @Test
     void cacheSeesSeriesAddedLater() {
         MemorySeriesSource src = new MemorySeriesSource();

@@ -24,11 +24,11 @@ import java.util.List;
  * a safety limit, on a broken stdout pipe, or on an unexpected error, which it reports).
  *
  * <pre>
- * write &lt;dir&gt; &lt;MODE&gt; &lt;seed&gt; &lt;series&gt; &lt;writers&gt; &lt;startRound&gt;
+ * write &lt;dir&gt; &lt;MODE&gt; &lt;seed&gt; &lt;series&gt; &lt;writers&gt; &lt;startRound&gt; &lt;maxRounds&gt;
  *     prints OPENING, opens the store (recovery), prints READY, then each writer thread w (owning series i with i % writers == w)
  *     writes rounds startRound, startRound+1, ...: prints "T w r" (flushed) before the write call and
  *     "A w r nanoTime" (flushed) after it returned. Even rounds use an Appender commit, odd rounds
- *     write(Collection&lt;TimeSeries&gt;). Round r holds one sample per series of the writer:
+ *     write(Collection&lt;TimeSeries&gt;); after maxRounds rounds a writer prints "D w" and idles. Round r holds one sample per series of the writer:
  *     t = SeriesGen.timestamp(r), bits = SeriesGen.valueBits(series, t).
  * open &lt;dir&gt; &lt;MODE&gt;
  *     prints OPENING, opens the store (WAL replay), prints READY, then sleeps: used to kill during recovery.
@@ -82,7 +82,8 @@ public final class CrashWriterMain {
         try {
             switch (args[0]) {
                 case "write" -> write(Path.of(args[1]), Durability.valueOf(args[2]), Long.parseLong(args[3]),
-                        Integer.parseInt(args[4]), Integer.parseInt(args[5]), Long.parseLong(args[6]));
+                        Integer.parseInt(args[4]), Integer.parseInt(args[5]), Long.parseLong(args[6]),
+                        Long.parseLong(args[7]));
                 case "open" -> {
                     line("OPENING");
                     StorageImpl store = StorageImpl.open(Path.of(args[1]), options(Durability.valueOf(args[2]))
@@ -97,8 +98,8 @@ public final class CrashWriterMain {
         }
     }
 
-    private static void write(Path dir, Durability mode, long seed, int nSeries, int writers, long startRound)
-            throws Exception {
+    private static void write(Path dir, Durability mode, long seed, int nSeries, int writers, long startRound,
+            long maxRounds) throws Exception {
         List<Labels> labels = SeriesGen.labelSets(nSeries, seed);
         line("OPENING");
         StorageImpl store = StorageImpl.open(dir, options(mode));
@@ -108,7 +109,7 @@ public final class CrashWriterMain {
             final int writer = w;
             ts[w] = new Thread(() -> {
                 try {
-                    writer(store, labels, writer, writers, startRound);
+                    writer(store, labels, writer, writers, startRound, maxRounds);
                 } catch (Throwable t) {
                     fail(writer, t);
                 }
@@ -120,8 +121,8 @@ public final class CrashWriterMain {
         }
     }
 
-    private static void writer(StorageImpl store, List<Labels> labels, int w, int writers, long startRound)
-            throws IOException {
+    private static void writer(StorageImpl store, List<Labels> labels, int w, int writers, long startRound,
+            long maxRounds) throws IOException, InterruptedException {
         List<Integer> mine = new ArrayList<>();
         for (int i = w; i < labels.size(); i += writers) {
             mine.add(i);
@@ -129,6 +130,11 @@ public final class CrashWriterMain {
         long[] refs = new long[mine.size()];
         Appender app = store.appender();
         for (long r = startRound; ; r++) {
+            if (r == startRound + maxRounds) {
+                // bounded data per child (the store grows over many iterations): idle until killed
+                line("D " + w);
+                Thread.sleep(SAFETY_LIMIT_MS);
+            }
             long t = SeriesGen.timestamp(r);
             line("T " + w + " " + r);
             if ((r & 1) == 0) {

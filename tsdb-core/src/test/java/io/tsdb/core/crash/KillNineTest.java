@@ -56,6 +56,8 @@ class KillNineTest {
     static final int SERIES = 200;
     static final int WRITERS = 2;
     static final int SHARDS = 8;
+    /** Rounds per writer and child, so that the store stays bounded over 100 iterations. */
+    static final int MAX_ROUNDS_PER_CHILD = 800;
 
     @TempDir
     Path tmp;
@@ -85,7 +87,8 @@ class KillNineTest {
             long startRound = nextRound;
             Path err = tmp.resolve("child-" + mode + "-" + it + ".err");
             Child child = Child.start(List.of("write", dir.toString(), mode.name(), Long.toString(seed),
-                    Integer.toString(SERIES), Integer.toString(WRITERS), Long.toString(startRound)), err, startRound);
+                    Integer.toString(SERIES), Integer.toString(WRITERS), Long.toString(startRound),
+                    Long.toString(MAX_ROUNDS_PER_CHILD)), err, startRound);
             int plan = rnd.nextInt(100);
             if (plan < 15) {
                 // anywhere from JVM start through recovery into the first writes
@@ -100,7 +103,7 @@ class KillNineTest {
                     Thread.sleep(rnd.nextInt(100));
                 } else {
                     // in full ingest: after a random amount of progress (rolls, checkpoints happen meanwhile)
-                    long target = 20 + rnd.nextInt(Figures.longRun() ? 600 : 300);
+                    long target = 20 + rnd.nextInt(600);
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                     while (child.ackCount < target && child.process.isAlive() && System.nanoTime() < deadline) {
                         Thread.sleep(5);
@@ -431,6 +434,7 @@ class KillNineTest {
                         ackCount++; // single writer: the reader thread
                     }
                     case "E" -> error = s;
+                    case "D" -> { } // a writer reached MAX_ROUNDS_PER_CHILD and idles
                     default -> protocol("unknown line: " + s);
                 }
             } catch (RuntimeException e) {

@@ -207,7 +207,14 @@ public final class PromqlTestRunner {
                 source = memory;
             } else {
                 memory = null;
-                storage = StorageImpl.open(dir, StorageOptions.defaults());
+                StorageImpl opened;
+                try {
+                    opened = StorageImpl.open(dir, StorageOptions.defaults());
+                } catch (IOException | RuntimeException | Error e) {
+                    deleteTree(dir);
+                    throw e;
+                }
+                storage = opened;
                 source = new StorageSeriesSource(storage);
             }
         }
@@ -266,17 +273,24 @@ public final class PromqlTestRunner {
 
         @Override
         public void close() throws IOException {
-            if (storage != null) {
-                storage.close();
-            }
-            if (dir != null) {
-                try (Stream<Path> w = Files.walk(dir)) {
-                    for (Path p : w.sorted(Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                } catch (UncheckedIOException e) {
-                    throw e.getCause();
+            try {
+                if (storage != null) {
+                    storage.close();
                 }
+            } finally {
+                if (dir != null) {
+                    deleteTree(dir);
+                }
+            }
+        }
+
+        static void deleteTree(Path dir) throws IOException {
+            try (Stream<Path> w = Files.walk(dir)) {
+                for (Path p : w.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
             }
         }
     }
