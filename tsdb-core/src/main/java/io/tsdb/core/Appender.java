@@ -97,6 +97,11 @@ public final class Appender {
         n++;
     }
 
+    /** Capacity of the pending arrays. */
+    int capacity() {
+        return pT.length;
+    }
+
     /** Number of buffered samples. */
     public int pending() {
         return n;

@@ -70,7 +70,13 @@ public final class StorageImpl implements AutoCloseable {
     private final AtomicLong maxTime = new AtomicLong(Long.MIN_VALUE);
     private final LongAdder written = new LongAdder();
     private final LongAdder rejected = new LongAdder();
-    private final ThreadLocal<Appender> writeAppenders;
+    /**
+     * Appenders reused by {@link #write(Collection)} (a store-owned pool, not a ThreadLocal: a
+     * ThreadLocal value referencing the store would keep closed stores alive in long-lived threads).
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Appender> writeAppenders =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final AtomicInteger pooledAppenders = new AtomicInteger();
 
     private StorageStats.Replay replayStats;
     private final List<String> checkpointProblems = Collections.synchronizedList(new ArrayList<>());
@@ -107,7 +113,6 @@ public final class StorageImpl implements AutoCloseable {
         }
         this.lastCheckpointOffset = new long[shardCount];
         Arrays.fill(lastCheckpointOffset, -1);
-        this.writeAppenders = ThreadLocal.withInitial(() -> new Appender(this));
     }
 
     /**
@@ -337,7 +342,12 @@ public final class StorageImpl implements AutoCloseable {
         long[] flatStart = new long[count + 1];
         List<PartialWriteException.Rejection> pre = new ArrayList<>();
         long preRejectedSamples = 0;
-        Appender a = writeAppenders.get();
+        Appender a = writeAppenders.poll();
+        if (a == null) {
+            a = new Appender(this);
+        } else {
+            pooledAppenders.decrementAndGet();
+        }
         a.rollback();
         a.setMapper((tag, reason) -> {
             int idx = Arrays.binarySearch(flatStart, 0, count, tag);
@@ -408,6 +418,12 @@ public final class StorageImpl implements AutoCloseable {
         } finally {
             a.setMapper(null);
             a.rollback();
+            // keep a few small appenders for reuse; drop big ones (bounded memory)
+            if (a.capacity() <= 1 << 16 && pooledAppenders.incrementAndGet() <= 2 * Runtime.getRuntime().availableProcessors()) {
+                writeAppenders.offer(a);
+            } else {
+                pooledAppenders.decrementAndGet();
+            }
         }
     }
 

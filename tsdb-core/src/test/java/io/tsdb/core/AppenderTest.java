@@ -121,7 +121,10 @@ class AppenderTest {
             s.write(new TimeSeries(Labels.of("__name__", "z"), List.of(new Sample(1, 1))));
             assertTrue(s.seriesGeneration() > gen);
             gen = s.seriesGeneration();
-            s.write(new TimeSeries(Labels.of("__name__", "z"), List.of(new Sample(2, 1))));
+            s.write(TimeSeries.of(Labels.of("__name__", "z"), 2, 1));
+            s.write(TimeSeries.of(Labels.of("__name__", "z"), new Sample(3, 1), new Sample(4, 1)));
+            assertEquals(3, s.stats().series());
+            assertEquals(6, s.stats().samples());
             assertEquals(gen, s.seriesGeneration());
         }
     }

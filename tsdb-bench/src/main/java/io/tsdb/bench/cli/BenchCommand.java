@@ -1,12 +1,13 @@
 package io.tsdb.bench.cli;
 
+import io.tsdb.bench.query.QueryBenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code tsdb bench}: the benchmark commands. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks: the WAL scaling matrix and the promtool write workload.",
-        subcommands = {WalScalingCommand.class, BenchWriteCommand.class})
+        description = "Benchmarks: the WAL scaling matrix, the promtool write workload, PromQL query latency.",
+        subcommands = {WalScalingCommand.class, BenchWriteCommand.class, QueryBenchCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -14,6 +15,6 @@ public final class BenchCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "Missing required subcommand: wal-scaling or write (see tsdb bench --help)");
+                "Missing required subcommand: wal-scaling, write or query (see tsdb bench --help)");
     }
 }

@@ -34,8 +34,9 @@ import org.roaringbitmap.RoaringBitmap;
  * {@code T w r} before and {@code A w r} after each write call (round r of writer w). The parent
  * SIGKILLs it ({@code toHandle().destroyForcibly()}) at a seeded random time, drains the pipe to EOF
  * (whole lines only), reopens the store in-process and checks the oracle, then closes it; the next
- * child continues in the same directory with later timestamps. Kill plan per iteration: 15% at a
- * random time in the first 1.5 s (JVM start, recovery, first writes), 15% within 100 ms after
+ * child continues in the same directory with later timestamps. Kill plan per iteration: 5% at a
+ * random time in the first 1.5 s (JVM start, recovery, first writes), 15% at a random point of the
+ * child's open (recovery: checkpoint load, WAL replay, torn-tail truncation), 10% within 100 ms after
  * recovery, 70% after a random number of acknowledged writes (16 KiB segments roll and a checkpoint
  * with WAL truncation runs every 0.7 s meanwhile, so kills land in rolls, anchor rewrites and
  * checkpoints too).
@@ -58,6 +59,8 @@ class KillNineTest {
     static final int SHARDS = 8;
     /** Rounds per writer and child, so that the store stays bounded over 100 iterations. */
     static final int MAX_ROUNDS_PER_CHILD = 800;
+    /** A finding in the text of the WAL's RecoveryReport: "KIND shard=N ...". */
+    private static final java.util.regex.Pattern FINDING = java.util.regex.Pattern.compile("([A-Z_]{4,}) shard=");
 
     @TempDir
     Path tmp;
@@ -81,6 +84,7 @@ class KillNineTest {
         }
         Totals tot = new Totals();
         long nextRound = 0;
+        long openNanosEstimate = TimeUnit.MILLISECONDS.toNanos(300);
         Random rnd = new Random(seed ^ (mode.ordinal() + 1) * 0x632BE59BD9B4E019L);
         StringBuilder failures = new StringBuilder();
         for (int it = 0; it < iterations; it++) {
@@ -90,9 +94,16 @@ class KillNineTest {
                     Integer.toString(SERIES), Integer.toString(WRITERS), Long.toString(startRound),
                     Long.toString(MAX_ROUNDS_PER_CHILD)), err, startRound);
             int plan = rnd.nextInt(100);
-            if (plan < 15) {
+            if (plan < 5) {
                 // anywhere from JVM start through recovery into the first writes
                 Thread.sleep(rnd.nextInt(1500));
+            } else if (plan < 20) {
+                // during recovery (open): a random point of the last observed open duration
+                if (!child.opening.await(120, TimeUnit.SECONDS)) {
+                    child.kill();
+                    fail("iteration " + it + ": child did not start opening within 120 s; stderr: " + tail(err));
+                }
+                TimeUnit.NANOSECONDS.sleep((long) (rnd.nextDouble() * 1.2 * openNanosEstimate));
             } else {
                 if (!child.ready.await(120, TimeUnit.SECONDS)) {
                     child.kill();
@@ -121,6 +132,9 @@ class KillNineTest {
                 fail("iteration " + it + ": child output broke the protocol: " + child.protocolError);
             }
             tot.iterations++;
+            if (child.readyNanos > 0 && child.openingNanos > 0) {
+                openNanosEstimate = child.readyNanos - child.openingNanos;
+            }
             for (int w = 0; w < WRITERS; w++) {
                 if (child.acked[w] >= startRound) {
                     tot.acked += (child.acked[w] - startRound + 1) * seriesOfWriter(w);
@@ -144,8 +158,11 @@ class KillNineTest {
         String line = "kill9 mode=" + mode + " iterations=" + tot.iterations + " acked=" + tot.acked + " lost="
                 + (tot.ackedLost + tot.oldLost) + " phantom=" + tot.phantom + " failedOpens=" + tot.failedOpens
                 + " seed=" + seed + " gaps=" + tot.gaps + " lostPreviouslyRecovered=" + tot.oldLost
-                + " walRecoveriesWithFindings=" + tot.dirtyRecoveries + " replayProblems=" + tot.replayProblems + " killsBeforeOpen=" + tot.killsBeforeOpen + " killsDuringOpen=" + tot.killsDuringOpen
-                + (mode == Durability.ASYNC ? " asyncLossWindowMaxMs=" + tot.asyncLossWindowMaxMs : "");
+                + " walRecoveriesWithFindings=" + tot.dirtyRecoveries + " replayProblems=" + tot.replayProblems
+                + " findings=" + tot.findings.toString().replace(" ", "")
+                + " killsBeforeOpen=" + tot.killsBeforeOpen + " killsDuringOpen=" + tot.killsDuringOpen
+                + (mode == Durability.ASYNC ? " asyncItersWithLoss=" + tot.lossWindowsMs.size() + " asyncLossWindowMedianMs="
+                        + tot.medianLossWindowMs() + " asyncLossWindowMaxMs=" + tot.asyncLossWindowMaxMs : "");
         Figures.report(line);
         if (failures.length() > 0) {
             System.out.println(failures);
@@ -235,6 +252,7 @@ class KillNineTest {
         if (firstLostAckNanos != Long.MAX_VALUE) {
             long window = (child.lastAckNanos - firstLostAckNanos) / 1_000_000;
             tot.asyncLossWindowMaxMs = Math.max(tot.asyncLossWindowMaxMs, window);
+            tot.lossWindowsMs.add(window);
         }
         // per (writer, shard) prefix of this child's rounds
         for (int w = 0; w < WRITERS; w++) {
@@ -263,6 +281,10 @@ class KillNineTest {
         StorageStats.Replay rp = store.stats().replay();
         if (!rp.walRecoveryClean()) {
             tot.dirtyRecoveries++;
+            java.util.regex.Matcher m = FINDING.matcher(String.valueOf(rp.walRecovery()));
+            while (m.find()) {
+                tot.findings.merge(m.group(1), 1L, Long::sum);
+            }
         }
         if (rp.corruptRecords() > 0 || rp.unknownRefSamples() > 0 || rp.conflictingSeries() > 0) {
             // reported as a figure; the oracle above decides whether anything was actually lost
@@ -305,9 +327,20 @@ class KillNineTest {
         long gaps;
         long failedOpens;
         long dirtyRecoveries;
+        final java.util.TreeMap<String, Long> findings = new java.util.TreeMap<>();
         long killsBeforeOpen;
         long killsDuringOpen;
         long asyncLossWindowMaxMs;
+        final List<Long> lossWindowsMs = new ArrayList<>();
+
+        long medianLossWindowMs() {
+            if (lossWindowsMs.isEmpty()) {
+                return 0;
+            }
+            List<Long> l = new ArrayList<>(lossWindowsMs);
+            l.sort(null);
+            return l.get(l.size() / 2);
+        }
         long replayProblems;
     }
 
@@ -327,6 +360,8 @@ class KillNineTest {
         volatile String error;
         volatile String protocolError;
         long partialLines;
+        long openingNanos;
+        long readyNanos;
         /** 0: killed before OPENING (JVM start), 1: during open/recovery, 2: after READY. */
         int stateAtKill = -1;
 
@@ -350,7 +385,7 @@ class KillNineTest {
             cmd.add("-XX:+UseSerialGC");
             cmd.add("-XX:TieredStopAtLevel=1");
             cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
+            cmd.add(ChildClasspath.get());
             cmd.add(CrashWriterMain.class.getName());
             cmd.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(cmd);
@@ -407,8 +442,14 @@ class KillNineTest {
             String[] f = s.split(" ");
             try {
                 switch (f[0]) {
-                    case "OPENING" -> opening.countDown();
-                    case "READY" -> ready.countDown();
+                    case "OPENING" -> {
+                        openingNanos = System.nanoTime();
+                        opening.countDown();
+                    }
+                    case "READY" -> {
+                        readyNanos = System.nanoTime();
+                        ready.countDown();
+                    }
                     case "T" -> {
                         int w = Integer.parseInt(f[1]);
                         long r = Long.parseLong(f[2]);
