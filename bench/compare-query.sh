@@ -11,8 +11,8 @@
 #                         with 0, rate() differs from Prometheus 2.42 by design, see docs/benchmarks.md)
 #   WORK=DIR              working directory (default: a temporary one, removed at exit); KEEP=1 keeps it
 #   PORT                  Prometheus's port on 127.0.0.1 (default 19098)
-#   TSDB_QUERY_BENCH      the engine's command (default: ./tsdb bench query, or the class run directly
-#                         from tsdb-bench/target/tsdb.jar while `tsdb bench` does not list `query`)
+#   TSDB_QUERY_BENCH      the engine's command (default: ./tsdb bench query; TSDB_JAVA_OPTS and
+#                         TSDB_NO_BUILD apply to it as to any ./tsdb command)
 #
 # 1. `tsdb bench query --openmetrics $WORK/data.om --dir $WORK/tsdb` generates the data set, writes it
 #    into a fresh store and into an OpenMetrics file, and times each query in process (engine=tsdb: the
@@ -57,13 +57,8 @@ trap 'exit 130' INT TERM
 
 if [ -n "${TSDB_QUERY_BENCH:-}" ]; then
   read -r -a bench <<< "$TSDB_QUERY_BENCH"
-elif ./tsdb bench query --help >/dev/null 2>&1; then
-  bench=(./tsdb bench query)
 else
-  # `tsdb bench` does not list `query` yet: run the class directly, with the launcher's default JVM options
-  # shellcheck disable=SC2206
-  bench=(java -XX:+UseSerialGC -Xms128m -Xmx176m ${TSDB_JAVA_OPTS:-} -cp "$root/tsdb-bench/target/tsdb.jar"
-         io.tsdb.bench.query.QueryBenchCommand)
+  bench=(./tsdb bench query)
 fi
 
 echo "# compare-query: $(date -u +%FT%TZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')),"\

@@ -473,6 +473,19 @@ final class HeadPartition {
         }
     }
 
+    /**
+     * Ends replay: publishes the open chunks filled with unshared appends (see
+     * {@link MemSeries#appendReplay}). Call once the replay thread of this partition finished and
+     * before the store is handed out (the caller's join of that thread orders the plain stores).
+     */
+    void finishReplay() {
+        for (MemSeries s : series) {
+            if (s != null) {
+                s.publishHead();
+            }
+        }
+    }
+
     private void replayProblem(long offset, String what) {
         replayCorruptRecords++;
         if (firstReplayProblem == null) {
@@ -557,7 +570,7 @@ final class HeadPartition {
             MemSeries s = arr[local];
             long t = ts[i];
             if (t > s.lastT) {
-                if (s.append(t, bits[i])) {
+                if (s.appendReplay(t, bits[i])) {
                     cuts++;
                 }
                 applied++;

@@ -59,14 +59,60 @@ final class MemSeries {
         return cut;
     }
 
+    /**
+     * {@link #append} during single-threaded WAL replay, before the store is handed out: the open
+     * chunk is filled with {@link Chunk#appendUnshared} (no per-sample publication); sealed chunks
+     * are published by {@link Chunk#seal()}, the open one by {@link #publishHead()} after replay.
+     */
+    boolean appendReplay(long t, long bits) {
+        double v = Double.longBitsToDouble(bits);
+        Chunk h = head;
+        boolean cut = false;
+        if (h == null || !h.appendUnshared(t, v)) {
+            cutChunkUnshared(h, t, v);
+            cut = true;
+        }
+        lastT = t;
+        lastBits = bits;
+        return cut;
+    }
+
+    /** Publishes the open chunk's unshared appends (end of replay; before the writer reads its chunks). */
+    void publishHead() {
+        Chunk h = head;
+        if (h != null) {
+            h.publish();
+        }
+    }
+
+    /** Capacity hint for the chunk after {@code old}: the previous chunk's payload size (same series, similar data). */
+    private static int nextChunkHint(Chunk old) {
+        return old == null ? 0 : old.sizeBytes();
+    }
+
+    private void cutChunkUnshared(Chunk old, long t, double v) {
+        if (old != null) {
+            old.seal();
+        }
+        Chunk c = Chunk.create(nextChunkHint(old));
+        if (!c.appendUnshared(t, v)) {
+            throw new IllegalStateException("a new chunk refused its first sample");
+        }
+        addChunk(c);
+    }
+
     private void cutChunk(Chunk old, long t, double v) {
         if (old != null) {
             old.seal();
         }
-        Chunk c = Chunk.create();
+        Chunk c = Chunk.create(nextChunkHint(old));
         if (!c.append(t, v)) {
             throw new IllegalStateException("a new chunk refused its first sample");
         }
+        addChunk(c);
+    }
+
+    private void addChunk(Chunk c) {
         Chunk[] cs = chunks;
         Chunk[] next = Arrays.copyOf(cs, cs.length + 1);
         next[cs.length] = c;
@@ -85,6 +131,7 @@ final class MemSeries {
      * {@code out[0]} when found.
      */
     boolean find(long t, long[] out) {
+        publishHead();
         for (Chunk c : chunks) {
             if (c.numSamples() == 0 || c.minTime() > t) {
                 break;
@@ -109,6 +156,7 @@ final class MemSeries {
      * view). The caller checked that no sample exists at {@code t}. Returns the change in chunk count.
      */
     int insertOutOfOrder(long t, long bits) {
+        publishHead();
         Chunk[] cs = chunks;
         int k = 0;
         while (k < cs.length - 1 && cs[k].maxTime() < t) {

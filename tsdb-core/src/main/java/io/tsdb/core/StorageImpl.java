@@ -207,6 +207,9 @@ public final class StorageImpl implements AutoCloseable {
             HeadPartition p = parts[shard];
             return (RecordHandler) (offset, rec) -> p.replayRecord(offset, rec, hashFn);
         }, from, par);
+        for (HeadPartition p : parts) {
+            p.finishReplay(); // the replay threads were joined by wal.replay: their plain stores are visible here
+        }
         long t2 = System.nanoTime();
 
         long records = 0;

@@ -215,6 +215,13 @@ public final class BlockCodec {
         /** Checks the CRC of the block at pos (whole block must be in buf). */
         public boolean crcMatches(ByteBuffer buf, int pos, Header h) {
             crc.reset();
+            if (buf.hasArray()) {
+                byte[] a = buf.array();
+                int o = buf.arrayOffset() + pos;
+                crc.update(a, o, CRC_AT);
+                crc.update(a, o + HEADER_BYTES, h.storedLength);
+                return (int) crc.getValue() == h.crc;
+            }
             ByteBuffer d = buf.duplicate();
             d.limit(pos + CRC_AT).position(pos);
             crc.update(d);

@@ -35,6 +35,12 @@ import org.HdrHistogram.Histogram;
  */
 public final class WALShard {
     private static final long HIST_MAX = TimeUnit.HOURS.toNanos(1);
+    /**
+     * Read window of a replay: 1 MiB keeps the per-shard buffer (and the JDK's temporary direct
+     * buffer behind a heap-buffer read) small next to the head being rebuilt; larger blocks still
+     * get a window of their own size.
+     */
+    private static final int REPLAY_WINDOW_BYTES = 1 << 20;
 
     private final int id;
     private final Path dir;
@@ -787,7 +793,7 @@ public final class WALShard {
                 SegmentIndex.Entries e = s.index.entries();
                 if (n == 0) continue;
                 long validEnd = e.pos[n - 1] + e.len[n - 1];
-                FileWindow w = new FileWindow(chans.get(si), validEnd, 8 << 20, buf);
+                FileWindow w = new FileWindow(chans.get(si), validEnd, REPLAY_WINDOW_BYTES, buf);
                 for (int i = SegmentIndex.search(e, n, from); i < n; i++) {
                     long pos = e.pos[i];
                     int len = e.len[i];

@@ -482,12 +482,4 @@ public final class QueryBenchCommand implements Callable<Integer> {
             Files.deleteIfExists(p);
         }
     }
-
-    /**
-     * Runs the command on its own, for use before {@code tsdb bench} lists it:
-     * {@code java -cp tsdb.jar io.tsdb.bench.query.QueryBenchCommand [options]}.
-     */
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new QueryBenchCommand()).execute(args));
-    }
 }

@@ -39,6 +39,8 @@ public final class Chunk {
     private static final int INITIAL_CAPACITY = 32;
     /** Room an append needs past the current word: one sample takes at most 160 bits (2 varints). */
     private static final int APPEND_SLACK = 32;
+    /** Cap on {@link #create(int)}'s capacity hint (a full XOR chunk rarely needs more). */
+    private static final int MAX_HINT_BYTES = 2048;
 
     private static final VarHandle LONG_BE = ChunkIterator.LONG_BE;
     private static final VarHandle PUBLISHED;
@@ -110,6 +112,16 @@ public final class Chunk {
     }
 
     /**
+     * An empty open chunk whose buffer starts with room for about {@code expectedPayloadBytes} of
+     * encoded samples (e.g. the size of the series' previous chunk), so that a chunk that ends up
+     * that large never grows its buffer. Values below the default capacity give the default.
+     */
+    public static Chunk create(int expectedPayloadBytes) {
+        int want = Math.min(Math.max(expectedPayloadBytes, 0), MAX_HINT_BYTES) + APPEND_SLACK + 8;
+        return new Chunk(new byte[roundUp8(Math.max(INITIAL_CAPACITY, want))], Encoding.INT_DOD);
+    }
+
+    /**
      * Appends a sample.
      *
      * @return false if the chunk already holds {@link #TARGET_SAMPLES} samples (the caller starts a new chunk)
@@ -121,8 +133,7 @@ public final class Chunk {
             return false;
         }
         if (c > 0 && t <= lastT) {
-            throw new IllegalArgumentException("out-of-order sample: timestamp " + t
-                    + " is not after the chunk's last timestamp " + lastT);
+            throw outOfOrder(t);
         }
         if (enc == Encoding.INT_DOD && !isIntegral(v)) {
             switchToXor();
@@ -141,6 +152,57 @@ public final class Chunk {
         LAST_V.setOpaque(this, Double.doubleToRawLongBits(v));
         PUBLISHED.setRelease(this, ((long) (c + 1) << 32) | (wordByte * 8L + accBits));
         return true;
+    }
+
+    /**
+     * {@link #append} for a chunk that no other thread can reach yet (WAL replay before the store
+     * is handed out): the same encoding, but the count, bounds and last value are plain stores and
+     * buffer growth does not publish a new reader snapshot. Call {@link #publish()} before any
+     * other method reads the chunk (the writer's own {@link #iterator()} included) and before the
+     * chunk is shared; the sharing itself must be a happens-before edge (e.g. a thread join or a
+     * {@code Future.get()}). {@link #seal()} publishes too.
+     *
+     * @return false if the chunk already holds {@link #TARGET_SAMPLES} samples
+     * @throws IllegalArgumentException if {@code t} is not greater than the last appended timestamp
+     */
+    public boolean appendUnshared(long t, double v) {
+        final int c = n;
+        if (c >= TARGET_SAMPLES) {
+            return false;
+        }
+        if (c > 0 && t <= lastT) {
+            throw outOfOrder(t);
+        }
+        if (enc == Encoding.INT_DOD && !isIntegral(v)) {
+            switchToXor();
+        }
+        if (buf.length - wordByte < APPEND_SLACK) {
+            grow();
+        }
+        encode(c, t, v);
+        LONG_BE.set(buf, wordByte, acc);
+        n = c + 1;
+        if (c == 0) {
+            minT = t;
+        }
+        maxT = t;
+        lastVBits = Double.doubleToRawLongBits(v);
+        published = ((long) (c + 1) << 32) | (wordByte * 8L + accBits);
+        return true;
+    }
+
+    /** Makes samples added by {@link #appendUnshared} visible to {@link #iterator()} and {@link #toBytes()}. */
+    public void publish() {
+        State s = state;
+        if (s.buf != buf || s.enc != enc) {
+            state = new State(buf, enc);
+        }
+        PUBLISHED.setRelease(this, published);
+    }
+
+    private IllegalArgumentException outOfOrder(long t) {
+        return new IllegalArgumentException("out-of-order sample: timestamp " + t
+                + " is not after the chunk's last timestamp " + lastT);
     }
 
     /** True if INT_DOD represents v exactly: an integer in (-2^53, 2^53), and not -0.0. */
@@ -196,6 +258,9 @@ public final class Chunk {
         if (buf.length != bytes) {
             buf = Arrays.copyOf(buf, bytes);
             state = new State(buf, enc);
+            PUBLISHED.setRelease(this, published);
+        } else {
+            publish();
         }
     }
 

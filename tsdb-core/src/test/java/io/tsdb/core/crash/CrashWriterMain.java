@@ -45,14 +45,22 @@ public final class CrashWriterMain {
 
     private CrashWriterMain() {}
 
-    /** The options of every open of a kill -9 store (child and parent). */
+    /** Knobs forwarded to the child JVM (diagnosis): WAL segment size, checkpoint interval in ms (0 = off). */
+    static final List<String> FORWARDED_PROPERTIES = List.of("tsdb.kill9.segmentBytes", "tsdb.kill9.checkpointMs");
+
+    /**
+     * The options of every open of a kill -9 store (child and parent): 16 KiB segments (frequent
+     * rolls and anchor rewrites) and a checkpoint (with WAL truncation) every 0.7 s, unless
+     * overridden by {@code -Dtsdb.kill9.segmentBytes} / {@code -Dtsdb.kill9.checkpointMs}.
+     */
     static StorageOptions options(Durability mode) {
+        long checkpointMs = Long.getLong("tsdb.kill9.checkpointMs", 700);
         return StorageOptions.builder()
                 .shards(8)
                 .durability(mode)
-                .walSegmentBytes(16 << 10) // frequent segment rolls (and anchor rewrites)
-                .checkpointInterval(Duration.ofMillis(700)) // checkpoints (and WAL truncation) while killed
-                .checkpointWalBytes(256 << 10)
+                .walSegmentBytes(Long.getLong("tsdb.kill9.segmentBytes", 16 << 10))
+                .checkpointInterval(Duration.ofMillis(checkpointMs))
+                .checkpointWalBytes(checkpointMs == 0 ? 0 : 256 << 10)
                 .replayParallelism(2)
                 .build();
     }

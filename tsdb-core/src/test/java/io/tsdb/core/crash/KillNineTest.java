@@ -384,6 +384,11 @@ class KillNineTest {
             cmd.add("-Xmx384m");
             cmd.add("-XX:+UseSerialGC");
             cmd.add("-XX:TieredStopAtLevel=1");
+            for (String prop : CrashWriterMain.FORWARDED_PROPERTIES) {
+                if (System.getProperty(prop) != null) {
+                    cmd.add("-D" + prop + "=" + System.getProperty(prop));
+                }
+            }
             cmd.add("-cp");
             cmd.add(ChildClasspath.get());
             cmd.add(CrashWriterMain.class.getName());
