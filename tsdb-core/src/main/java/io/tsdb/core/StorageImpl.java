@@ -167,6 +167,9 @@ public final class StorageImpl implements AutoCloseable {
 
     // ====================================================================== recovery
 
+    /** WAL size from which a replay primes the JIT first ({@link ReplayWarmup}; a few ms, once per JVM). */
+    private static final long WARMUP_MIN_WAL_BYTES = 1L << 20;
+
     private void recover() throws IOException {
         long t0 = System.nanoTime();
         int par = Math.max(1, Math.min(options.replayParallelism(), shardCount));
@@ -203,6 +206,9 @@ public final class StorageImpl implements AutoCloseable {
         long t1 = System.nanoTime();
         checkpointLoadSeconds = (t1 - t0) / 1e9;
 
+        if (safeWalBytes() >= WARMUP_MIN_WAL_BYTES) {
+            ReplayWarmup.runOnce(hashFn); // JIT profiles first: see ReplayWarmup
+        }
         ReplayResult rr = wal.replay(shard -> {
             HeadPartition p = parts[shard];
             return (RecordHandler) (offset, rec) -> p.replayRecord(offset, rec, hashFn);
