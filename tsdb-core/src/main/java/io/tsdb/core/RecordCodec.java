@@ -80,24 +80,33 @@ final class RecordCodec {
         }
         int count = in.uvarintInt(in.remaining() / 2, "series count");
         for (int i = 0; i < count; i++) {
-            int ref = in.uvarintInt(Integer.MAX_VALUE, "series ref");
-            int n = in.uvarintInt(Math.min(MAX_LABELS, in.remaining() / 2), "label count");
-            String[] nv = new String[2 * n];
-            for (int j = 0; j < 2 * n; j++) {
-                nv[j] = in.readString(MAX_STRING);
-            }
-            for (int j = 0; j < n; j++) {
-                if (nv[2 * j].isEmpty() || nv[2 * j + 1].isEmpty()
-                        || (j > 0 && nv[2 * j - 2].compareTo(nv[2 * j]) >= 0)) {
-                    throw new CorruptRecordException("series " + ref + ": labels not sorted, duplicated or empty");
-                }
-            }
-            visitor.series(ref, nv);
+            decodeOneSeries(in, visitor);
         }
         if (in.hasRemaining()) {
             throw new CorruptRecordException("SERIES record has " + in.remaining() + " trailing bytes");
         }
         return count;
+    }
+
+    /**
+     * One series entry. A method of its own so that the JIT compiles this body once as a normal
+     * method instead of on-stack-replacing the whole record loop (a SERIES record of a replay can
+     * hold thousands of series).
+     */
+    private static void decodeOneSeries(ByteSource in, SeriesVisitor visitor) {
+        int ref = in.uvarintInt(Integer.MAX_VALUE, "series ref");
+        int n = in.uvarintInt(Math.min(MAX_LABELS, in.remaining() / 2), "label count");
+        String[] nv = new String[2 * n];
+        for (int j = 0; j < 2 * n; j++) {
+            nv[j] = in.readString(MAX_STRING);
+        }
+        for (int j = 0; j < n; j++) {
+            if (nv[2 * j].isEmpty() || nv[2 * j + 1].isEmpty()
+                    || (j > 0 && nv[2 * j - 2].compareTo(nv[2 * j]) >= 0)) {
+                throw new CorruptRecordException("series " + ref + ": labels not sorted, duplicated or empty");
+            }
+        }
+        visitor.series(ref, nv);
     }
 
     // ---------------------------------------------------------------- SAMPLES

@@ -145,6 +145,7 @@ public final class StorageImpl implements AutoCloseable {
         if (options.walSegmentBytes() > 0) {
             wb.segmentBytes(options.walSegmentBytes());
         }
+        ReplayWarmup.startIfWorthwhile(dir.resolve("wal"), WARMUP_MIN_WAL_BYTES, options.seriesHash());
         ShardedWAL wal = ShardedWAL.open(dir.resolve("wal"), wb.build());
         StorageImpl store = null;
         try {
@@ -206,9 +207,7 @@ public final class StorageImpl implements AutoCloseable {
         long t1 = System.nanoTime();
         checkpointLoadSeconds = (t1 - t0) / 1e9;
 
-        if (safeWalBytes() >= WARMUP_MIN_WAL_BYTES) {
-            ReplayWarmup.runOnce(hashFn); // JIT profiles first: see ReplayWarmup
-        }
+        ReplayWarmup.await(); // JIT profiles first (started in open(), overlapping the WAL's recovery)
         ReplayResult rr = wal.replay(shard -> {
             HeadPartition p = parts[shard];
             return (RecordHandler) (offset, rec) -> p.replayRecord(offset, rec, hashFn);

@@ -38,7 +38,30 @@ public final class BlockCodec {
     public static final int MAX_PAYLOAD_BYTES = 128 << 20;
     private static final int CRC_AT = 52;
 
-    private static final LZ4Factory LZ4 = LZ4Factory.fastestInstance();
+    /**
+     * The LZ4 factory, initialised on first use: loading the native library takes 0.15-0.5 s on a
+     * cold, busy 2-core machine, so {@link #preloadAsync()} starts it on a background thread while
+     * recovery checks CRCs (which need no LZ4).
+     */
+    private static final class Lz4 {
+        static final LZ4Factory FACTORY = LZ4Factory.fastestInstance();
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean PRELOADING = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Starts loading LZ4 on a daemon thread (once per JVM); users block on class init only if they need it earlier. */
+    static void preloadAsync() {
+        if (!PRELOADING.compareAndSet(false, true)) return;
+        Thread t = new Thread(() -> {
+            try {
+                Lz4.FACTORY.hashCode();
+            } catch (Throwable ignored) {
+                // the first real use reports the failure
+            }
+        }, "tsdb-wal-lz4-load");
+        t.setDaemon(true);
+        t.start();
+    }
 
     private BlockCodec() {}
 
@@ -79,7 +102,8 @@ public final class BlockCodec {
 
     /** Builds blocks into a reused output array. */
     public static final class Encoder {
-        private final LZ4Compressor compressor = LZ4.fastCompressor();
+        /** Created on the first compressed block (a shard is built during recovery, before LZ4 is needed). */
+        private LZ4Compressor compressor;
         private final CRC32C crc = new CRC32C();
         private byte[] out = new byte[64 << 10];
         private ByteBuffer outBuf = ByteBuffer.wrap(out);
@@ -104,6 +128,11 @@ public final class BlockCodec {
             int flags = 0;
             int stored;
             if (compress && len >= 64) {
+                LZ4Compressor compressor = this.compressor;
+                if (compressor == null) {
+                    compressor = Lz4.FACTORY.fastCompressor();
+                    this.compressor = compressor;
+                }
                 int max = compressor.maxCompressedLength(len);
                 ensure(HEADER_BYTES + Math.max(max, len));
                 int c = compressor.compress(payload, 0, len, out, HEADER_BYTES, max);
@@ -163,7 +192,8 @@ public final class BlockCodec {
 
     /** Validates and decodes blocks; reuses its buffers. */
     public static final class Decoder {
-        private final LZ4SafeDecompressor decompressor = LZ4.safeDecompressor();
+        /** Created on the first compressed block (LZ4 may still be loading when a decoder is made). */
+        private LZ4SafeDecompressor decompressor;
         private final CRC32C crc = new CRC32C();
         private byte[] raw = new byte[64 << 10];
         private ByteBuffer rawBuf = ByteBuffer.wrap(raw);
@@ -260,6 +290,11 @@ public final class BlockCodec {
                     rawBuf = ByteBuffer.wrap(raw);
                 }
                 int n;
+                LZ4SafeDecompressor decompressor = this.decompressor;
+                if (decompressor == null) {
+                    decompressor = Lz4.FACTORY.safeDecompressor();
+                    this.decompressor = decompressor;
+                }
                 try {
                     if (buf.hasArray()) {
                         n = decompressor.decompress(buf.array(), buf.arrayOffset() + pos + HEADER_BYTES, h.storedLength,

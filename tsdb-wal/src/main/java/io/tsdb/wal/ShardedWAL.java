@@ -65,6 +65,7 @@ public final class ShardedWAL implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         Files.createDirectories(dir);
         Disk disk = options.disk();
+        BlockCodec.preloadAsync(); // overlaps the LZ4 library load with recovery's CRC checks
         int n = resolveShardCount(dir, options, disk);
         RecoveryReport report = new RecoveryReport();
         WALShard[] shards = new WALShard[n];
