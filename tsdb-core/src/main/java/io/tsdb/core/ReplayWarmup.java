@@ -21,7 +21,7 @@ import java.util.function.ToLongFunction;
  * of bytecode) is thrown away and recompiled, several times, each C2 compile costing hundreds of
  * milliseconds of CPU on the 2-core machines this engine targets (measured with JFR
  * {@code jdk.Compilation}: replaySamples compiled 8 times during one cold 30 M-sample replay).
- * Running every branch a few hundred times first (32,000 synthetic samples: ~30 ms warm, ~0.2-0.3 s
+ * Running every branch a few hundred times first (12,800 synthetic samples: ~20 ms warm, ~0.1-0.2 s
  * in a cold JVM, run on its own thread while the WAL recovers) leaves the real replay with about
  * one compilation per method. It changes no state outside the throwaway partition.
  */
@@ -29,7 +29,7 @@ final class ReplayWarmup {
     private static final AtomicBoolean DONE = new AtomicBoolean();
     private static final int SHARDS = 4;
     private static final int SERIES = 16;
-    private static final int SCRAPES = 2000;
+    private static final int SCRAPES = 800;
 
     private ReplayWarmup() {}
 

@@ -40,8 +40,9 @@ public final class BlockCodec {
 
     /**
      * The LZ4 factory, initialised on first use: loading the native library takes 0.15-0.5 s on a
-     * cold, busy 2-core machine, so {@link #preloadAsync()} starts it on a background thread while
-     * recovery checks CRCs (which need no LZ4).
+     * cold, busy 2-core machine, so {@link #preloadAsync()} starts it on a background thread at the
+     * top of {@link ShardedWAL#open} (overlapping the directory listing, anchor and index reads and
+     * the recovery pool's start-up; the first block check waits for it).
      */
     private static final class Lz4 {
         static final LZ4Factory FACTORY = LZ4Factory.fastestInstance();

@@ -65,7 +65,7 @@ public final class ShardedWAL implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         Files.createDirectories(dir);
         Disk disk = options.disk();
-        BlockCodec.preloadAsync(); // overlaps the LZ4 library load with recovery's CRC checks
+        BlockCodec.preloadAsync(); // starts the LZ4 library load early (see BlockCodec.Lz4)
         int n = resolveShardCount(dir, options, disk);
         RecoveryReport report = new RecoveryReport();
         WALShard[] shards = new WALShard[n];

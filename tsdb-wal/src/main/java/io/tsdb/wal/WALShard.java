@@ -269,9 +269,7 @@ public final class WALShard {
             long expected = s.base;
             boolean afterSkip = false;
             while (pos < fileSize) {
-                // header and CRC only: a torn or damaged block fails its CRC; LZ4 and framing are
-                // checked when the block is replayed (as for sealed segments), see wal-format.md
-                String why = tryBlock(w, dec, h, pos, fileSize, expected, afterSkip, false);
+                String why = tryBlock(w, dec, h, pos, fileSize, expected, afterSkip);
                 if (why == null) {
                     s.index.add(h.firstOffset, pos, h.blockLength(), h.recordCount, h.minAttribute, h.maxAttribute);
                     durable = Math.max(durable, h.syncedOffset);
@@ -307,7 +305,7 @@ public final class WALShard {
     }
 
     private static String tryBlock(FileWindow w, BlockCodec.Decoder dec, BlockCodec.Header h, long pos, long fileSize,
-                                   long expected, boolean afterSkip, boolean checkPayload) throws IOException {
+                                   long expected, boolean afterSkip) throws IOException {
         long avail = fileSize - pos;
         if (avail < BlockCodec.HEADER_BYTES) return "truncated header (" + avail + " bytes)";
         int at = w.ensure(pos, BlockCodec.HEADER_BYTES);
@@ -317,7 +315,6 @@ public final class WALShard {
             return "block first offset " + h.firstOffset + ", expected " + expected;
         at = w.ensure(pos, h.blockLength());
         if (!dec.crcMatches(w.buf, at, h)) return "CRC mismatch";
-        if (!checkPayload) return null;
         try {
             dec.validatePayload(w.buf, at, h);
         } catch (CorruptBlockException e) {
@@ -332,7 +329,7 @@ public final class WALShard {
         for (long p = from; p + BlockCodec.HEADER_BYTES <= fileSize; p++) {
             int at = w.ensure(p, 4);
             if (w.buf.getInt(at) != BlockCodec.MAGIC) continue;
-            if (tryBlock(w, dec, h, p, fileSize, expected, true, true) == null) return p;
+            if (tryBlock(w, dec, h, p, fileSize, expected, true) == null) return p;
         }
         return -1;
     }

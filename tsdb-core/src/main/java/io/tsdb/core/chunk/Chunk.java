@@ -71,22 +71,10 @@ public final class Chunk {
         }
     }
 
-    // ---- writer-only state ----
-    private byte[] buf;
-    private Encoding enc;
-    /** Byte offset of the 64-bit word being filled. */
-    private int wordByte;
-    /** The word being filled, most significant bit first; bits past accBits are zero. */
-    private long acc;
-    private int accBits;
-    private int n;
-    private long lastT;
-    private long deltaT;
-    private long lastBits;
-    private int lead = ChunkIterator.NO_WINDOW;
-    private int trail;
-    private long lastInt;
-    private long intDelta;
+    // ---- writer-only state: the encoder, dropped by seal() (a sealed chunk keeps only what readers
+    // need: ~56 bytes instead of ~128 per chunk, most of the head's chunks) and rebuilt by decoding
+    // if a sealed chunk is appended to again ----
+    private Writer w;
 
     // ---- shared with readers ----
     private volatile State state;
@@ -100,15 +88,14 @@ public final class Chunk {
     @SuppressWarnings("unused")
     private long lastVBits = Double.doubleToRawLongBits(Double.NaN);
 
-    private Chunk(byte[] buf, Encoding enc) {
-        this.buf = buf;
-        this.enc = enc;
-        this.state = new State(buf, enc);
+    private Chunk(Writer w) {
+        this.w = w;
+        this.state = new State(w.buf, w.enc);
     }
 
     /** An empty open chunk (starts as INT_DOD, switches to XOR on the first non-integer value). */
     public static Chunk create() {
-        return new Chunk(new byte[INITIAL_CAPACITY], Encoding.INT_DOD);
+        return new Chunk(new Writer(new byte[INITIAL_CAPACITY], Encoding.INT_DOD));
     }
 
     /**
@@ -118,7 +105,25 @@ public final class Chunk {
      */
     public static Chunk create(int expectedPayloadBytes) {
         int want = Math.min(Math.max(expectedPayloadBytes, 0), MAX_HINT_BYTES) + APPEND_SLACK + 8;
-        return new Chunk(new byte[roundUp8(Math.max(INITIAL_CAPACITY, want))], Encoding.INT_DOD);
+        return new Chunk(new Writer(new byte[roundUp8(Math.max(INITIAL_CAPACITY, want))], Encoding.INT_DOD));
+    }
+
+    /** The encoder; rebuilt from the published snapshot after {@link #seal()}. Writer thread only. */
+    private Writer writer() {
+        Writer x = w;
+        if (x == null) {
+            State s = state;
+            int c = (int) (published >>> 32);
+            int bits = (int) published;
+            ChunkIterator it = new ChunkIterator(s.buf, 0, s.buf.length, s.enc, c);
+            while (it.next()) {
+                // decode only: leaves the encoder state of the last sample in it
+            }
+            x = Writer.restore(s.buf, 0, (bits + 7) / 8, s.enc, c, it);
+            w = x;
+            state = new State(x.buf, x.enc);
+        }
+        return x;
     }
 
     /**
@@ -128,29 +133,31 @@ public final class Chunk {
      * @throws IllegalArgumentException if {@code t} is not greater than the last appended timestamp
      */
     public boolean append(long t, double v) {
-        final int c = n;
-        if (c >= TARGET_SAMPLES) {
+        if ((int) (published >>> 32) >= TARGET_SAMPLES) {
             return false;
         }
-        if (c > 0 && t <= lastT) {
-            throw outOfOrder(t);
+        final Writer x = writer();
+        final int c = x.n;
+        if (c > 0 && t <= x.lastT) {
+            throw outOfOrder(t, x.lastT);
         }
-        if (enc == Encoding.INT_DOD && !isIntegral(v)) {
-            switchToXor();
+        if (x.enc == Encoding.INT_DOD && !isIntegral(v)) {
+            x.switchToXor();
+            state = new State(x.buf, x.enc);
         }
-        if (buf.length - wordByte < APPEND_SLACK) {
-            grow();
-            state = new State(buf, enc);
+        if (x.buf.length - x.wordByte < APPEND_SLACK) {
+            x.grow();
+            state = new State(x.buf, x.enc);
         }
-        encode(c, t, v);
-        LONG_BE.set(buf, wordByte, acc);
-        n = c + 1;
+        x.encode(c, t, v);
+        LONG_BE.set(x.buf, x.wordByte, x.acc);
+        x.n = c + 1;
         if (c == 0) {
             MIN_T.setOpaque(this, t);
         }
         MAX_T.setOpaque(this, t);
         LAST_V.setOpaque(this, Double.doubleToRawLongBits(v));
-        PUBLISHED.setRelease(this, ((long) (c + 1) << 32) | (wordByte * 8L + accBits));
+        PUBLISHED.setRelease(this, ((long) (c + 1) << 32) | (x.wordByte * 8L + x.accBits));
         return true;
     }
 
@@ -166,41 +173,45 @@ public final class Chunk {
      * @throws IllegalArgumentException if {@code t} is not greater than the last appended timestamp
      */
     public boolean appendUnshared(long t, double v) {
-        final int c = n;
-        if (c >= TARGET_SAMPLES) {
+        if ((int) (published >>> 32) >= TARGET_SAMPLES) {
             return false;
         }
-        if (c > 0 && t <= lastT) {
-            throw outOfOrder(t);
+        final Writer x = writer();
+        final int c = x.n;
+        if (c > 0 && t <= x.lastT) {
+            throw outOfOrder(t, x.lastT);
         }
-        if (enc == Encoding.INT_DOD && !isIntegral(v)) {
-            switchToXor();
+        if (x.enc == Encoding.INT_DOD && !isIntegral(v)) {
+            x.switchToXor();
         }
-        if (buf.length - wordByte < APPEND_SLACK) {
-            grow();
+        if (x.buf.length - x.wordByte < APPEND_SLACK) {
+            x.grow();
         }
-        encode(c, t, v);
-        LONG_BE.set(buf, wordByte, acc);
-        n = c + 1;
+        x.encode(c, t, v);
+        LONG_BE.set(x.buf, x.wordByte, x.acc);
+        x.n = c + 1;
         if (c == 0) {
             minT = t;
         }
         maxT = t;
         lastVBits = Double.doubleToRawLongBits(v);
-        published = ((long) (c + 1) << 32) | (wordByte * 8L + accBits);
+        published = ((long) (c + 1) << 32) | (x.wordByte * 8L + x.accBits);
         return true;
     }
 
     /** Makes samples added by {@link #appendUnshared} visible to {@link #iterator()} and {@link #toBytes()}. */
     public void publish() {
-        State s = state;
-        if (s.buf != buf || s.enc != enc) {
-            state = new State(buf, enc);
+        Writer x = w;
+        if (x != null) {
+            State s = state;
+            if (s.buf != x.buf || s.enc != x.enc) {
+                state = new State(x.buf, x.enc);
+            }
         }
         PUBLISHED.setRelease(this, published);
     }
 
-    private IllegalArgumentException outOfOrder(long t) {
+    private static IllegalArgumentException outOfOrder(long t, long lastT) {
         return new IllegalArgumentException("out-of-order sample: timestamp " + t
                 + " is not after the chunk's last timestamp " + lastT);
     }
@@ -252,16 +263,23 @@ public final class Chunk {
         return new ChunkIterator(s.buf, 0, s.buf.length, s.enc, c);
     }
 
-    /** Trims the buffer to the encoded size (call when the chunk is closed); appending afterwards still works. */
+    /**
+     * Trims the buffer to the encoded size (call when the chunk is closed) and drops the encoder
+     * state; appending afterwards still works (the encoder is rebuilt by decoding the chunk).
+     */
     public void seal() {
-        int bytes = (wordByte * 8 + accBits + 7) / 8;
-        if (buf.length != bytes) {
-            buf = Arrays.copyOf(buf, bytes);
-            state = new State(buf, enc);
-            PUBLISHED.setRelease(this, published);
-        } else {
-            publish();
+        Writer x = w;
+        if (x == null) {
+            return;
         }
+        int bytes = (x.wordByte * 8 + x.accBits + 7) / 8;
+        byte[] b = x.buf.length != bytes ? Arrays.copyOf(x.buf, bytes) : x.buf;
+        State s = state;
+        if (s.buf != b || s.enc != x.enc) {
+            state = new State(b, x.enc);
+        }
+        PUBLISHED.setRelease(this, published);
+        w = null;
     }
 
     /**
@@ -361,25 +379,19 @@ public final class Chunk {
         if ((bits & 7) != 0 && (b[start + payload - 1] & (0xFF >>> (bits & 7))) != 0) {
             throw new IllegalArgumentException("corrupt chunk: non-zero padding bits");
         }
-        Chunk ch = new Chunk(new byte[roundUp8(payload + APPEND_SLACK)], enc);
-        System.arraycopy(b, start, ch.buf, 0, payload);
-        ch.wordByte = (bits >>> 6) << 3;
-        ch.accBits = bits & 63;
-        ch.acc = (long) LONG_BE.get(ch.buf, ch.wordByte);
-        ch.n = count;
-        ch.lastT = it.t;
-        ch.deltaT = it.deltaT;
-        ch.lastBits = it.valueBits;
-        ch.lead = it.lead;
-        ch.trail = it.trail;
-        ch.lastInt = it.intValue;
-        ch.intDelta = it.intDelta;
+        Chunk ch;
+        if (count >= TARGET_SAMPLES) {
+            // a full chunk is never appended to: keep the exact payload and no encoder
+            ch = new Chunk(new Writer(Arrays.copyOfRange(b, start, start + payload), enc));
+            ch.w = null;
+        } else {
+            ch = new Chunk(Writer.restore(b, start, payload, enc, count, it));
+        }
         if (count > 0) {
             ch.minT = first;
             ch.maxT = it.t;
             ch.lastVBits = Double.doubleToRawLongBits(last);
         }
-        ch.state = new State(ch.buf, enc);
         PUBLISHED.setRelease(ch, ((long) count << 32) | bits);
         return ch;
     }
@@ -389,182 +401,229 @@ public final class Chunk {
         return "Chunk[" + encoding() + ", " + numSamples() + " samples, " + sizeBytes() + " bytes]";
     }
 
-    // ---------------------------------------------------------------- encoding
-
-    private void encode(int c, long t, double v) {
-        if (c >= 2) {
-            encodeSteady(t, v);
-            return;
-        }
-        if (c == 1) {
-            long d = t - lastT; // unsigned: t > lastT, so the true difference is in (0, 2^64)
-            writeUvarint(d);
-            deltaT = d;
-        } else {
-            writeUvarint((t << 1) ^ (t >> 63));
-        }
-        lastT = t;
-        if (enc == Encoding.INT_DOD) {
-            long x = (long) v;
-            if (c == 1) {
-                long d = x - lastInt;
-                writeUvarint((d << 1) ^ (d >> 63));
-                intDelta = d;
-            } else {
-                writeUvarint((x << 1) ^ (x >> 63));
-            }
-            lastInt = x;
-        } else {
-            long bits = Double.doubleToRawLongBits(v);
-            if (c == 0) {
-                write(bits, 64);
-            } else {
-                writeXor(bits ^ lastBits, 0);
-            }
-            lastBits = bits;
-        }
-    }
-
-    /**
-     * Samples from the third on. A zero timestamp delta-of-delta is the single bit 0, so it is
-     * folded into the value's code as one extra leading zero bit: one write per regular sample.
-     */
-    private void encodeSteady(long t, double v) {
-        long d = t - lastT;
-        long dod = d - deltaT;
-        deltaT = d;
-        lastT = t;
-        int z = 0;
-        if (dod == 0) {
-            z = 1;
-        } else {
-            writeDod(dod, 0);
-        }
-        if (enc == Encoding.INT_DOD) {
-            long x = (long) v;
-            long dv = x - lastInt;
-            long dodv = dv - intDelta;
-            intDelta = dv;
-            lastInt = x;
-            writeDod(dodv, z);
-        } else {
-            long bits = Double.doubleToRawLongBits(v);
-            writeXor(bits ^ lastBits, z);
-            lastBits = bits;
-        }
-    }
-
-    /** Writes z (0 or 1) zero bits, then the bucketed code of dod. */
-    private void writeDod(long dod, int z) {
-        if (dod == 0) {
-            write(0, 1 + z);
-        } else if (dod >= -8191 && dod <= 8192) {
-            write((0b10L << 14) | (dod & 0x3FFF), 16 + z);
-        } else if (dod >= -65535 && dod <= 65536) {
-            write((0b110L << 17) | (dod & 0x1FFFF), 20 + z);
-        } else if (dod >= -524287 && dod <= 524288) {
-            write((0b1110L << 20) | (dod & 0xFFFFF), 24 + z);
-        } else {
-            write(0b1111, 4 + z);
-            write(dod, 64);
-        }
-    }
-
-    /** Writes z (0 or 1) zero bits, then the Gorilla XOR code of xor. */
-    private void writeXor(long xor, int z) {
-        if (xor == 0) {
-            write(0, 1 + z);
-            return;
-        }
-        int ld = Long.numberOfLeadingZeros(xor);
-        int tr = Long.numberOfTrailingZeros(xor);
-        if (ld >= lead && tr >= trail) {
-            int sig = 64 - lead - trail;
-            long bits = xor >>> trail;
-            if (sig <= 61) {
-                write((0b10L << sig) | bits, sig + 2 + z);
-            } else {
-                write(0b10, 2 + z);
-                write(bits, sig);
-            }
-        } else {
-            if (ld > 31) {
-                ld = 31;
-            }
-            int sig = 64 - ld - tr;
-            write((0b11L << 11) | ((long) ld << 6) | (sig & 63), 13 + z);
-            write(xor >>> tr, sig);
-            lead = ld;
-            trail = tr;
-        }
-    }
-
-    private void writeUvarint(long x) {
-        while ((x & ~0x7FL) != 0) {
-            write((x & 0x7F) | 0x80, 8);
-            x >>>= 7;
-        }
-        write(x, 8);
-    }
-
-    /** Appends the low k bits of v (1 &lt;= k &lt;= 64; bits of v above k must be zero unless k == 64). */
-    private void write(long v, int k) {
-        int free = 64 - accBits;
-        if (k < free) {
-            acc |= v << (free - k);
-            accBits += k;
-        } else {
-            int rest = k - free;
-            acc |= v >>> rest;
-            LONG_BE.set(buf, wordByte, acc);
-            wordByte += 8;
-            acc = rest == 0 ? 0 : v << (64 - rest);
-            accBits = rest;
-        }
-    }
-
-    private void grow() {
-        int cap = Math.max(buf.length + (buf.length >>> 1), wordByte + APPEND_SLACK);
-        buf = Arrays.copyOf(buf, roundUp8(cap));
-    }
-
     private static int roundUp8(int x) {
         return (x + 7) & ~7;
     }
 
-    /**
-     * Re-encodes the samples held so far as XOR into a fresh buffer, then publishes it. Readers keep
-     * decoding the old buffer (never modified again) until they pick up the new state.
-     */
-    private void switchToXor() {
-        final int c = n;
-        if (c == 0) {
-            enc = Encoding.XOR;
-            state = new State(buf, enc);
-            return;
+    // ---------------------------------------------------------------- encoding
+
+    /** The encoder: the buffer being filled and the state of the last sample (writer thread only). */
+    private static final class Writer {
+        byte[] buf;
+        Encoding enc;
+        /** Byte offset of the 64-bit word being filled. */
+        int wordByte;
+        /** The word being filled, most significant bit first; bits past accBits are zero. */
+        long acc;
+        int accBits;
+        int n;
+        long lastT;
+        long deltaT;
+        long lastBits;
+        int lead = ChunkIterator.NO_WINDOW;
+        int trail;
+        long lastInt;
+        long intDelta;
+
+        Writer(byte[] buf, Encoding enc) {
+            this.buf = buf;
+            this.enc = enc;
         }
-        long[] ts = new long[c];
-        double[] vs = new double[c];
-        ChunkIterator it = new ChunkIterator(buf, 0, buf.length, Encoding.INT_DOD, c);
-        for (int i = 0; i < c; i++) {
-            it.next();
-            ts[i] = it.timestamp();
-            vs[i] = it.value();
-        }
-        buf = new byte[roundUp8(Math.max(INITIAL_CAPACITY, c * 12 + APPEND_SLACK))];
-        enc = Encoding.XOR;
-        wordByte = 0;
-        acc = 0;
-        accBits = 0;
-        lead = ChunkIterator.NO_WINDOW;
-        trail = 0;
-        for (int i = 0; i < c; i++) {
-            if (buf.length - wordByte < APPEND_SLACK) {
-                grow();
+
+        /** An encoder continuing {@code count} samples whose payload is {@code b[start, start+payload)}, decoded by {@code it}. */
+        static Writer restore(byte[] b, int start, int payload, Encoding enc, int count, ChunkIterator it) {
+            int bits = it.bitPosition();
+            Writer x = new Writer(new byte[roundUp8(Math.max(INITIAL_CAPACITY, payload + APPEND_SLACK))], enc);
+            System.arraycopy(b, start, x.buf, 0, Math.min(payload, (bits + 7) / 8));
+            if ((bits & 7) != 0) { // clear bits of a later sample that share the last byte
+                x.buf[(bits + 7) / 8 - 1] &= (byte) (0xFF << (8 - (bits & 7)));
             }
-            encode(i, ts[i], vs[i]);
+            x.wordByte = (bits >>> 6) << 3;
+            x.accBits = bits & 63;
+            x.acc = (long) LONG_BE.get(x.buf, x.wordByte);
+            x.n = count;
+            if (count > 0) {
+                x.lastT = it.t;
+                x.deltaT = it.deltaT;
+                x.lastBits = it.valueBits;
+                x.lead = it.lead;
+                x.trail = it.trail;
+                x.lastInt = it.intValue;
+                x.intDelta = it.intDelta;
+            }
+            return x;
         }
-        LONG_BE.set(buf, wordByte, acc);
-        state = new State(buf, enc);
+
+        private void encode(int c, long t, double v) {
+            if (c >= 2) {
+                encodeSteady(t, v);
+                return;
+            }
+            if (c == 1) {
+                long d = t - lastT; // unsigned: t > lastT, so the true difference is in (0, 2^64)
+                writeUvarint(d);
+                deltaT = d;
+            } else {
+                writeUvarint((t << 1) ^ (t >> 63));
+            }
+            lastT = t;
+            if (enc == Encoding.INT_DOD) {
+                long x = (long) v;
+                if (c == 1) {
+                    long d = x - lastInt;
+                    writeUvarint((d << 1) ^ (d >> 63));
+                    intDelta = d;
+                } else {
+                    writeUvarint((x << 1) ^ (x >> 63));
+                }
+                lastInt = x;
+            } else {
+                long bits = Double.doubleToRawLongBits(v);
+                if (c == 0) {
+                    write(bits, 64);
+                } else {
+                    writeXor(bits ^ lastBits, 0);
+                }
+                lastBits = bits;
+            }
+        }
+
+        /**
+         * Samples from the third on. A zero timestamp delta-of-delta is the single bit 0, so it is
+         * folded into the value's code as one extra leading zero bit: one write per regular sample.
+         */
+        private void encodeSteady(long t, double v) {
+            long d = t - lastT;
+            long dod = d - deltaT;
+            deltaT = d;
+            lastT = t;
+            int z = 0;
+            if (dod == 0) {
+                z = 1;
+            } else {
+                writeDod(dod, 0);
+            }
+            if (enc == Encoding.INT_DOD) {
+                long x = (long) v;
+                long dv = x - lastInt;
+                long dodv = dv - intDelta;
+                intDelta = dv;
+                lastInt = x;
+                writeDod(dodv, z);
+            } else {
+                long bits = Double.doubleToRawLongBits(v);
+                writeXor(bits ^ lastBits, z);
+                lastBits = bits;
+            }
+        }
+
+        /** Writes z (0 or 1) zero bits, then the bucketed code of dod. */
+        private void writeDod(long dod, int z) {
+            if (dod == 0) {
+                write(0, 1 + z);
+            } else if (dod >= -8191 && dod <= 8192) {
+                write((0b10L << 14) | (dod & 0x3FFF), 16 + z);
+            } else if (dod >= -65535 && dod <= 65536) {
+                write((0b110L << 17) | (dod & 0x1FFFF), 20 + z);
+            } else if (dod >= -524287 && dod <= 524288) {
+                write((0b1110L << 20) | (dod & 0xFFFFF), 24 + z);
+            } else {
+                write(0b1111, 4 + z);
+                write(dod, 64);
+            }
+        }
+
+        /** Writes z (0 or 1) zero bits, then the Gorilla XOR code of xor. */
+        private void writeXor(long xor, int z) {
+            if (xor == 0) {
+                write(0, 1 + z);
+                return;
+            }
+            int ld = Long.numberOfLeadingZeros(xor);
+            int tr = Long.numberOfTrailingZeros(xor);
+            if (ld >= lead && tr >= trail) {
+                int sig = 64 - lead - trail;
+                long bits = xor >>> trail;
+                if (sig <= 61) {
+                    write((0b10L << sig) | bits, sig + 2 + z);
+                } else {
+                    write(0b10, 2 + z);
+                    write(bits, sig);
+                }
+            } else {
+                if (ld > 31) {
+                    ld = 31;
+                }
+                int sig = 64 - ld - tr;
+                write((0b11L << 11) | ((long) ld << 6) | (sig & 63), 13 + z);
+                write(xor >>> tr, sig);
+                lead = ld;
+                trail = tr;
+            }
+        }
+
+        private void writeUvarint(long x) {
+            while ((x & ~0x7FL) != 0) {
+                write((x & 0x7F) | 0x80, 8);
+                x >>>= 7;
+            }
+            write(x, 8);
+        }
+
+        /** Appends the low k bits of v (1 &lt;= k &lt;= 64; bits of v above k must be zero unless k == 64). */
+        private void write(long v, int k) {
+            int free = 64 - accBits;
+            if (k < free) {
+                acc |= v << (free - k);
+                accBits += k;
+            } else {
+                int rest = k - free;
+                acc |= v >>> rest;
+                LONG_BE.set(buf, wordByte, acc);
+                wordByte += 8;
+                acc = rest == 0 ? 0 : v << (64 - rest);
+                accBits = rest;
+            }
+        }
+
+        private void grow() {
+            int cap = Math.max(buf.length + (buf.length >>> 1), wordByte + APPEND_SLACK);
+            buf = Arrays.copyOf(buf, roundUp8(cap));
+        }
+
+        /**
+         * Re-encodes the samples held so far as XOR into a fresh buffer; the chunk then publishes it
+         * (append) or leaves that to publish() (appendUnshared). Readers keep decoding the old buffer
+         * (never modified again) until they pick up the new state.
+         */
+        private void switchToXor() {
+            final int c = n;
+            if (c == 0) {
+                enc = Encoding.XOR;
+                return;
+            }
+            long[] ts = new long[c];
+            double[] vs = new double[c];
+            ChunkIterator it = new ChunkIterator(buf, 0, buf.length, Encoding.INT_DOD, c);
+            for (int i = 0; i < c; i++) {
+                it.next();
+                ts[i] = it.timestamp();
+                vs[i] = it.value();
+            }
+            buf = new byte[roundUp8(Math.max(INITIAL_CAPACITY, c * 12 + APPEND_SLACK))];
+            enc = Encoding.XOR;
+            wordByte = 0;
+            acc = 0;
+            accBits = 0;
+            lead = ChunkIterator.NO_WINDOW;
+            trail = 0;
+            for (int i = 0; i < c; i++) {
+                if (buf.length - wordByte < APPEND_SLACK) {
+                    grow();
+                }
+                encode(i, ts[i], vs[i]);
+            }
+            LONG_BE.set(buf, wordByte, acc);
+        }
     }
 }

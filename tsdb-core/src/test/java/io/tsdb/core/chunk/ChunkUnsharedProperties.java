@@ -11,7 +11,8 @@ import net.jqwik.api.constraints.IntRange;
 
 /**
  * {@link Chunk#appendUnshared} (the replay path) and {@link Chunk#create(int)} (capacity hint) must
- * produce exactly the chunk that {@link Chunk#append} on {@link Chunk#create()} produces.
+ * produce exactly the chunk that {@link Chunk#append} on {@link Chunk#create()} produces, also when
+ * the chunk is sealed (encoder dropped) and appended to again.
  */
 class ChunkUnsharedProperties {
 
@@ -43,6 +44,9 @@ class ChunkUnsharedProperties {
             }
             if (r.nextInt(50) == 0) {
                 unshared.publish(); // publishing in the middle changes nothing
+            }
+            if (r.nextInt(40) == 0) {
+                unshared.seal(); // drops the encoder; the next append rebuilds it by decoding
             }
         }
         unshared.publish();

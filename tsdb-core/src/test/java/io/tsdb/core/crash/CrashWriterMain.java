@@ -25,10 +25,11 @@ import java.util.List;
  *
  * <pre>
  * write &lt;dir&gt; &lt;MODE&gt; &lt;seed&gt; &lt;series&gt; &lt;writers&gt; &lt;startRound&gt; &lt;maxRounds&gt;
- *     prints OPENING, opens the store (recovery), prints READY, then each writer thread w (owning series i with i % writers == w)
- *     writes rounds startRound, startRound+1, ...: prints "T w r" (flushed) before the write call and
- *     "A w r nanoTime" (flushed) after it returned. Even rounds use an Appender commit, odd rounds
- *     write(Collection&lt;TimeSeries&gt;); after maxRounds rounds a writer prints "D w" and idles. Round r holds one sample per series of the writer:
+ *     prints OPENING, opens the store (recovery), prints READY, then each writer thread w (owning
+ *     series i with i % writers == w) writes rounds startRound, startRound+1, ...: prints "T w r"
+ *     before the write call and "A w r nanoTime" after it returned. Even rounds use an Appender
+ *     commit, odd rounds write(Collection&lt;TimeSeries&gt;); after maxRounds rounds a writer prints
+ *     "D w" and idles. Round r holds one sample per series of the writer:
  *     t = SeriesGen.timestamp(r), bits = SeriesGen.valueBits(series, t).
  * open &lt;dir&gt; &lt;MODE&gt;
  *     prints OPENING, opens the store (WAL replay), prints READY, then sleeps: used to kill during recovery.

@@ -51,7 +51,9 @@ import org.roaringbitmap.RoaringBitmap;
  * made durable.
  *
  * <p>Default: 3 iterations per mode; {@code -Dtsdb.long=true}: 100; {@code -Dtsdb.kill9.iterations=n}
- * overrides both; {@code -Dtsdb.seed=s} reproduces a run.
+ * overrides both; {@code -Dtsdb.seed=s} reproduces a run; {@code -Dtsdb.kill9.segmentBytes},
+ * {@code -Dtsdb.kill9.checkpointMs} (0 = off) and {@code -Dtsdb.kill9.childXmx} change the store
+ * options and the child's heap (see docs/reliability-tests.md).
  */
 class KillNineTest {
     static final int SERIES = 200;
@@ -161,8 +163,9 @@ class KillNineTest {
                 + " walRecoveriesWithFindings=" + tot.dirtyRecoveries + " replayProblems=" + tot.replayProblems
                 + " findings=" + tot.findings.toString().replace(" ", "")
                 + " killsBeforeOpen=" + tot.killsBeforeOpen + " killsDuringOpen=" + tot.killsDuringOpen
-                + (mode == Durability.ASYNC ? " asyncItersWithLoss=" + tot.lossWindowsMs.size() + " asyncLossWindowMedianMs="
-                        + tot.medianLossWindowMs() + " asyncLossWindowMaxMs=" + tot.asyncLossWindowMaxMs : "");
+                + (mode == Durability.ASYNC ? " asyncItersWithLoss=" + tot.lossWindowsMs.size()
+                        + " asyncLossWindowMedianMs=" + tot.medianLossWindowMs()
+                        + " asyncLossWindowMaxMs=" + tot.asyncLossWindowMaxMs : "");
         Figures.report(line);
         if (failures.length() > 0) {
             System.out.println(failures);
@@ -381,7 +384,7 @@ class KillNineTest {
         static Child start(List<String> args, Path stderr, long startRound) throws IOException {
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            cmd.add("-Xmx384m");
+            cmd.add("-Xmx" + System.getProperty("tsdb.kill9.childXmx", "384m"));
             cmd.add("-XX:+UseSerialGC");
             cmd.add("-XX:TieredStopAtLevel=1");
             for (String prop : CrashWriterMain.FORWARDED_PROPERTIES) {

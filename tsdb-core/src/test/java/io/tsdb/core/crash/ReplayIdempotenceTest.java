@@ -89,7 +89,8 @@ class ReplayIdempotenceTest {
         String expected = StoreContent.hash(model);
 
         Map<Labels, List<long[]>> first = reopenAndDump(dir, walOnly());
-        assertNull(StoreContent.firstDifference(model, first), "first reopen (WAL replay) differs from what was written");
+        assertNull(StoreContent.firstDifference(model, first),
+                "first reopen (WAL replay) differs from what was written");
         Map<Labels, List<long[]>> second = reopenAndDump(dir, walOnly());
         assertEquals(StoreContent.hash(first), StoreContent.hash(second), "second reopen differs from the first");
 
@@ -114,7 +115,8 @@ class ReplayIdempotenceTest {
         List<String> hashes = new ArrayList<>();
         for (int p : new int[] {1, 4, n, 1}) {
             Map<Labels, List<long[]>> got = reopenAndDump(dir, walOnly().toBuilder().replayParallelism(p).build());
-            assertNull(StoreContent.firstDifference(model, got), "replay with " + p + " threads differs from the model");
+            assertNull(StoreContent.firstDifference(model, got),
+                    "replay with " + p + " threads differs from the model");
             hashes.add(StoreContent.hash(got));
         }
         for (String h : hashes) {
@@ -169,7 +171,8 @@ class ReplayIdempotenceTest {
                         .append(diff).append('\n');
             }
         }
-        Figures.report("killDuringReplay kills=" + kills + " killedDuringOpen=" + duringOpen + " openMs=" + openNanos / 1_000_000
+        Figures.report("killDuringReplay kills=" + kills + " killedDuringOpen=" + duringOpen + " openMs="
+                + openNanos / 1_000_000
                 + " samples="
                 + StoreContent.samples(model) + " mismatches=" + mismatches + " seed=" + seed);
         assertEquals(0, mismatches, "head altered by a kill during replay: " + problems);

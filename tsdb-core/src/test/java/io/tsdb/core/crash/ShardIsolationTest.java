@@ -166,7 +166,8 @@ class ShardIsolationTest {
             int ref = store.seriesRef(healthy);
             assertTrue(ref >= 0, "series of a healthy shard missing after a write and reopen: " + healthy);
             var it = store.iterator(ref, SeriesGen.timestamp(ROUNDS), SeriesGen.timestamp(ROUNDS));
-            assertTrue(it.next() && it.value() == 42.0, "write to a healthy shard after the damage did not survive reopen");
+            assertTrue(it.next() && it.value() == 42.0,
+                    "write to a healthy shard after the damage did not survive reopen");
         }
         return stats;
     }
@@ -181,7 +182,8 @@ class ShardIsolationTest {
         while (m.find()) {
             named.add(Integer.parseInt(m.group(1)));
         }
-        assertEquals(new TreeSet<>(List.of(victim)), named, "the report must name exactly the damaged shard: " + report);
+        assertEquals(new TreeSet<>(List.of(victim)), named,
+                "the report must name exactly the damaged shard: " + report);
     }
 
     @Test
