@@ -27,6 +27,8 @@ import java.util.function.ToLongFunction;
  */
 final class ReplayWarmup {
     private static final AtomicBoolean DONE = new AtomicBoolean();
+    /** {@code -Dtsdb.replayWarmup=false} turns the warm-up off (for A/B measurements). */
+    private static final boolean ENABLED = !"false".equalsIgnoreCase(System.getProperty("tsdb.replayWarmup"));
     private static final int SHARDS = 4;
     private static final int SERIES = 16;
     private static final int SCRAPES = 800;
@@ -40,7 +42,7 @@ final class ReplayWarmup {
      * {@code minWalBytes}, so that it overlaps the WAL's recovery; {@link #await()} waits for it.
      */
     static void startIfWorthwhile(Path walDir, long minWalBytes, ToLongFunction<Labels> hashFn) {
-        if (DONE.get() || walBytes(walDir, minWalBytes) < minWalBytes || !DONE.compareAndSet(false, true)) {
+        if (DONE.get() || !ENABLED || walBytes(walDir, minWalBytes) < minWalBytes || !DONE.compareAndSet(false, true)) {
             return;
         }
         Thread t = new Thread(() -> {

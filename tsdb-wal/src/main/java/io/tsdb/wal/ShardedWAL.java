@@ -242,7 +242,12 @@ public final class ShardedWAL implements AutoCloseable {
     }
 
     /** The shard a key routes to: {@code mix(key) mod shardCount()}. */
-    public int shardFor(long key) { return (int) Long.remainderUnsigned(mix(key), shards.length); }
+    public int shardFor(long key) {
+        long m = mix(key);
+        int n = shards.length;
+        // unsigned mod of a power of two is a mask (same result, no 64-bit division)
+        return (n & (n - 1)) == 0 ? (int) (m & (n - 1)) : (int) Long.remainderUnsigned(m, n);
+    }
 
     private WALShard shardChecked(int index) {
         if (index < 0 || index >= shards.length)

@@ -22,7 +22,12 @@ import java.util.zip.CRC32C;
  * consistent prefix: after each append the writer publishes the new sample count with release
  * semantics; a reader acquires the count first and then the buffer, which always holds at least
  * that many samples (buffer growth and re-encoding publish a new buffer, never rewrite published
- * bits). {@link #sizeBytes} read from another thread may lag by one append.
+ * bits). {@link #sizeBytes} read from another thread may lag by one append. The writer-side calls
+ * also include {@link #appendUnshared} and {@link #publish} (WAL replay before the chunk is shared:
+ * no per-sample publication, one {@code publish()} at the end).
+ *
+ * <p>Memory: the encoder state lives in a separate object that {@link #seal} drops, so a sealed
+ * chunk (most of a head) is about 56 bytes of object plus its exact-size buffer and snapshot.
  */
 public final class Chunk {
     /** Samples per chunk: {@link #append} returns false once a chunk holds this many. */
