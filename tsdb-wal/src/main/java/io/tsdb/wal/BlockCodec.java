@@ -37,6 +37,8 @@ public final class BlockCodec {
     /** Hard bound of a block's uncompressed (and stored) payload length. */
     public static final int MAX_PAYLOAD_BYTES = 128 << 20;
     private static final int CRC_AT = 52;
+    /** Payloads below this are stored as is: LZ4's per-call cost (~µs) cannot pay on a few records. */
+    static final int MIN_COMPRESS_BYTES = 512;
 
     /**
      * The LZ4 factory, initialised on first use: loading the native library takes 0.15-0.5 s on a
@@ -128,7 +130,7 @@ public final class BlockCodec {
             if (count <= 0) throw new IllegalArgumentException("record count must be positive, got " + count);
             int flags = 0;
             int stored;
-            if (compress && len >= 64) {
+            if (compress && len >= MIN_COMPRESS_BYTES) {
                 LZ4Compressor compressor = this.compressor;
                 if (compressor == null) {
                     compressor = Lz4.FACTORY.fastCompressor();

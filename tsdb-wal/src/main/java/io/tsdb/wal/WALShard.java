@@ -57,6 +57,8 @@ public final class WALShard {
     // ---- guarded by lock -------------------------------------------------------------------
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition done = lock.newCondition();
+    /** Writers of batch seq wait on batchDone[seq & 1]: a finished block wakes only its own writers. */
+    private final Condition[] batchDone = {lock.newCondition(), lock.newCondition()};
     private final Condition space = lock.newCondition();
     private byte[] cur = new byte[64 << 10];
     private int curLen;
@@ -507,8 +509,10 @@ public final class WALShard {
                 lead(sync, false);
             } else {
                 try {
-                    done.await();
+                    batchDone[(int) (seq & 1)].await();
                 } catch (InterruptedException e) {
+                    // we may have been the writer picked to lead the next batch: pass that on
+                    batchDone[(int) (seq & 1)].signal();
                     Thread.currentThread().interrupt();
                     throw new InterruptedIOException("interrupted while waiting for shard " + id + " to write");
                 }
@@ -592,6 +596,14 @@ public final class WALShard {
             curCount = 0;
         }
         done.signalAll();
+        if (err != null) {
+            batchDone[0].signalAll();
+            batchDone[1].signalAll();
+        } else {
+            batchDone[(int) (writtenSeq & 1)].signalAll();
+            // one writer of the pending batch becomes its leader; the others sleep until it is written
+            if (curCount > 0) batchDone[(int) (batchSeq & 1)].signal();
+        }
         space.signalAll();
     }
 
