@@ -35,11 +35,11 @@ final class ReplayWarmup {
 
     private ReplayWarmup() {}
 
-    private static volatile Thread running;
-
     /**
      * Starts the warm-up on a daemon thread (once per JVM) if the store's WAL holds at least
-     * {@code minWalBytes}, so that it overlaps the WAL's recovery; {@link #await()} waits for it.
+     * {@code minWalBytes}. It overlaps the WAL's recovery and is never waited for: the replay
+     * starts when recovery ends (blocking on the warm-up measured worse under heavy machine load,
+     * and its branch counts reach the profiles long before the replay loop's C2 compilation).
      */
     static void startIfWorthwhile(Path walDir, long minWalBytes, ToLongFunction<Labels> hashFn) {
         if (DONE.get() || !ENABLED || walBytes(walDir, minWalBytes) < minWalBytes || !DONE.compareAndSet(false, true)) {
@@ -53,22 +53,7 @@ final class ReplayWarmup {
             }
         }, "tsdb-replay-warmup");
         t.setDaemon(true);
-        running = t;
         t.start();
-    }
-
-    /** Waits (bounded) for a warm-up started by {@link #startIfWorthwhile}; returns at once if none runs. */
-    static void await() {
-        Thread t = running;
-        if (t == null) {
-            return;
-        }
-        try {
-            t.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        running = null;
     }
 
     /** Bytes of the WAL's segment files, counted until {@code enough} is reached (0 if unreadable). */

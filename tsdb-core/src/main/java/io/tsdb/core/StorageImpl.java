@@ -207,7 +207,6 @@ public final class StorageImpl implements AutoCloseable {
         long t1 = System.nanoTime();
         checkpointLoadSeconds = (t1 - t0) / 1e9;
 
-        ReplayWarmup.await(); // JIT profiles first (started in open(), overlapping the WAL's recovery)
         ReplayResult rr = wal.replay(shard -> {
             HeadPartition p = parts[shard];
             return (RecordHandler) (offset, rec) -> p.replayRecord(offset, rec, hashFn);
