@@ -141,10 +141,10 @@ public final class DemoCommand implements Callable<Integer> {
         long last = 0;
         long lastT = t0;
         while (threads.stream().anyMatch(Thread::isAlive)) {
-            Thread.sleep(100);
+            Thread.sleep(20);
             long now = System.nanoTime();
             long s = samples.get();
-            if (now - lastT >= 250_000_000L) {
+            if (now - lastT >= 50_000_000L) { // a point every 50 ms: the demo ingest lasts about a second
                 chartT.add((now - t0) / 1e9);
                 chartRate.add((s - last) / ((now - lastT) / 1e9));
                 last = s;
