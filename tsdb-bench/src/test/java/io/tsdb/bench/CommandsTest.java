@@ -129,4 +129,20 @@ class CommandsTest {
         assertTrue(Files.size(out.resolve("wal-scaling.png")) > 0);
         assertTrue(!Files.exists(out.resolve("data")), "the data directory is removed");
     }
+
+    @Test
+    void benchQueryOnTinyData(@TempDir Path tmp) throws Exception {
+        Path om = tmp.resolve("data.om");
+        CliTest.Run r = CliTest.run("bench", "query", "--series", "40", "--hours", "1", "--iterations", "2", "--warmup", "1",
+                "--dir", tmp.resolve("qb").toString(), "--openmetrics", om.toString());
+        assertEquals(0, r.rc(), r.err());
+        assertTrue(r.out().contains("query-bench-data series=40 scrapes=240 samples=9600"), r.out());
+        long timed = r.out().lines().filter(l -> l.startsWith("query-bench engine=tsdb ")).count();
+        assertEquals(6, timed, r.out()); // 3 queries x (instant, range)
+        // instances are i-0 .. i-39: i-1, i-10..i-19, i-2, i-20..i-29 match the regex
+        assertTrue(r.out().contains("query-check engine=tsdb kind=instant query=\"count(m{instance=~\\\"i-1.*|i-2.*\\\"})\" series=1 points=1 sum=22.0"), r.out());
+        List<String> lines = Files.readAllLines(om);
+        assertEquals("# EOF", lines.get(lines.size() - 1));
+        assertEquals(9600, lines.stream().filter(l -> l.startsWith("m{")).count());
+    }
 }
