@@ -1,13 +1,14 @@
 package io.tsdb.core;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-/** More seeds of the model properties; runs only with {@code -Dtsdb.long=true} ({@code ./mvnw -Plong test}). */
-class LongRunTest {
+/**
+ * More seeds of the model properties. Not in the default test run (surefire includes it only in the
+ * {@code long} profile: {@code ./mvnw -Plong test}).
+ */
+class StorageLongRun {
     @Test
     void manySeeds() throws Exception {
-        Assumptions.assumeTrue(Boolean.getBoolean("tsdb.long"), "long runs only with -Dtsdb.long=true");
         StorageRoundTripProperties p = new StorageRoundTripProperties();
         java.util.Random r = new java.util.Random(20261123);
         for (int i = 0; i < 300; i++) {
