@@ -161,6 +161,9 @@ final class HeadPartition {
     void remove(MemSeries s) {
         s.removed = true;
         int local = localOf(s.ref);
+        if (coveredByLocal != null && local < coveredByLocal.length) {
+            coveredByLocal[local] = Long.MIN_VALUE;
+        }
         MemSeries[] arr = series;
         if (local < arr.length && arr[local] == s) {
             arr[local] = null;
@@ -385,8 +388,12 @@ final class HeadPartition {
             for (int j = 0; j < nv; j++) {
                 MemSeries ms = vSeries[j];
                 if (vTs[j] > ms.lastT) {
-                    if (ms.append(vTs[j], vBits[j])) {
+                    int cut = ms.append(vTs[j], vBits[j]);
+                    if (cut != MemSeries.NO_CUT) {
                         cuts++;
+                        if (cut == MemSeries.SEALED && persistSealed) {
+                            enqueueSealed(ms);
+                        }
                     }
                 } else {
                     cuts += ms.insertOutOfOrder(vTs[j], vBits[j]); // validated: within the window, absent
@@ -479,6 +486,13 @@ final class HeadPartition {
      * before the store is handed out (the caller's join of that thread orders the plain stores).
      */
     void finishReplay() {
+        if (pendingAttach != null) {
+            for (List<HeadChunkLog.Entry> es : pendingAttach.values()) {
+                unattachedChunks += es.size(); // series never declared in the recovered WAL
+            }
+            pendingAttach = null;
+        }
+        coveredByLocal = null;
         for (MemSeries s : series) {
             if (s != null) {
                 s.publishHead();
@@ -523,12 +537,49 @@ final class HeadPartition {
         }
         MemSeries s = insert(ref, labels, hash);
         s.logged = true;
+        if (pendingAttach != null) {
+            List<HeadChunkLog.Entry> es = pendingAttach.remove(ref);
+            if (es != null) {
+                attachAll(s, es);
+            }
+        }
     }
 
     private int[] replayLocals = new int[1024];
     long replayTouch;
 
     private void replaySamples(RecordCodec.SampleBatch b, int n) {
+        long[] cov = coveredByLocal;
+        if (cov != null && !coveredCheck) {
+            // drop the samples that chunks attached from the head chunk log already hold: a dense
+            // array lookup per sample, no series object touched
+            int[] refs = b.refs;
+            long[] ts = b.ts;
+            long[] bits = b.bits;
+            int sh = shard;
+            int k = 0;
+            for (int i = 0; i < n; i++) {
+                int r = refs[i];
+                int local = localOf(r);
+                long t = ts[i];
+                if (local < cov.length && r - local * shardCount == sh && t <= cov[local]) {
+                    continue;
+                }
+                refs[k] = r;
+                ts[k] = t;
+                bits[k] = bits[i];
+                k++;
+            }
+            replayCoveredSamples += n - k;
+            n = k;
+            if (n == 0) {
+                return;
+            }
+        }
+        applyReplaySamples(b, n);
+    }
+
+    private void applyReplaySamples(RecordCodec.SampleBatch b, int n) {
         int[] refs = b.refs;
         long[] ts = b.ts;
         long[] bits = b.bits;
@@ -561,6 +612,7 @@ final class HeadPartition {
         replayTouch += touch; // keeps the touching loads alive
         long applied = 0;
         long cuts = 0;
+        long covered = 0;
         for (int i = 0; i < n; i++) {
             int local = locals[i];
             if (local < 0) {
@@ -569,9 +621,17 @@ final class HeadPartition {
             }
             MemSeries s = arr[local];
             long t = ts[i];
+            if (t <= s.coveredMaxT && (!coveredCheck || s.find(t, found) && found[0] == bits[i])) {
+                covered++; // already in a chunk attached from the head chunk log
+                continue;
+            }
             if (t > s.lastT) {
-                if (s.appendReplay(t, bits[i])) {
+                int cut = s.appendReplay(t, bits[i]);
+                if (cut != MemSeries.NO_CUT) {
                     cuts++;
+                    if (cut == MemSeries.SEALED && persistSealed) {
+                        enqueueSealed(s);
+                    }
                 }
                 applied++;
             } else if (t == s.lastT && bits[i] == s.lastBits) {
@@ -589,8 +649,109 @@ final class HeadPartition {
             }
         }
         replaySamples += applied;
+        replayCoveredSamples += covered;
         numSamples += applied;
         numChunks += cuts;
+    }
+
+    // ------------------------------------------------------------------ head chunk log
+
+    /** Queue sealed chunks for the head chunk log (set before the store is shared). */
+    boolean persistSealed;
+    /** Covered WAL samples are looked up instead of skipped (a log written with an out-of-order window). */
+    boolean coveredCheck;
+    /** Per local index, the newest timestamp held by attached head-chunk-log chunks (Long.MIN_VALUE: none); replay only. */
+    private long[] coveredByLocal;
+    /** Entries of the head chunk log whose series a WAL SERIES record has yet to create (replay only). */
+    private Map<Integer, List<HeadChunkLog.Entry>> pendingAttach;
+    long replayCoveredSamples;
+    long attachedChunks;
+    long attachedSamples;
+    long unattachedChunks;
+
+    // sealed chunks waiting for the chunk writer, guarded by lock
+    private int[] sealRefs = new int[64];
+    private long[] sealPrev = new long[64];
+    private Chunk[] sealChunks = new Chunk[64];
+    private int sealN;
+
+    /** Under lock (or replay): queues the chunk {@code s} just sealed. */
+    private void enqueueSealed(MemSeries s) {
+        if (sealN == sealRefs.length) {
+            int cap = sealN * 2;
+            sealRefs = Arrays.copyOf(sealRefs, cap);
+            sealPrev = Arrays.copyOf(sealPrev, cap);
+            sealChunks = Arrays.copyOf(sealChunks, cap);
+        }
+        Chunk[] cs = s.chunks;
+        sealRefs[sealN] = s.ref;
+        sealPrev[sealN] = s.maxTBeforeSealed();
+        sealChunks[sealN] = cs[cs.length - 2];
+        sealN++;
+    }
+
+    /** Sealed chunks taken from the queue by {@link #drainSealed()}. */
+    record Sealed(int[] refs, long[] prev, Chunk[] chunks, int n) {}
+
+    /** Under lock: takes the queued sealed chunks (null if none). */
+    Sealed drainSealed() {
+        if (sealN == 0) {
+            return null;
+        }
+        Sealed out = new Sealed(sealRefs, sealPrev, sealChunks, sealN);
+        int cap = Math.max(64, Math.min(sealN, 1 << 16));
+        sealRefs = new int[cap];
+        sealPrev = new long[cap];
+        sealChunks = new Chunk[cap];
+        sealN = 0;
+        return out;
+    }
+
+    /** Chunks queued for the chunk writer (under lock). */
+    int sealedQueued() {
+        return sealN;
+    }
+
+    /**
+     * Open, single thread, after the checkpoint load: attaches the head chunk log's chunks to the
+     * series that exist; the rest wait for their series' WAL record ({@link #replaySeries}).
+     */
+    void attachLoaded(HeadChunkLog.Loaded l) {
+        coveredCheck |= l.ooo || oooWindow > 0;
+        for (var it = l.byRef.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            MemSeries s = byRef(e.getKey());
+            if (s != null) {
+                attachAll(s, e.getValue());
+                it.remove();
+            }
+        }
+        pendingAttach = l.byRef.isEmpty() ? null : l.byRef;
+    }
+
+    private void attachAll(MemSeries s, List<HeadChunkLog.Entry> entries) {
+        for (HeadChunkLog.Entry e : entries) {
+            int before = s.chunks.length;
+            int d = s.attach(e.prevMaxT(), e.chunk());
+            if (d < 0) {
+                unattachedChunks++;
+                continue;
+            }
+            attachedChunks++;
+            attachedSamples += d;
+            int local = localOf(s.ref);
+            long[] cov = coveredByLocal;
+            if (cov == null || local >= cov.length) {
+                int old = cov == null ? 0 : cov.length;
+                cov = cov == null ? new long[Math.max(local + 1, series.length)]
+                        : Arrays.copyOf(cov, Math.max(local + 1, cov.length * 2));
+                Arrays.fill(cov, old, cov.length, Long.MIN_VALUE);
+                coveredByLocal = cov;
+            }
+            cov[local] = s.coveredMaxT;
+            numSamples += d;
+            numChunks += s.chunks.length - before;
+        }
     }
 
     // ------------------------------------------------------------------ postings (readers)

@@ -45,14 +45,27 @@ final class MemSeries {
         this.hash = hash;
     }
 
-    /** Appends a validated sample (t > lastT). Returns true when a new chunk was cut. */
-    boolean append(long t, long bits) {
+    /** {@link #append} result: the sample went into the open chunk. */
+    static final int NO_CUT = 0;
+    /** {@link #append} result: a first chunk was started (nothing was sealed). */
+    static final int NEW_CHUNK = 1;
+    /** {@link #append} result: the open chunk was sealed (now {@code chunks[length - 2]}) and a new one started. */
+    static final int SEALED = 2;
+
+    /**
+     * Newest timestamp held by chunks attached from the head chunk log on open: WAL samples at or
+     * before it are already in the head ({@link HeadChunkLog}). Long.MIN_VALUE when none.
+     */
+    long coveredMaxT = Long.MIN_VALUE;
+
+    /** Appends a validated sample (t > lastT). Returns {@link #NO_CUT}, {@link #NEW_CHUNK} or {@link #SEALED}. */
+    int append(long t, long bits) {
         double v = Double.longBitsToDouble(bits);
         Chunk h = head;
-        boolean cut = false;
+        int cut = NO_CUT;
         if (h == null || !h.append(t, v)) {
             cutChunk(h, t, v);
-            cut = true;
+            cut = h == null ? NEW_CHUNK : SEALED;
         }
         lastT = t;
         lastBits = bits;
@@ -64,13 +77,13 @@ final class MemSeries {
      * chunk is filled with {@link Chunk#appendUnshared} (no per-sample publication); sealed chunks
      * are published by {@link Chunk#seal()}, the open one by {@link #publishHead()} after replay.
      */
-    boolean appendReplay(long t, long bits) {
+    int appendReplay(long t, long bits) {
         double v = Double.longBitsToDouble(bits);
         Chunk h = head;
-        boolean cut = false;
+        int cut = NO_CUT;
         if (h == null || !h.appendUnshared(t, v)) {
             cutChunkUnshared(h, t, v);
-            cut = true;
+            cut = h == null ? NEW_CHUNK : SEALED;
         }
         lastT = t;
         lastBits = bits;
@@ -118,6 +131,49 @@ final class MemSeries {
         next[cs.length] = c;
         head = c;
         chunks = next;
+    }
+
+    /** Newest timestamp of the chunk before the one just sealed ({@link #SEALED}), or Long.MIN_VALUE. */
+    long maxTBeforeSealed() {
+        Chunk[] cs = chunks;
+        return cs.length >= 3 ? cs[cs.length - 3].maxTime() : Long.MIN_VALUE;
+    }
+
+    /**
+     * Attaches a sealed chunk from the head chunk log (open, before the store is shared) if it
+     * continues this series: its predecessor ended at {@code prevMaxT} and it starts after the
+     * newest chunk, or it is a fuller version of the open chunk a checkpoint held. Returns the
+     * change in sample count, or -1 if the chunk does not fit (those samples then come from the WAL).
+     */
+    int attach(long prevMaxT, Chunk c) {
+        Chunk[] cs = chunks;
+        int n = cs.length;
+        long lastMax = n == 0 ? Long.MIN_VALUE : cs[n - 1].maxTime();
+        int delta;
+        Chunk[] next;
+        if (prevMaxT == lastMax && c.minTime() > lastMax) {
+            if (n > 0) {
+                cs[n - 1].seal();
+            }
+            next = Arrays.copyOf(cs, n + 1);
+            next[n] = c;
+            delta = c.numSamples();
+        } else if (n > 0 && c.minTime() == cs[n - 1].minTime() && c.numSamples() >= cs[n - 1].numSamples()
+                && c.maxTime() >= lastMax && prevMaxT == (n > 1 ? cs[n - 2].maxTime() : Long.MIN_VALUE)) {
+            next = cs.clone();
+            next[n - 1] = c;
+            delta = c.numSamples() - cs[n - 1].numSamples();
+        } else {
+            return -1;
+        }
+        chunks = next;
+        head = null; // sealed: the next sample starts a new chunk
+        coveredMaxT = c.maxTime();
+        if (c.maxTime() > lastT) {
+            lastT = c.maxTime();
+            lastBits = Double.doubleToRawLongBits(c.lastValue());
+        }
+        return delta;
     }
 
     /** Replaces the chunk list (retention, checkpoint load); keeps {@link #head} in step. */

@@ -94,6 +94,12 @@ public final class StorageImpl implements AutoCloseable {
     private volatile long walBytesAtCheckpoint;
     private volatile long lastRetentionNanos = System.nanoTime();
     private ScheduledExecutorService maintenance;
+    /** Per-shard writers of the head chunk log; null when {@link StorageOptions#headChunkLog()} is off. */
+    private final HeadChunkLog.Writer[] chunkLog;
+    private final List<String> chunkLogProblems = Collections.synchronizedList(new ArrayList<>());
+    private Thread chunkWriter;
+    private volatile boolean chunkWriterStop;
+    private volatile long chunkLogErrors;
     private volatile Throwable lastMaintenanceError;
 
     private StorageImpl(Path dir, StorageOptions options, ShardedWAL wal) {
@@ -110,6 +116,10 @@ public final class StorageImpl implements AutoCloseable {
         for (int i = 0; i < shardCount; i++) {
             parts[i] = new HeadPartition(i, shardCount, totalSeries, options.maxSeries(), generation::incrementAndGet,
                     options.outOfOrderWindow().toMillis());
+        }
+        this.chunkLog = options.headChunkLog() ? new HeadChunkLog.Writer[shardCount] : null;
+        for (HeadPartition p : parts) {
+            p.persistSealed = chunkLog != null;
         }
         this.lastCheckpointOffset = new long[shardCount];
         Arrays.fill(lastCheckpointOffset, -1);
@@ -155,6 +165,7 @@ public final class StorageImpl implements AutoCloseable {
             store = new StorageImpl(dir, options, wal);
             store.recover();
             store.startMaintenance();
+            store.startChunkWriter();
             return store;
         } catch (IOException | RuntimeException | Error e) {
             try {
@@ -185,7 +196,11 @@ public final class StorageImpl implements AutoCloseable {
             List<Future<long[]>> futures = new ArrayList<>();
             for (int i = 0; i < shardCount; i++) {
                 final int shard = i;
-                futures.add(pool.submit(() -> loadCheckpoint(ckRoot, shard)));
+                futures.add(pool.submit(() -> {
+                    long[] r = loadCheckpoint(ckRoot, shard);
+                    loadChunkLog(shard, r[0]);
+                    return r;
+                }));
             }
             for (int i = 0; i < shardCount; i++) {
                 long[] r = futures.get(i).get();
@@ -253,9 +268,19 @@ public final class StorageImpl implements AutoCloseable {
             clean = true;
             report = "unavailable: " + e;
         }
+        long hcChunks = 0;
+        long hcSamples = 0;
+        long covered = 0;
+        long unattached = 0;
+        for (HeadPartition p : parts) {
+            hcChunks += p.attachedChunks;
+            hcSamples += p.attachedSamples;
+            covered += p.replayCoveredSamples;
+            unattached += p.unattachedChunks;
+        }
         replayStats = new StorageStats.Replay(secs, (t2 - t1) / 1e9, records, samples,
-                secs > 0 ? (samples + checkpointLoadedSamples) / secs : 0, unknown, corrupt, dups, ooo, conflicts, first,
-                clean, report);
+                secs > 0 ? (samples + hcSamples + checkpointLoadedSamples) / secs : 0, unknown, corrupt, dups, ooo,
+                conflicts, first, clean, report, hcChunks, hcSamples, covered, unattached, List.copyOf(chunkLogProblems));
         if (unknown > 0 || corrupt > 0 || ooo > 0 || conflicts > 0) {
             LOG.log(System.Logger.Level.WARNING, "replay of " + dir + ": " + unknown + " samples of unknown series, "
                     + corrupt + " corrupt records, " + ooo + " out-of-order samples, " + conflicts
@@ -314,6 +339,103 @@ public final class StorageImpl implements AutoCloseable {
             }
         }
         return new long[] {-1, 0};
+    }
+
+    /**
+     * Loads the shard's head chunk log (records not covered by the checkpoint at {@code ckOffset},
+     * within the recovered WAL) and attaches what fits; with the log off, deletes any left over.
+     */
+    private void loadChunkLog(int shard, long ckOffset) throws IOException {
+        Path root = dir.resolve(CHUNK_LOG_DIR);
+        if (chunkLog == null) {
+            Path sd = HeadChunkLog.shardDir(root, shard);
+            for (long seq : HeadChunkLog.list(sd)) {
+                Files.deleteIfExists(HeadChunkLog.file(sd, seq));
+            }
+            return;
+        }
+        HeadChunkLog.Loaded l = HeadChunkLog.load(root, shard, shardCount, wal.nextOffset(shard), ckOffset);
+        for (String problem : l.problems) {
+            chunkLogProblems.add(problem);
+            LOG.log(System.Logger.Level.WARNING, problem);
+        }
+        parts[shard].attachLoaded(l);
+        chunkLog[shard] = new HeadChunkLog.Writer(root, shard, shardCount, options.outOfOrderWindow().toMillis() > 0,
+                l.files);
+    }
+
+    /** Directory of the head chunk log under the store. */
+    static final String CHUNK_LOG_DIR = "chunks_head";
+    /** The chunk writer wakes at least this often, and when a partition has this many sealed chunks queued. */
+    private static final long CHUNK_WRITER_PERIOD_NANOS = 100_000_000L;
+    private static final int CHUNK_WRITER_WAKE_QUEUED = 4096;
+
+    private void startChunkWriter() {
+        if (chunkLog == null) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            while (!chunkWriterStop) {
+                java.util.concurrent.locks.LockSupport.parkNanos(this, CHUNK_WRITER_PERIOD_NANOS);
+                if (chunkWriterStop) {
+                    break;
+                }
+                persistSealedChunks();
+            }
+        }, "tsdb-chunk-writer");
+        t.setDaemon(true);
+        chunkWriter = t;
+        t.start();
+    }
+
+    /** Wakes the chunk writer early when a partition's queue is long (called under that partition's lock). */
+    void maybeWakeChunkWriter(HeadPartition p) {
+        Thread t = chunkWriter;
+        if (t != null && p.sealedQueued() >= CHUNK_WRITER_WAKE_QUEUED) {
+            java.util.concurrent.locks.LockSupport.unpark(t);
+        }
+    }
+
+    /**
+     * Moves the chunks sealed since the last call to the head chunk log: takes each partition's
+     * queue, notes the WAL end (every sample of those chunks lies below it), makes the WAL write
+     * out everything appended so far, then appends the chunks. Errors are counted, never thrown:
+     * the log is a cache and a missing record only means that replay re-encodes those samples.
+     */
+    synchronized void persistSealedChunks() {
+        HeadPartition.Sealed[] drained = new HeadPartition.Sealed[shardCount];
+        long[] walEnd = new long[shardCount];
+        boolean any = false;
+        for (int i = 0; i < shardCount; i++) {
+            HeadPartition p = parts[i];
+            p.lock.lock();
+            try {
+                drained[i] = p.drainSealed();
+            } finally {
+                p.lock.unlock();
+            }
+            if (drained[i] != null) {
+                walEnd[i] = wal.nextOffset(i);
+                any = true;
+            }
+        }
+        if (!any) {
+            return;
+        }
+        try {
+            wal.flush();
+            for (int i = 0; i < shardCount; i++) {
+                HeadPartition.Sealed d = drained[i];
+                if (d != null) {
+                    chunkLog[i].append(d.refs(), d.prev(), d.chunks(), d.n(), walEnd[i]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            chunkLogErrors++;
+            lastMaintenanceError = e;
+            LOG.log(System.Logger.Level.WARNING, "head chunk log of " + dir + ": write failed (replay will re-encode"
+                    + " those chunks from the WAL): " + e);
+        }
     }
 
     // ====================================================================== writing
@@ -463,6 +585,7 @@ public final class StorageImpl implements AutoCloseable {
                     if (p.lock.tryLock()) {
                         try {
                             w += p.commit(a, order, st[s], st[s + 1], wal, rej, ret, floor);
+                            maybeWakeChunkWriter(p);
                         } finally {
                             p.lock.unlock();
                         }
@@ -478,6 +601,7 @@ public final class StorageImpl implements AutoCloseable {
                     p.lock.lock();
                     try {
                         w += p.commit(a, order, st[s], st[s + 1], wal, rej, ret, floor);
+                        maybeWakeChunkWriter(p);
                     } finally {
                         p.lock.unlock();
                     }
@@ -861,6 +985,9 @@ public final class StorageImpl implements AutoCloseable {
         if (keepFrom > 0) {
             wal.truncateBefore(shard, keepFrom);
         }
+        if (chunkLog != null && chunkLog[shard] != null) {
+            chunkLog[shard].covered(snap.walOffset());
+        }
         return size;
     }
 
@@ -963,11 +1090,30 @@ public final class StorageImpl implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        if (chunkWriter != null) {
+            chunkWriterStop = true;
+            java.util.concurrent.locks.LockSupport.unpark(chunkWriter);
+            try {
+                chunkWriter.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         IOException failure = null;
         try {
             wal.flush();
+            if (chunkLog != null) {
+                persistSealedChunks();
+            }
             if (options.checkpointOnClose()) {
                 checkpointAll();
+            }
+            if (chunkLog != null) {
+                for (HeadChunkLog.Writer w : chunkLog) {
+                    if (w != null) {
+                        w.close();
+                    }
+                }
             }
         } catch (IOException e) {
             failure = e;

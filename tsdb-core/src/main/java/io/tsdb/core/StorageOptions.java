@@ -19,6 +19,7 @@ import java.util.function.ToLongFunction;
  *   <tr><td>checkpointInterval</td><td>15 min</td><td>wall time between head checkpoints; zero disables periodic ones</td></tr>
  *   <tr><td>checkpointWalBytes</td><td>512 MiB</td><td>a checkpoint is also taken once the WAL grew by this much; 0 disables</td></tr>
  *   <tr><td>checkpointOnClose</td><td>true</td><td>write a checkpoint of every shard on close</td></tr>
+ *   <tr><td>headChunkLog</td><td>true</td><td>append sealed chunks to {@code chunks_head/} so a restart decodes the WAL instead of re-compressing it</td></tr>
  *   <tr><td>retention</td><td>zero = unlimited</td><td>chunks older than newest sample - retention are dropped</td></tr>
  *   <tr><td>maxFutureSkew</td><td>zero = off</td><td>reject timestamps later than now + skew</td></tr>
  *   <tr><td>outOfOrderWindow</td><td>zero = reject</td><td>accept samples up to this much older than the series' newest</td></tr>
@@ -33,6 +34,7 @@ public final class StorageOptions {
     private final Duration checkpointInterval;
     private final long checkpointWalBytes;
     private final boolean checkpointOnClose;
+    private final boolean headChunkLog;
     private final Duration retention;
     private final Duration maxFutureSkew;
     private final Duration outOfOrderWindow;
@@ -54,6 +56,7 @@ public final class StorageOptions {
         this.checkpointInterval = b.checkpointInterval;
         this.checkpointWalBytes = b.checkpointWalBytes;
         this.checkpointOnClose = b.checkpointOnClose;
+        this.headChunkLog = b.headChunkLog;
         this.retention = b.retention;
         this.maxFutureSkew = b.maxFutureSkew;
         this.outOfOrderWindow = b.outOfOrderWindow;
@@ -85,6 +88,7 @@ public final class StorageOptions {
         b.checkpointInterval = checkpointInterval;
         b.checkpointWalBytes = checkpointWalBytes;
         b.checkpointOnClose = checkpointOnClose;
+        b.headChunkLog = headChunkLog;
         b.retention = retention;
         b.maxFutureSkew = maxFutureSkew;
         b.outOfOrderWindow = outOfOrderWindow;
@@ -107,6 +111,7 @@ public final class StorageOptions {
     public Duration checkpointInterval() { return checkpointInterval; }
     public long checkpointWalBytes() { return checkpointWalBytes; }
     public boolean checkpointOnClose() { return checkpointOnClose; }
+    public boolean headChunkLog() { return headChunkLog; }
     public Duration retention() { return retention; }
     public Duration maxFutureSkew() { return maxFutureSkew; }
     public Duration outOfOrderWindow() { return outOfOrderWindow; }
@@ -125,6 +130,7 @@ public final class StorageOptions {
     public String toString() {
         return "StorageOptions{shards=" + shards + ", durability=" + durability + ", flushInterval=" + flushInterval
                 + ", checkpointInterval=" + checkpointInterval + ", checkpointWalBytes=" + checkpointWalBytes
+                + ", headChunkLog=" + headChunkLog
                 + ", retention=" + retention + ", maxFutureSkew=" + maxFutureSkew + ", outOfOrderWindow=" + outOfOrderWindow
                 + ", maxLabelsPerSeries=" + maxLabelsPerSeries + ", maxLabelNameLength=" + maxLabelNameLength
                 + ", maxLabelValueLength=" + maxLabelValueLength + ", maxLabelSetBytes=" + maxLabelSetBytes
@@ -138,6 +144,7 @@ public final class StorageOptions {
         private Duration checkpointInterval = Duration.ofMinutes(15);
         private long checkpointWalBytes = 512L << 20;
         private boolean checkpointOnClose = true;
+        private boolean headChunkLog = true;
         private Duration retention = Duration.ZERO;
         private Duration maxFutureSkew = Duration.ZERO;
         private Duration outOfOrderWindow = Duration.ZERO;
@@ -190,6 +197,16 @@ public final class StorageOptions {
 
         public Builder checkpointOnClose(boolean b) {
             this.checkpointOnClose = b;
+            return this;
+        }
+
+        /**
+         * Keep the head chunk log ({@code docs/head-chunks-format.md}): sealed chunks are appended
+         * to disk so that a restart decodes the WAL instead of re-compressing it. When off, an
+         * existing log is deleted on open.
+         */
+        public Builder headChunkLog(boolean b) {
+            this.headChunkLog = b;
             return this;
         }
 

@@ -51,10 +51,18 @@ public record StorageStats(int shards, long series, long samples, long chunks, l
      * @param firstProblem        the first problem seen, with shard and offset; null when none
      * @param walRecoveryClean    the WAL's recovery found nothing to truncate, skip or rebuild
      * @param walRecovery         the WAL's recovery report, as text
+     * @param chunkLogChunks      sealed chunks attached from the head chunk log
+     * @param chunkLogSamples     samples those chunks added
+     * @param coveredSamples      WAL samples decoded but skipped because an attached chunk holds them
+     * @param chunkLogUnattached  head chunk log chunks not used (their series' chain broke or the series is gone;
+     *                            their samples came from the WAL)
+     * @param chunkLogProblems    damaged or stale head chunk log records found (and truncated) on open
      */
     public record Replay(double seconds, double walSeconds, long records, long samples, double samplesPerSecond,
             long unknownRefSamples, long corruptRecords, long duplicateSamples, long outOfOrderSamples,
-            long conflictingSeries, String firstProblem, boolean walRecoveryClean, String walRecovery) {}
+            long conflictingSeries, String firstProblem, boolean walRecoveryClean, String walRecovery,
+            long chunkLogChunks, long chunkLogSamples, long coveredSamples, long chunkLogUnattached,
+            List<String> chunkLogProblems) {}
 
     /**
      * @param loaded           checkpoints loaded on open (one per shard at most)
@@ -89,6 +97,12 @@ public record StorageStats(int shards, long series, long samples, long chunks, l
         gauge(sb, "tsdb_replay_corrupt_records", "WAL records that did not decode on open.", replay.corruptRecords());
         gauge(sb, "tsdb_replay_out_of_order_samples", "Replayed samples older than their series' newest.",
                 replay.outOfOrderSamples());
+        gauge(sb, "tsdb_replay_chunk_log_chunks", "Sealed chunks attached from the head chunk log on open.",
+                replay.chunkLogChunks());
+        gauge(sb, "tsdb_replay_covered_samples", "WAL samples decoded on open but already held by attached chunks.",
+                replay.coveredSamples());
+        gauge(sb, "tsdb_replay_chunk_log_problems", "Damaged or stale head chunk log records truncated on open.",
+                replay.chunkLogProblems().size());
         gauge(sb, "tsdb_checkpoints_loaded", "Checkpoints loaded on open.", checkpoint.loaded());
         gauge(sb, "tsdb_checkpoint_damaged", "Damaged checkpoints skipped on open.", checkpoint.problems().size());
         counter(sb, "tsdb_checkpoints_written_total", "Checkpoint rounds written since open.", checkpoint.written());

@@ -401,6 +401,51 @@ public final class Chunk {
         return ch;
     }
 
+    /**
+     * A sealed chunk from {@link #toBytes()} bytes whose newest timestamp and last value the caller
+     * stored beside them under its own CRC (the head chunk log): checks the version, the chunk's
+     * CRC32C and the header, and decodes only the first sample, instead of every sample as
+     * {@link #fromBytes} does. For bytes this engine wrote and a CRC vouches for.
+     *
+     * @throws IllegalArgumentException "corrupt chunk: ..." if the checks fail
+     */
+    public static Chunk fromSealedBytes(byte[] b, int off, int len, long maxT, long lastBits) {
+        if (b == null || off < 0 || len < HEADER_BYTES + CRC_BYTES + 1 || off > b.length - len) {
+            throw new IllegalArgumentException("corrupt chunk: bad range off=" + off + " len=" + len);
+        }
+        if ((b[off] & 0xFF) != FORMAT_VERSION) {
+            throw new IllegalArgumentException("corrupt chunk: unsupported format version " + (b[off] & 0xFF));
+        }
+        int crcAt = off + len - CRC_BYTES;
+        CRC32C crc = new CRC32C();
+        crc.update(b, off, len - CRC_BYTES);
+        int expected = ((b[crcAt] & 0xFF) << 24) | ((b[crcAt + 1] & 0xFF) << 16) | ((b[crcAt + 2] & 0xFF) << 8)
+                | (b[crcAt + 3] & 0xFF);
+        if (expected != (int) crc.getValue()) {
+            throw new IllegalArgumentException("corrupt chunk: CRC32C mismatch");
+        }
+        Encoding enc = Encoding.fromCode(b[off + 1] & 0xFF);
+        int count = ((b[off + 2] & 0xFF) << 8) | (b[off + 3] & 0xFF);
+        if (count == 0) {
+            throw new IllegalArgumentException("corrupt chunk: no samples");
+        }
+        int payload = len - HEADER_BYTES - CRC_BYTES;
+        byte[] buf = Arrays.copyOfRange(b, off + HEADER_BYTES, off + HEADER_BYTES + payload);
+        ChunkIterator it = new ChunkIterator(buf, 0, payload, enc, count);
+        it.next();
+        long first = it.timestamp();
+        if (first > maxT || count == 1 && first != maxT) {
+            throw new IllegalArgumentException("corrupt chunk: first timestamp " + first + " after the stated last " + maxT);
+        }
+        Chunk ch = new Chunk(new Writer(buf, enc));
+        ch.w = null;
+        ch.minT = first;
+        ch.maxT = maxT;
+        ch.lastVBits = lastBits;
+        PUBLISHED.setRelease(ch, ((long) count << 32) | (payload * 8L));
+        return ch;
+    }
+
     @Override
     public String toString() {
         return "Chunk[" + encoding() + ", " + numSamples() + " samples, " + sizeBytes() + " bytes]";
