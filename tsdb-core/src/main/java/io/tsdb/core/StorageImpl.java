@@ -99,7 +99,8 @@ public final class StorageImpl implements AutoCloseable {
     private final List<String> chunkLogProblems = Collections.synchronizedList(new ArrayList<>());
     private Thread chunkWriter;
     private volatile boolean chunkWriterStop;
-    private volatile long chunkLogErrors;
+    private long chunkLogErrors; // guarded by chunkWriterLock
+    private final Object chunkWriterLock = new Object();
     private volatile Throwable lastMaintenanceError;
 
     private StorageImpl(Path dir, StorageOptions options, ShardedWAL wal) {
@@ -402,7 +403,13 @@ public final class StorageImpl implements AutoCloseable {
      * out everything appended so far, then appends the chunks. Errors are counted, never thrown:
      * the log is a cache and a missing record only means that replay re-encodes those samples.
      */
-    synchronized void persistSealedChunks() {
+    void persistSealedChunks() {
+        synchronized (chunkWriterLock) {
+            persistSealedChunksLocked();
+        }
+    }
+
+    private void persistSealedChunksLocked() {
         HeadPartition.Sealed[] drained = new HeadPartition.Sealed[shardCount];
         long[] walEnd = new long[shardCount];
         boolean any = false;
@@ -431,10 +438,11 @@ public final class StorageImpl implements AutoCloseable {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            chunkLogErrors++;
             lastMaintenanceError = e;
-            LOG.log(System.Logger.Level.WARNING, "head chunk log of " + dir + ": write failed (replay will re-encode"
-                    + " those chunks from the WAL): " + e);
+            if (chunkLogErrors++ == 0 || Long.bitCount(chunkLogErrors) == 1) { // the 1st, 2nd, 4th, 8th, ... failure
+                LOG.log(System.Logger.Level.WARNING, "head chunk log of " + dir + ": write failed (" + chunkLogErrors
+                        + " so far; a restart re-encodes those chunks from the WAL): " + e);
+            }
         }
     }
 
