@@ -730,28 +730,25 @@ final class HeadPartition {
     }
 
     private void attachAll(MemSeries s, List<HeadChunkLog.Entry> entries) {
-        for (HeadChunkLog.Entry e : entries) {
-            int before = s.chunks.length;
-            int d = s.attach(e.prevMaxT(), e.chunk());
-            if (d < 0) {
-                unattachedChunks++;
-                continue;
-            }
-            attachedChunks++;
-            attachedSamples += d;
-            int local = localOf(s.ref);
-            long[] cov = coveredByLocal;
-            if (cov == null || local >= cov.length) {
-                int old = cov == null ? 0 : cov.length;
-                cov = cov == null ? new long[Math.max(local + 1, series.length)]
-                        : Arrays.copyOf(cov, Math.max(local + 1, cov.length * 2));
-                Arrays.fill(cov, old, cov.length, Long.MIN_VALUE);
-                coveredByLocal = cov;
-            }
-            cov[local] = s.coveredMaxT;
-            numSamples += d;
-            numChunks += s.chunks.length - before;
+        long[] r = s.attach(entries);
+        attachedChunks += r[0];
+        unattachedChunks += r[1];
+        attachedSamples += r[2];
+        numSamples += r[2];
+        numChunks += r[3];
+        if (r[0] == 0) {
+            return;
         }
+        int local = localOf(s.ref);
+        long[] cov = coveredByLocal;
+        if (cov == null || local >= cov.length) {
+            int old = cov == null ? 0 : cov.length;
+            cov = cov == null ? new long[Math.max(local + 1, series.length)]
+                    : Arrays.copyOf(cov, Math.max(local + 1, cov.length * 2));
+            Arrays.fill(cov, old, cov.length, Long.MIN_VALUE);
+            coveredByLocal = cov;
+        }
+        cov[local] = s.coveredMaxT;
     }
 
     // ------------------------------------------------------------------ postings (readers)

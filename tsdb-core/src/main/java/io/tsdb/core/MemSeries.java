@@ -140,40 +140,49 @@ final class MemSeries {
     }
 
     /**
-     * Attaches a sealed chunk from the head chunk log (open, before the store is shared) if it
-     * continues this series: its predecessor ended at {@code prevMaxT} and it starts after the
-     * newest chunk, or it is a fuller version of the open chunk a checkpoint held. Returns the
-     * change in sample count, or -1 if the chunk does not fit (those samples then come from the WAL).
+     * Attaches sealed chunks from the head chunk log (open, before the store is shared), in seal
+     * order, each only if it continues this series: its predecessor ended at its {@code prevMaxT}
+     * and it starts after the newest chunk, or it is a fuller version of the open chunk a
+     * checkpoint held. The chunk array is built once. Returns {attached, not attached, change in
+     * samples, change in chunks}; the samples of chunks not attached come from the WAL.
      */
-    int attach(long prevMaxT, Chunk c) {
+    long[] attach(java.util.List<HeadChunkLog.Entry> entries) {
         Chunk[] cs = chunks;
         int n = cs.length;
-        long lastMax = n == 0 ? Long.MIN_VALUE : cs[n - 1].maxTime();
-        int delta;
-        Chunk[] next;
-        if (prevMaxT == lastMax && c.minTime() > lastMax) {
-            if (n > 0) {
-                cs[n - 1].seal();
+        Chunk[] work = Arrays.copyOf(cs, n + entries.size());
+        long attached = 0;
+        long refused = 0;
+        long samples = 0;
+        for (HeadChunkLog.Entry e : entries) {
+            Chunk c = e.chunk();
+            long lastMax = n == 0 ? Long.MIN_VALUE : work[n - 1].maxTime();
+            if (e.prevMaxT() == lastMax && c.minTime() > lastMax) {
+                if (n > 0) {
+                    work[n - 1].seal();
+                }
+                work[n++] = c;
+                samples += c.numSamples();
+            } else if (n > 0 && c.minTime() == work[n - 1].minTime() && c.numSamples() >= work[n - 1].numSamples()
+                    && c.maxTime() >= lastMax && e.prevMaxT() == (n > 1 ? work[n - 2].maxTime() : Long.MIN_VALUE)) {
+                samples += c.numSamples() - work[n - 1].numSamples();
+                work[n - 1] = c;
+            } else {
+                refused++;
+                continue;
             }
-            next = Arrays.copyOf(cs, n + 1);
-            next[n] = c;
-            delta = c.numSamples();
-        } else if (n > 0 && c.minTime() == cs[n - 1].minTime() && c.numSamples() >= cs[n - 1].numSamples()
-                && c.maxTime() >= lastMax && prevMaxT == (n > 1 ? cs[n - 2].maxTime() : Long.MIN_VALUE)) {
-            next = cs.clone();
-            next[n - 1] = c;
-            delta = c.numSamples() - cs[n - 1].numSamples();
-        } else {
-            return -1;
+            attached++;
         }
-        chunks = next;
-        head = null; // sealed: the next sample starts a new chunk
-        coveredMaxT = c.maxTime();
-        if (c.maxTime() > lastT) {
-            lastT = c.maxTime();
-            lastBits = Double.doubleToRawLongBits(c.lastValue());
+        if (attached > 0) {
+            chunks = n == work.length ? work : Arrays.copyOf(work, n);
+            head = null; // sealed: the next sample starts a new chunk
+            Chunk last = work[n - 1];
+            coveredMaxT = last.maxTime();
+            if (last.maxTime() > lastT) {
+                lastT = last.maxTime();
+                lastBits = Double.doubleToRawLongBits(last.lastValue());
+            }
         }
-        return delta;
+        return new long[] {attached, refused, samples, n - cs.length};
     }
 
     /** Replaces the chunk list (retention, checkpoint load); keeps {@link #head} in step. */

@@ -98,6 +98,11 @@ public final class Chunk {
         this.state = new State(w.buf, w.enc);
     }
 
+    /** A sealed chunk (no encoder) reading {@code s}. */
+    private Chunk(State s) {
+        this.state = s;
+    }
+
     /** An empty open chunk (starts as INT_DOD, switches to XOR on the first non-integer value). */
     public static Chunk create() {
         return new Chunk(new Writer(new byte[INITIAL_CAPACITY], Encoding.INT_DOD));
@@ -437,8 +442,7 @@ public final class Chunk {
         if (first > maxT || count == 1 && first != maxT) {
             throw new IllegalArgumentException("corrupt chunk: first timestamp " + first + " after the stated last " + maxT);
         }
-        Chunk ch = new Chunk(new Writer(buf, enc));
-        ch.w = null;
+        Chunk ch = new Chunk(new State(buf, enc));
         ch.minT = first;
         ch.maxT = maxT;
         ch.lastVBits = lastBits;
