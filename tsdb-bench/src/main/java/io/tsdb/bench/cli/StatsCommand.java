@@ -27,7 +27,8 @@ import picocli.CommandLine.Parameters;
  * {@code tsdb stats DIR}: what a store holds, per shard: WAL segments, bytes and records, head
  * series and samples, the newest checkpoint; then totals (including head chunks and bytes per
  * sample) and what opening it took. Opens the store (replaying its WAL) and closes it without
- * writing a checkpoint, so the directory is left as it was found (apart from WAL recovery).
+ * writing a checkpoint, so the directory is left as it was found (apart from WAL recovery and the
+ * repair of a damaged head chunk log).
  */
 @Command(name = "stats", mixinStandardHelpOptions = true,
         description = "Prints what a store holds, per shard: WAL segments, bytes, records; series, samples; newest checkpoint.")
@@ -106,6 +107,13 @@ public final class StatsCommand implements Callable<Integer> {
             StorageStats.Replay r = s.replay();
             o.printf(Locale.ROOT, "open: %.3f s (WAL replay %.3f s, %,d records, %,d samples; %d checkpoints loaded, %,d samples)%n",
                     openSecs, r.walSeconds(), r.records(), r.samples(), s.checkpoint().loaded(), s.checkpoint().loadedSamples());
+            if (r.chunkLogChunks() + r.chunkLogUnattached() > 0) {
+                o.printf(Locale.ROOT, "head chunk log: %,d chunks attached (%,d samples; %,d WAL samples decoded but not re-encoded), %,d not used%n",
+                        r.chunkLogChunks(), r.chunkLogSamples(), r.coveredSamples(), r.chunkLogUnattached());
+            }
+            for (String p : r.chunkLogProblems()) {
+                o.println("head chunk log problem: " + p);
+            }
             if (r.unknownRefSamples() + r.corruptRecords() + r.outOfOrderSamples() + r.conflictingSeries() > 0 || !r.walRecoveryClean()) {
                 o.printf(Locale.ROOT, "recovery: %,d unknown-ref samples, %,d corrupt records, %,d out-of-order samples, %,d conflicting series%n",
                         r.unknownRefSamples(), r.corruptRecords(), r.outOfOrderSamples(), r.conflictingSeries());
