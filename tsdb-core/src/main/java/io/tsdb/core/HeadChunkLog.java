@@ -135,6 +135,7 @@ final class HeadChunkLog {
                     out.ooo = true;
                 }
                 CRC32C crc = new CRC32C();
+                Chunk.Slab slab = new Chunk.Slab();
                 while (pos < w.size) {
                     at = w.ensure(pos, RECORD_FIXED + 4);
                     if (at < 0) {
@@ -175,7 +176,7 @@ final class HeadChunkLog {
                     if (walEnd > coveredBelow) {
                         Chunk c;
                         try {
-                            c = Chunk.fromSealedBytes(b, at + RECORD_FIXED, bodyLen - (RECORD_FIXED - 4), maxT, lastBits);
+                            c = Chunk.fromSealedBytes(b, at + RECORD_FIXED, bodyLen - (RECORD_FIXED - 4), maxT, lastBits, slab);
                         } catch (IllegalArgumentException e) {
                             damage = "record at byte " + pos + ": " + e.getMessage();
                             break;

@@ -68,12 +68,46 @@ public final class Chunk {
     /** The buffer readers decode and the encoding of its bits; replaced (never mutated) on growth / re-encoding. */
     private static final class State {
         final byte[] buf;
+        /** The chunk's bytes are {@code buf[off, end)}: all of buf, or a slice of a {@link Slab}. */
+        final int off;
+        final int end;
         final Encoding enc;
 
         State(byte[] buf, Encoding enc) {
+            this(buf, 0, buf.length, enc);
+        }
+
+        State(byte[] buf, int off, int end, Encoding enc) {
             this.buf = buf;
+            this.off = off;
+            this.end = end;
             this.enc = enc;
         }
+    }
+
+    /**
+     * Packs the payloads of many sealed chunks into shared arrays (bulk loads): one array object
+     * per {@value #SLAB_BYTES} bytes instead of one per chunk, which the garbage collector copies
+     * as a block. A slab stays reachable while any of its chunks is.
+     */
+    public static final class Slab {
+        static final int SLAB_BYTES = 64 << 10;
+        private byte[] cur = new byte[0];
+        private int pos;
+
+        /** Copies {@code b[off, off+len)} into the current slab; returns the slab and sets {@link #lastOffset}. */
+        byte[] place(byte[] b, int off, int len) {
+            if (cur.length - pos < len) {
+                cur = new byte[Math.max(SLAB_BYTES, len)];
+                pos = 0;
+            }
+            System.arraycopy(b, off, cur, pos, len);
+            lastOffset = pos;
+            pos += len;
+            return cur;
+        }
+
+        int lastOffset;
     }
 
     // ---- writer-only state: the encoder, dropped by seal() (a sealed chunk keeps only what readers
@@ -125,11 +159,11 @@ public final class Chunk {
             State s = state;
             int c = (int) (published >>> 32);
             int bits = (int) published;
-            ChunkIterator it = new ChunkIterator(s.buf, 0, s.buf.length, s.enc, c);
+            ChunkIterator it = new ChunkIterator(s.buf, s.off, s.end, s.enc, c);
             while (it.next()) {
                 // decode only: leaves the encoder state of the last sample in it
             }
-            x = Writer.restore(s.buf, 0, (bits + 7) / 8, s.enc, c, it);
+            x = Writer.restore(s.buf, s.off, (bits + 7) / 8, s.enc, c, it);
             w = x;
             state = new State(x.buf, x.enc);
         }
@@ -270,7 +304,7 @@ public final class Chunk {
             return SampleIterator.EMPTY;
         }
         State s = state; // read after the count: holds at least c samples
-        return new ChunkIterator(s.buf, 0, s.buf.length, s.enc, c);
+        return new ChunkIterator(s.buf, s.off, s.end, s.enc, c);
     }
 
     /**
@@ -307,7 +341,7 @@ public final class Chunk {
         } else {
             // an open chunk may have switched INT_DOD -> XOR after p was published: decode the
             // snapshot in s's encoding to find where its c samples end
-            ChunkIterator it = new ChunkIterator(s.buf, 0, s.buf.length, s.enc, c);
+            ChunkIterator it = new ChunkIterator(s.buf, s.off, s.end, s.enc, c);
             while (it.next()) {
                 // decode only
             }
@@ -319,7 +353,7 @@ public final class Chunk {
         out[1] = (byte) s.enc.code();
         out[2] = (byte) (c >>> 8);
         out[3] = (byte) c;
-        System.arraycopy(s.buf, 0, out, HEADER_BYTES, payload);
+        System.arraycopy(s.buf, s.off, out, HEADER_BYTES, payload);
         if ((bits & 7) != 0) { // clear bits of a later sample that share the last byte
             out[HEADER_BYTES + payload - 1] &= (byte) (0xFF << (8 - (bits & 7)));
         }
@@ -414,7 +448,7 @@ public final class Chunk {
      *
      * @throws IllegalArgumentException "corrupt chunk: ..." if the checks fail
      */
-    public static Chunk fromSealedBytes(byte[] b, int off, int len, long maxT, long lastBits) {
+    public static Chunk fromSealedBytes(byte[] b, int off, int len, long maxT, long lastBits, Slab slab) {
         if (b == null || off < 0 || len < HEADER_BYTES + CRC_BYTES + 1 || off > b.length - len) {
             throw new IllegalArgumentException("corrupt chunk: bad range off=" + off + " len=" + len);
         }
@@ -435,14 +469,15 @@ public final class Chunk {
             throw new IllegalArgumentException("corrupt chunk: no samples");
         }
         int payload = len - HEADER_BYTES - CRC_BYTES;
-        byte[] buf = Arrays.copyOfRange(b, off + HEADER_BYTES, off + HEADER_BYTES + payload);
-        ChunkIterator it = new ChunkIterator(buf, 0, payload, enc, count);
+        byte[] buf = slab.place(b, off + HEADER_BYTES, payload);
+        int at = slab.lastOffset;
+        ChunkIterator it = new ChunkIterator(buf, at, at + payload, enc, count);
         it.next();
         long first = it.timestamp();
         if (first > maxT || count == 1 && first != maxT) {
             throw new IllegalArgumentException("corrupt chunk: first timestamp " + first + " after the stated last " + maxT);
         }
-        Chunk ch = new Chunk(new State(buf, enc));
+        Chunk ch = new Chunk(new State(buf, at, at + payload, enc));
         ch.minT = first;
         ch.maxT = maxT;
         ch.lastVBits = lastBits;

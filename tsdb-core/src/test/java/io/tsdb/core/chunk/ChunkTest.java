@@ -384,4 +384,62 @@ class ChunkTest {
     void iteratorIsEmptyConstantForEmptyChunk() {
         assertSame(SampleIterator.EMPTY, Chunk.create().iterator());
     }
+
+    /** Chunks packed into one slab read, re-encode and grow exactly like chunks with their own arrays. */
+    @Test
+    void sealedChunksInASharedSlabBehaveLikeOwnArrays() {
+        Random r = new Random(11);
+        Chunk.Slab slab = new Chunk.Slab();
+        Chunk[] originals = new Chunk[40];
+        Chunk[] packed = new Chunk[40];
+        for (int k = 0; k < originals.length; k++) {
+            Chunk c = Chunk.create();
+            long t = r.nextInt(1000);
+            int n = 1 + r.nextInt(Chunk.TARGET_SAMPLES);
+            for (int i = 0; i < n; i++) {
+                t += 1 + r.nextInt(k % 2 == 0 ? 5 : 100_000);
+                double v = k % 3 == 0 ? r.nextDouble() : (double) r.nextInt(1000);
+                assertTrue(c.append(t, v));
+            }
+            c.seal();
+            originals[k] = c;
+            byte[] b = c.toBytes();
+            byte[] padded = new byte[b.length + 10];
+            System.arraycopy(b, 0, padded, 5, b.length);
+            packed[k] = Chunk.fromSealedBytes(padded, 5, b.length, c.maxTime(), Double.doubleToRawLongBits(c.lastValue()), slab);
+        }
+        for (int k = 0; k < originals.length; k++) {
+            Chunk o = originals[k];
+            Chunk p = packed[k];
+            assertArrayEquals(o.toBytes(), p.toBytes(), "chunk " + k);
+            assertEquals(o.minTime(), p.minTime());
+            assertEquals(o.maxTime(), p.maxTime());
+            assertEquals(o.numSamples(), p.numSamples());
+            assertEquals(o.sizeBytes(), p.sizeBytes());
+            SampleIterator a = o.iterator();
+            SampleIterator b = p.iterator();
+            while (a.next()) {
+                assertTrue(b.next());
+                assertEquals(a.timestamp(), b.timestamp());
+                assertEquals(Double.doubleToRawLongBits(a.value()), Double.doubleToRawLongBits(b.value()));
+            }
+            assertFalse(b.next());
+        }
+        // appending to a packed chunk rebuilds its encoder from the slab slice and leaves its neighbours intact
+        for (int k = 0; k < packed.length; k++) {
+            if (packed[k].numSamples() < Chunk.TARGET_SAMPLES) {
+                long t = packed[k].maxTime() + 7;
+                assertTrue(packed[k].append(t, 42.5));
+                assertTrue(originals[k].append(t, 42.5));
+                assertArrayEquals(originals[k].toBytes(), packed[k].toBytes(), "chunk " + k + " after an append");
+            }
+        }
+        for (int k = 0; k < packed.length; k++) {
+            assertArrayEquals(originals[k].toBytes(), packed[k].toBytes(), "chunk " + k + " after its neighbours grew");
+        }
+        byte[] bad = originals[0].toBytes();
+        bad[bad.length - 1] ^= 1;
+        assertThrows(IllegalArgumentException.class,
+                () -> Chunk.fromSealedBytes(bad, 0, bad.length, originals[0].maxTime(), 0, slab));
+    }
 }
