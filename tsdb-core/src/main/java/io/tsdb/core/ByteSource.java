@@ -98,9 +98,15 @@ final class ByteSource {
         return v;
     }
 
+    /**
+     * Reads a length-prefixed UTF-8 label name or value, interned: a replay or checkpoint load
+     * decodes the same names (and often values) for every series, and one shared instance per
+     * distinct string keeps them out of the heap and the collector's way (the JVM's string table
+     * holds interned strings weakly, so nothing accumulates once the series are gone).
+     */
     String readString(int maxLen) {
         int len = uvarintInt(Math.min(maxLen, remaining()), "string length");
-        String s = new String(buf, pos, len, StandardCharsets.UTF_8);
+        String s = new String(buf, pos, len, StandardCharsets.UTF_8).intern();
         pos += len;
         return s;
     }
