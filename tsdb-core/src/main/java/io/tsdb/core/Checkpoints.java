@@ -28,14 +28,17 @@ import java.util.zip.CRC32C;
  * magic "TSDBCKPT" (8) | u8 version=1 | u32 shard | u32 shardCount | u64 walOffset | u32 nextLocal
  * | u64 createdMillis | u32 seriesCount
  * | seriesCount x ( u32 ref | uvarint nLabels | nLabels x (uvarint len, UTF-8 name, uvarint len, UTF-8 value)
- *                   | u64 lastT | u64 lastValueBits | uvarint nChunks | nChunks x (uvarint len, chunk bytes) )
+ *                   | u64 lastT | u64 lastValueBits | uvarint nChunks
+ *                   | (nChunks - 1) x (u64 maxT | u64 lastValueBits | uvarint len | chunk bytes)   sealed (v2)
+ *                   | uvarint len | chunk bytes )                                                  open
  * | u32 CRC32C of every preceding byte
  * </pre>
  * All fixed-width integers are big-endian.
  */
 final class Checkpoints {
     static final byte[] MAGIC = {'T', 'S', 'D', 'B', 'C', 'K', 'P', 'T'};
-    static final int VERSION = 1;
+    /** Version written; version 1 (sealed chunks without their maxT/last value) is still read. */
+    static final int VERSION = 2;
     static final String PREFIX = "ckpt-";
     static final String TMP_SUFFIX = ".tmp";
     static final int KEEP = 2;
@@ -109,6 +112,14 @@ final class Checkpoints {
 
     /** Writes and atomically publishes a snapshot. Returns the file size. */
     static long write(Path shardDir, PartitionSnapshot snap) throws IOException {
+        return write(shardDir, snap, VERSION);
+    }
+
+    /** {@link #write(Path, PartitionSnapshot)} in a given format version (1 or 2; tests write old files). */
+    static long write(Path shardDir, PartitionSnapshot snap, int version) throws IOException {
+        if (version != 1 && version != VERSION) {
+            throw new IllegalArgumentException("checkpoint version " + version);
+        }
         Files.createDirectories(shardDir);
         Path target = file(shardDir, snap.walOffset());
         Path tmp = shardDir.resolve(target.getFileName() + TMP_SUFFIX);
@@ -119,7 +130,7 @@ final class Checkpoints {
                 OutputStream os = java.nio.channels.Channels.newOutputStream(ch)) {
             ByteSink sink = new ByteSink(1 << 16);
             sink.writeBytes(MAGIC, 0, MAGIC.length);
-            sink.writeByte(VERSION);
+            sink.writeByte(version);
             sink.writeInt(snap.shard());
             sink.writeInt(snap.shardCount());
             sink.writeLong(snap.walOffset());
@@ -138,6 +149,10 @@ final class Checkpoints {
                 sink.uvarint(s.sealed().length + 1L);
                 for (Chunk c : s.sealed()) {
                     byte[] b = c.toBytes();
+                    if (version >= 2) {
+                        sink.writeLong(c.maxTime());
+                        sink.writeLong(Double.doubleToRawLongBits(c.lastValue()));
+                    }
                     sink.uvarint(b.length);
                     sink.writeBytes(b, 0, b.length);
                 }
@@ -213,7 +228,7 @@ final class Checkpoints {
             }
         }
         int version = in.readByte();
-        if (version != VERSION) {
+        if (version != 1 && version != VERSION) {
             throw new CorruptRecordException("checkpoint " + f + ": unsupported version " + version);
         }
         int fShard = in.readInt();
@@ -231,6 +246,7 @@ final class Checkpoints {
         }
         List<LoadedSeries> out = new ArrayList<>(n);
         long samples = 0;
+        Chunk.Slab slab = new Chunk.Slab();
         for (int i = 0; i < n; i++) {
             int ref = in.readInt();
             if (ref < 0 || ref % shardCount != shard) {
@@ -246,9 +262,20 @@ final class Checkpoints {
             int nc = in.uvarintInt(in.remaining(), "chunk count");
             Chunk[] chunks = new Chunk[nc];
             for (int j = 0; j < nc; j++) {
+                boolean sealedV2 = version >= 2 && j < nc - 1;
+                long maxT = sealedV2 ? in.readLong() : 0;
+                long lastValue = sealedV2 ? in.readLong() : 0;
                 int len = in.uvarintInt(in.remaining(), "chunk length");
                 try {
-                    chunks[j] = Chunk.fromBytes(b, in.pos, len);
+                    // sealed chunks of v2 carry their newest timestamp and value under the file's CRC:
+                    // no full decode, and their payloads share slabs; the open chunk is decoded to
+                    // rebuild its encoder
+                    chunks[j] = sealedV2 ? Chunk.fromSealedBytes(b, in.pos, len, maxT, lastValue, slab)
+                            : Chunk.fromBytes(b, in.pos, len);
+                    if (j > 0 && chunks[j].minTime() <= chunks[j - 1].maxTime()) {
+                        throw new IllegalArgumentException("starts at t=" + chunks[j].minTime()
+                                + ", not after the previous chunk's end t=" + chunks[j - 1].maxTime());
+                    }
                 } catch (IllegalArgumentException e) {
                     throw new CorruptRecordException("checkpoint " + f + ": series " + ref + " chunk " + j + ": "
                             + e.getMessage());

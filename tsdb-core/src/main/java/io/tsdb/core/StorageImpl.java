@@ -1008,6 +1008,13 @@ public final class StorageImpl implements AutoCloseable {
         }
     }
 
+    /** Tests: writes a checkpoint of one shard in a given format version. */
+    void writeCheckpointForTest(int shard, int version) throws IOException {
+        Checkpoints.PartitionSnapshot snap = snapshotShard(shard, true);
+        wal.sync();
+        Checkpoints.write(Checkpoints.shardDir(dir.resolve("checkpoints"), shard), snap, version);
+    }
+
     /** Drops chunks and series older than the retention now; returns the series removed. */
     public int applyRetention() {
         if (retentionMillis <= 0) {

@@ -151,4 +151,32 @@ class CheckpointTest {
                 () -> StorageImpl.open(dir, opts().toBuilder().shards(3).build()));
         assertTrue(e.getMessage().contains("2 shards"), e.getMessage());
     }
+
+    /** Stores written before checkpoint format 2 still open: a version 1 file is read and used. */
+    @Test
+    void versionOneCheckpointsAreStillRead() throws Exception {
+        String expected;
+        try (StorageImpl s = StorageImpl.open(dir, opts())) {
+            StorageRoundTripProperties.randomWrites(s, new Random(9), 200, StorageRoundTripProperties.labelPool(20));
+            s.flush();
+            expected = TestUtil.renderStore(s);
+        }
+        // replace every checkpoint by a version 1 rendering of the same state
+        Path ckRoot = dir.resolve("checkpoints");
+        try (StorageImpl s = StorageImpl.open(dir, opts().toBuilder().checkpointOnClose(false).build())) {
+            for (int shard = 0; shard < s.shards(); shard++) {
+                Path sd = Checkpoints.shardDir(ckRoot, shard);
+                for (long off : Checkpoints.list(sd)) {
+                    Files.delete(Checkpoints.file(sd, off));
+                }
+                s.writeCheckpointForTest(shard, 1);
+                assertEquals(1, Files.readAllBytes(Checkpoints.file(sd, Checkpoints.list(sd).get(0)))[8], "version byte");
+            }
+        }
+        try (StorageImpl s = StorageImpl.open(dir, opts())) {
+            assertEquals(expected, TestUtil.renderStore(s));
+            assertEquals(s.shards(), s.stats().checkpoint().loaded());
+            assertTrue(s.stats().checkpoint().problems().isEmpty(), s.stats().checkpoint().problems().toString());
+        }
+    }
 }
