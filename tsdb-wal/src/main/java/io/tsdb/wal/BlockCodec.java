@@ -10,12 +10,12 @@ import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 
 /**
- * Encodes and decodes WAL blocks (format version 1, specified byte by byte in docs/wal-format.md).
+ * Encodes and decodes WAL blocks (format versions 1 and 2, specified byte by byte in docs/wal-format.md).
  *
  * <pre>
  *  0  int   magic 0x54574C42 ("TWLB")
- *  4  byte  format version (1)
- *  5  byte  flags (bit 0: payload LZ4-compressed; other bits 0)
+ *  4  byte  format version (1; 2 for gap blocks)
+ *  5  byte  flags (bit 0: payload LZ4-compressed; bit 1, version 2 only: gap block; other bits 0)
  *  6  short header length (56)
  *  8  long  first offset
  * 16  long  synced offset (every record with a lower offset was fsynced before this block was written)
@@ -28,12 +28,23 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * 56  stored payload: records, each an unsigned LEB128 varint length followed by its bytes
  * </pre>
  * All integers big-endian. Encoder and Decoder instances are not thread-safe (reuse one per thread).
+ *
+ * <p>A <em>gap block</em> (version 2, flags = 2, both payload lengths 0, no payload) consumes the
+ * offsets [first offset, first offset + record count) without holding records: the offsets of a
+ * batch whose write or fsync failed (its callers got the exception) are written as a gap so that
+ * the offsets in a segment stay dense. Replay hands out no record for it. Ordinary blocks are
+ * still written as version 1, so a log without gap blocks stays readable by version-1 readers.
  */
 public final class BlockCodec {
     public static final int MAGIC = 0x54574C42;
+    /** Format version of ordinary blocks. */
     public static final byte VERSION = 1;
+    /** Format version of gap blocks (version 1 plus flag bit 1). */
+    public static final byte GAP_VERSION = 2;
     public static final int HEADER_BYTES = 56;
     public static final int FLAG_LZ4 = 1;
+    /** Version 2 only: the block holds no records; it consumes {@code recordCount} offsets. */
+    public static final int FLAG_GAP = 2;
     /** Hard bound of a block's uncompressed (and stored) payload length. */
     public static final int MAX_PAYLOAD_BYTES = 128 << 20;
     private static final int CRC_AT = 52;
@@ -101,6 +112,8 @@ public final class BlockCodec {
 
         public int blockLength() { return HEADER_BYTES + storedLength; }
         public boolean compressed() { return (flags & FLAG_LZ4) != 0; }
+        /** True for a gap block: offsets consumed by a failed write, no records. */
+        public boolean gap() { return (flags & FLAG_GAP) != 0; }
     }
 
     /** Builds blocks into a reused output array. */
@@ -171,6 +184,34 @@ public final class BlockCodec {
             return HEADER_BYTES + stored;
         }
 
+        /**
+         * Encodes a gap block (header only, {@link #HEADER_BYTES} bytes, version 2) that consumes the
+         * offsets [firstOffset, firstOffset + count). Returns the block length in {@link #out()}.
+         */
+        public int encodeGap(long firstOffset, long syncedOffset, int count) {
+            if (count <= 0) throw new IllegalArgumentException("gap record count must be positive, got " + count);
+            if (firstOffset < 0 || firstOffset > Long.MAX_VALUE - count)
+                throw new IllegalArgumentException("gap first offset " + firstOffset + " out of range");
+            ensure(HEADER_BYTES);
+            ByteBuffer b = outBuf;
+            b.clear();
+            b.putInt(0, MAGIC);
+            b.put(4, GAP_VERSION);
+            b.put(5, (byte) FLAG_GAP);
+            b.putShort(6, (short) HEADER_BYTES);
+            b.putLong(8, firstOffset);
+            b.putLong(16, syncedOffset);
+            b.putInt(24, count);
+            b.putInt(28, 0);
+            b.putInt(32, 0);
+            b.putLong(36, 0);
+            b.putLong(44, 0);
+            crc.reset();
+            crc.update(out, 0, CRC_AT);
+            b.putInt(CRC_AT, (int) crc.getValue());
+            return HEADER_BYTES;
+        }
+
         /** Drops an output array grown past {@code max} bytes by an unusually large block. */
         public void trim(int max) {
             if (out.length > max && out.length > (64 << 10)) {
@@ -214,9 +255,10 @@ public final class BlockCodec {
             int magic = buf.getInt(pos);
             if (magic != MAGIC) return "bad magic 0x" + Integer.toHexString(magic);
             int version = buf.get(pos + 4);
-            if (version != VERSION) return "unknown format version " + version;
+            if (version != VERSION && version != GAP_VERSION) return "unknown format version " + version;
             int flags = buf.get(pos + 5) & 0xFF;
-            if ((flags & ~FLAG_LZ4) != 0) return "unknown flags 0x" + Integer.toHexString(flags);
+            int known = version == GAP_VERSION ? FLAG_LZ4 | FLAG_GAP : FLAG_LZ4;
+            if ((flags & ~known) != 0) return "unknown flags 0x" + Integer.toHexString(flags) + " in a version " + version + " block";
             int hl = buf.getShort(pos + 6);
             if (hl != HEADER_BYTES) return "bad header length " + hl;
             h.flags = flags;
@@ -231,6 +273,14 @@ public final class BlockCodec {
             if (h.firstOffset < 0) return "negative first offset " + h.firstOffset;
             if (h.syncedOffset < 0) return "negative synced offset " + h.syncedOffset;
             if (h.recordCount <= 0) return "bad record count " + h.recordCount;
+            if (h.gap()) {
+                if (flags != FLAG_GAP) return "gap block with flags 0x" + Integer.toHexString(flags);
+                if (h.rawLength != 0 || h.storedLength != 0)
+                    return "gap block with payload lengths " + h.rawLength + "/" + h.storedLength;
+                if (h.minAttribute != 0 || h.maxAttribute != 0) return "gap block with attributes";
+                if (h.firstOffset > Long.MAX_VALUE - h.recordCount) return "offset overflow";
+                return null;
+            }
             if (h.rawLength < 0 || h.rawLength > MAX_PAYLOAD_BYTES) return "bad uncompressed length " + h.rawLength;
             if (h.storedLength < 0 || h.storedLength > MAX_PAYLOAD_BYTES) return "bad stored length " + h.storedLength;
             if (h.recordCount > h.rawLength) return "record count " + h.recordCount + " exceeds payload length " + h.rawLength;
@@ -285,6 +335,11 @@ public final class BlockCodec {
          * checked before the first record is handed out, so a damaged block yields no records.
          */
         public void decodeVerified(ByteBuffer buf, int pos, Header h, long fromOffset, RecordVisitor visitor) throws Exception {
+            if (h.gap()) {
+                // parseHeader checked that a gap block has no payload: nothing to hand out
+                if (h.rawLength != 0 || h.storedLength != 0) throw new CorruptBlockException("gap block with a payload");
+                return;
+            }
             ByteBuffer payload;
             int base;
             if (h.compressed()) {
@@ -373,7 +428,10 @@ public final class BlockCodec {
         }
     }
 
-    /** Convenience: decode a whole block held in {@code block} (position..limit) — for tests and benchmarks. */
+    /**
+     * Convenience: decode a whole block held in {@code block} (position..limit) — for tests and
+     * benchmarks. A gap block yields no records (its header's record count is the offsets it consumes).
+     */
     public static Header decode(ByteBuffer block, RecordVisitor visitor) throws Exception {
         ByteBuffer b = block.slice().order(ByteOrder.BIG_ENDIAN);
         Decoder d = new Decoder();

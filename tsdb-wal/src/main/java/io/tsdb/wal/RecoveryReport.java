@@ -12,7 +12,11 @@ public final class RecoveryReport {
 
     /** What happened. */
     public enum Kind {
-        /** An incomplete or garbage tail beyond the durable mark was truncated (expected after a crash). */
+        /**
+         * An incomplete or garbage tail beyond the durable mark was truncated (expected after a
+         * crash); or, for a segment removed whole, it was written during an ASYNC roll that never
+         * finished and whose previous segment lost its unsynced tail (docs/wal-format.md, "Recovery").
+         */
         TORN_TAIL_TRUNCATED,
         /** A damaged block before the durable mark was skipped; its records are lost, later blocks kept. */
         CORRUPT_BLOCK_SKIPPED,
@@ -27,7 +31,13 @@ public final class RecoveryReport {
         /** Offsets jump between two segments (records lost by earlier truncation or corruption). */
         OFFSET_GAP,
         /** The shard could not be read at all; it is closed for writes and reported. */
-        SHARD_UNREADABLE
+        SHARD_UNREADABLE,
+        /**
+         * A segment sealed after a failed fsync (see {@link DurabilityException}) held bytes after
+         * its last valid block: the failed batch, or acknowledged but never-fsynced blocks damaged
+         * by a power loss. They were truncated; the later segments were kept.
+         */
+        SEALED_TAIL_TRUNCATED
     }
 
     /**

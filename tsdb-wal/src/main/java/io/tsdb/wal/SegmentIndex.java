@@ -66,6 +66,12 @@ final class SegmentIndex {
         size = n + 1;
     }
 
+    /** Keeps the first {@code n} entries (recovery only: no concurrent readers yet). */
+    void truncateTo(int n) {
+        if (n < 0 || n > size) throw new IllegalArgumentException("truncateTo(" + n + ") with " + size + " entries");
+        size = n;
+    }
+
     void clear() {
         entries = new Entries(16);
         size = 0;
@@ -100,7 +106,11 @@ final class SegmentIndex {
         b.flip();
         try (FileChannel ch = disk.open(path, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING))) {
-            while (b.hasRemaining()) ch.write(b);
+            int zeros = 0;
+            while (b.hasRemaining()) {
+                if (ch.write(b, b.position()) > 0) zeros = 0;
+                else if (++zeros > 16) throw new IOException("index write made no progress on " + path);
+            }
             ch.force(false);
         }
     }

@@ -15,6 +15,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
@@ -34,6 +36,15 @@ import java.util.zip.CRC32C;
  *       acknowledgement; returns the offset of the last one.</li>
  *   <li>{@link #replay(IntFunction, long[], int)} replays all shards in parallel.</li>
  * </ul>
+ *
+ * <p>Failures (docs/durability.md): a failed or short write fails its batch only (the offsets
+ * become a gap; ASYNC keeps the acknowledged records and retries), {@link StorageFullException}
+ * on a full device (writes resume once space is freed), {@link DurabilityException} when an fsync
+ * failed (the segment is sealed, the shard goes on in a new one), {@link ShardFailedException}
+ * only when a shard cannot go on at all.
+ *
+ * <p>Threads: a flusher (ASYNC write-outs after the flush interval; it never fsyncs) and a sync
+ * thread (periodic syncs, the completion of ASYNC segment rolls).</p>
  */
 public final class ShardedWAL implements AutoCloseable {
     static final String META = "wal.meta";
@@ -46,17 +57,36 @@ public final class ShardedWAL implements AutoCloseable {
     private final WALShard[] shards;
     private final RecoveryReport report;
     private final Thread flusher;
+    /**
+     * The log's sync thread: periodic syncs and the completion of ASYNC segment rolls (their
+     * fsyncs), kept off the flusher so that the ASYNC write-out never waits for an fsync.
+     */
+    private final ScheduledThreadPoolExecutor syncer;
     private volatile boolean closed;
     private volatile double lastReplaySeconds;
     private volatile long lastReplayRecords, lastReplayBytes;
 
-    private ShardedWAL(Path dir, WalOptions options, WALShard[] shards, RecoveryReport report) {
+    private ShardedWAL(Path dir, WalOptions options, WALShard[] shards, RecoveryReport report,
+                       ScheduledThreadPoolExecutor syncer) {
         this.dir = dir;
         this.options = options;
         this.shards = shards;
         this.report = report;
+        this.syncer = syncer;
         this.flusher = new Thread(this::flushLoop, "tsdb-wal-flusher-" + dir.getFileName());
         this.flusher.setDaemon(true);
+    }
+
+    private static ScheduledThreadPoolExecutor newSyncer(Path dir) {
+        ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "tsdb-wal-sync-" + dir.getFileName());
+            t.setDaemon(true);
+            return t;
+        });
+        ex.setRemoveOnCancelPolicy(true);
+        ex.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+        ex.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        return ex;
     }
 
     /** Opens (creating if needed) the log in {@code dir}, recovering every shard. */
@@ -69,6 +99,7 @@ public final class ShardedWAL implements AutoCloseable {
         int n = resolveShardCount(dir, options, disk);
         RecoveryReport report = new RecoveryReport();
         WALShard[] shards = new WALShard[n];
+        ScheduledThreadPoolExecutor syncer = newSyncer(dir);
         int threads = Math.max(1, Math.min(n, 2 * Runtime.getRuntime().availableProcessors()));
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "tsdb-wal-recovery");
@@ -81,7 +112,8 @@ public final class ShardedWAL implements AutoCloseable {
                 final int si = i;
                 fs.add(pool.submit(() -> {
                     try {
-                        shards[si] = WALShard.open(si, dir, options, report);
+                        shards[si] = WALShard.open(si, dir, options, report,
+                                options.rollExecutor() != null ? options.rollExecutor() : syncer);
                     } catch (WalCorruptionException e) {
                         if (options.strict()) throw e;
                         shards[si] = WALShard.unreadable(si, dir, options, report, e);
@@ -118,12 +150,17 @@ public final class ShardedWAL implements AutoCloseable {
                     try { s.close(); } catch (IOException | RuntimeException suppressed) { e.addSuppressed(suppressed); }
                 }
             }
+            syncer.shutdownNow();
             throw e;
         } finally {
             pool.shutdownNow();
         }
-        ShardedWAL wal = new ShardedWAL(dir, options, shards, report);
+        ShardedWAL wal = new ShardedWAL(dir, options, shards, report, syncer);
         wal.flusher.start();
+        if (options.periodicSync() != null) {
+            long t = options.periodicSync().toNanos();
+            syncer.scheduleWithFixedDelay(wal::periodicSyncAll, t, t, TimeUnit.NANOSECONDS);
+        }
         return wal;
     }
 
@@ -201,23 +238,32 @@ public final class ShardedWAL implements AutoCloseable {
         disk.syncDirectory(dir);
     }
 
+    /** The flusher: writes out batches older than the flush interval. It never fsyncs (see {@link #syncer}). */
     private void flushLoop() {
         long interval = options.flushInterval().toNanos();
         long tickNanos = Math.max(1_000_000L, interval / 2);
-        long syncInterval = options.periodicSync() != null ? options.periodicSync().toNanos() : 0;
-        long lastSync = System.nanoTime();
         while (!closed) {
             LockSupport.parkNanos(tickNanos);
             if (closed) break;
             long now = System.nanoTime();
-            boolean doSync = syncInterval > 0 && now - lastSync >= syncInterval;
-            if (doSync) lastSync = now;
             for (WALShard s : shards) {
                 try {
-                    s.tick(now, interval, doSync);
+                    s.tick(now, interval);
                 } catch (RuntimeException e) {
                     // the shard records its own failure; keep serving the others
                 }
+            }
+        }
+    }
+
+    /** periodicSync(t): fsyncs and anchors every shard with something new (on the sync thread). */
+    private void periodicSyncAll() {
+        for (WALShard s : shards) {
+            if (closed) return;
+            try {
+                s.periodicSync();
+            } catch (RuntimeException e) {
+                // the shard records its own failure; keep serving the others
             }
         }
     }
@@ -284,7 +330,11 @@ public final class ShardedWAL implements AutoCloseable {
         return s.appendBatch(records, minAttribute, maxAttribute);
     }
 
-    /** Writes out every shard's pending batch and waits for it per the durability mode (fsync in SYNC_BATCH). */
+    /**
+     * Writes out every shard's pending batch and waits for it per the durability mode (fsync in
+     * SYNC_BATCH). Skips shards that refuse writes. Throws the failure of a write-out
+     * ({@link StorageFullException} on a full device; the records stay buffered in ASYNC).
+     */
     public void flush() throws IOException {
         checkOpen();
         IOException first = null;
@@ -299,7 +349,13 @@ public final class ShardedWAL implements AutoCloseable {
         if (first != null) throw first;
     }
 
-    /** Writes out and fsyncs every shard (and updates each anchor). */
+    /**
+     * Writes out and fsyncs every shard (and updates each anchor); a normal return means every
+     * record acknowledged before the call is durable. Throws {@link DurabilityException} if an
+     * fsync failed (also one that failed in the background since the last call: the records
+     * acknowledged since the last successful sync may not be durable), {@link StorageFullException}
+     * on a full device. Skips shards that refuse writes.
+     */
     public void sync() throws IOException {
         checkOpen();
         IOException first = null;
@@ -418,6 +474,8 @@ public final class ShardedWAL implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // queued roll completions still run (each shard's close also completes its own); periodic syncs stop
+        syncer.shutdown();
         IOException first = null;
         for (WALShard s : shards) {
             try {
@@ -425,6 +483,12 @@ public final class ShardedWAL implements AutoCloseable {
             } catch (IOException e) {
                 if (first == null) first = e; else first.addSuppressed(e);
             }
+        }
+        try {
+            // never interrupt it: an interrupt closes the FileChannel it is forcing
+            syncer.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         if (first != null) throw first;
     }

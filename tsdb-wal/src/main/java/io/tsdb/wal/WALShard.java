@@ -11,11 +11,16 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -24,14 +29,34 @@ import org.HdrHistogram.Histogram;
 /**
  * One shard of a {@link ShardedWAL}: its own lock, batch, segments, index and anchor.
  *
- * <p>Write path (group commit, leader/follower): an append encodes its records into the shard's
- * in-RAM batch under the {@link ReentrantLock} (the time spent acquiring it is measured) and gets
- * dense offsets. A writer that must wait for a write (PAGE_CACHE) or an fsync (SYNC_BATCH) becomes
- * the <em>leader</em> when no flush is in progress: it swaps the batch out under the lock, then,
- * outside the lock, encodes it as one block, writes it with one {@code FileChannel.write}, forces
- * the file in SYNC_BATCH, and wakes every writer whose records the block covered. Writers arriving
+ * <p><b>Write path</b> (group commit, leader/follower): an append encodes its records into the
+ * shard's in-RAM batch under the {@link ReentrantLock} (the time spent acquiring it is measured)
+ * and gets dense offsets. A writer that must wait for a write (PAGE_CACHE) or an fsync
+ * (SYNC_BATCH) becomes the <em>leader</em> when no write-out is in progress: it swaps the batch
+ * out under the lock, then, outside the lock, encodes it as one block, writes it, forces the file
+ * in SYNC_BATCH, and wakes every writer whose records the block covered. Writers arriving
  * meanwhile fill the next batch. ASYNC appends return at once; a background flusher writes their
  * batch after the flush interval, or the writer that fills the batch to its byte/record limit does.
+ *
+ * <p><b>Roles.</b> The <em>writer role</em> ({@code flushing == true}, one thread at a time) owns
+ * the active segment's write position, writes blocks, forces blocks in SYNC_BATCH and switches
+ * segments. The <em>sync role</em> ({@link #syncLock}) forces outside the writer role (sync(),
+ * periodic sync, close, the completion of an ASYNC roll) and alone writes the anchor. Lock order:
+ * writer role, then syncLock, then a segment's forceLock, then {@link #lock} (held only briefly
+ * and never across I/O); no thread waits for the writer role while holding syncLock.
+ *
+ * <p><b>Failures</b> (docs/durability.md). A failed or short block write is cut off the file and
+ * fails only its batch (ASYNC: the acknowledged records stay in RAM and are retried); its offsets
+ * become a gap block so offsets stay dense. A full device gives {@link StorageFullException}. A
+ * failed fsync is never retried on that file: the segment is sealed at its last synced length
+ * (recorded in the anchor) and the shard continues on a new segment; only if that cannot be opened
+ * does the shard turn read-only ({@link ShardFailedException}).
+ *
+ * <p><b>Rolls.</b> SYNC_BATCH and PAGE_CACHE roll inside the write-out: force the old segment,
+ * write its index, create the next (create, force, directory fsync), rewrite the anchor. ASYNC
+ * rolls without waiting: the writer creates the next file and goes on writing into it; a
+ * background task forces and closes the old one, forces the new one and its directory entry,
+ * then rewrites the anchor. Recovery knows this window (see {@code undoUnfinishedRoll}).
  */
 public final class WALShard {
     private static final long HIST_MAX = TimeUnit.HOURS.toNanos(1);
@@ -41,6 +66,54 @@ public final class WALShard {
      * get a window of their own size.
      */
     private static final int REPLAY_WINDOW_BYTES = 1 << 20;
+    /** A {@code FileChannel.write} that writes nothing this many times in a row counts as failed. */
+    private static final int MAX_ZERO_WRITES = 16;
+
+    /** The outcome of one batch, shared by the writers whose records it holds. Guarded by lock. */
+    private static final class Ticket {
+        final long seq;
+        /** Written (and in SYNC_BATCH forced). */
+        boolean done;
+        /** Why the batch failed (an IOException, or a WalException when the shard failed). */
+        Exception error;
+
+        Ticket(long seq) { this.seq = seq; }
+    }
+
+    /** A batch swapped out by the leader. */
+    private static final class Batch {
+        byte[] payload;
+        int len, count;
+        long first, min, max, startNanos;
+        Ticket ticket;
+    }
+
+    /** What one write-out did: filled outside the lock, published under it. */
+    private static final class WriteOut {
+        boolean written;
+        boolean gapWritten;
+        int stored;
+        /** The write or fsync failure of this write-out. */
+        IOException error;
+        /** ASYNC: keep the failed batch in RAM and retry it. */
+        boolean retain;
+        /** Offsets below this were lost to a failed write or fsync (written as a gap block later). */
+        long discardedEnd = -1;
+        /** The shard turns read-only. */
+        Throwable fatal;
+    }
+
+    /** An ASYNC roll in progress: the new segment is written, the old one awaits its final force. */
+    private record PendingRoll(Segment old, Segment next) {}
+
+    private enum ScanMode {
+        /** The newest segment: damage beyond the durable mark is a torn tail. */
+        LAST,
+        /** Sealed by a completed roll (fsynced): any damage is corruption. */
+        SEALED,
+        /** Sealed after a failed fsync: damage past its synced length is a torn tail of that segment only. */
+        SEALED_AFTER_FAILED_FSYNC
+    }
 
     private final int id;
     private final Path dir;
@@ -53,6 +126,10 @@ public final class WALShard {
     private final long backpressureNanos;
     private final int maxBatchBytes;
     private final int maxBatchRecords;
+    /** ASYNC: segment rolls leave their fsyncs to {@link #background}. */
+    private final boolean deferredRoll;
+    /** Runs the completion of deferred rolls (the log's sync thread; inline if none). */
+    private final Executor background;
 
     // ---- guarded by lock -------------------------------------------------------------------
     private final ReentrantLock lock = new ReentrantLock();
@@ -67,17 +144,24 @@ public final class WALShard {
     private long curMax = Long.MIN_VALUE;
     private long curFirst;
     private long curStartNanos;
+    private long batchSeq = 1;
+    private Ticket curTicket = new Ticket(1);
+    /** The ticket of the batch swapped out last (in flight or finished). */
+    private Ticket lastTicket;
     private byte[] spare;
     private long nextOffset;
-    private long batchSeq = 1;
-    private long writtenSeq;
-    private long syncedSeq;
     private boolean flushing;
     private long bufferedBytes;
     private Throwable failure;
-    private long failedSeq = -1;
     private boolean closed;
-    private long anchoredSeq;
+    /** close() wrote out what it could: no more write-outs. */
+    private boolean writesClosed;
+    /** The failure of the last write-out while writes keep failing; null once one succeeds. */
+    private IOException writeError;
+    /** Offsets below this were assigned; those above the active segment's end were lost to failed writes. */
+    private long discardedEnd;
+    /** A failed fsync no caller waited for (roll, background): reported by the next sync() or close(). */
+    private IOException unreportedSyncError;
     // stats
     private long appends, records, rawBytes, storedBytes, blocks, blockRecords, maxBlockRecords;
     private long lockWaitTotalNanos, backpressureEvents, fsyncs, fsyncNanosTotal;
@@ -89,19 +173,29 @@ public final class WALShard {
     private volatile double replaySeconds;
     private volatile long replayRecords, replayBytes;
 
-    // ---- owned by the flush leader (flushing == true), handed over through the lock -------
+    // ---- writer role (flushing == true), handed over through the lock -----------------------
     private final BlockCodec.Encoder encoder = new BlockCodec.Encoder();
-    private Segment active;
-    private FileChannel activeCh;
+    /** The segment written to. Set by the writer role (the sync role reads it). */
+    private volatile Segment active;
+    /** End of the bytes written to the active segment (published or not). */
     private long activePos;
-    private long syncedEnd;
+    /** Set by the writer role (before it publishes the new active segment), cleared by the sync role. */
+    private volatile PendingRoll pendingRoll;
+
+    // ---- sync role (syncLock) -----------------------------------------------------------------
+    private final ReentrantLock syncLock = new ReentrantLock();
     private long anchorSeq;
+    private volatile Anchor lastAnchor;
+    /** close() closed the channels. */
+    private boolean channelsClosed;
+    /** Every record below this offset was fsynced (except in segments sealed after a failed fsync). */
+    private final AtomicLong syncedEnd = new AtomicLong();
 
     // ---- segment list (copy-on-write) -------------------------------------------------------
     private final Object segLock = new Object();
     private volatile List<Segment> segments = List.of();
 
-    private WALShard(int id, Path dir, WalOptions opt, RecoveryReport report) {
+    private WALShard(int id, Path dir, WalOptions opt, RecoveryReport report, Executor background) {
         this.id = id;
         this.dir = dir;
         this.opt = opt;
@@ -113,6 +207,8 @@ public final class WALShard {
         this.backpressureNanos = opt.backpressureTimeout().toNanos();
         this.maxBatchBytes = opt.maxBatchBytes();
         this.maxBatchRecords = opt.maxBatchRecords();
+        this.deferredRoll = durability == Durability.ASYNC;
+        this.background = background != null ? background : Runnable::run;
     }
 
     /** This shard's index. */
@@ -129,18 +225,19 @@ public final class WALShard {
 
     /** A shard whose files could not be read: refuses writes, replays nothing. */
     static WALShard unreadable(int id, Path root, WalOptions opt, RecoveryReport report, Throwable cause) {
-        WALShard s = new WALShard(id, shardDir(root, id), opt, report);
+        WALShard s = new WALShard(id, shardDir(root, id), opt, report, null);
         s.failure = cause;
-        s.failedSeq = -1;
         report.add(new RecoveryReport.Event(RecoveryReport.Kind.SHARD_UNREADABLE, id, null, -1, -1, -1, 0,
                 String.valueOf(cause)));
         return s;
     }
 
-    static WALShard open(int id, Path root, WalOptions opt, RecoveryReport report) throws IOException {
+    /** Opens (recovers) shard {@code id}; {@code background} completes ASYNC rolls (null: inline). */
+    static WALShard open(int id, Path root, WalOptions opt, RecoveryReport report, Executor background)
+            throws IOException {
         Path dir = shardDir(root, id);
         Files.createDirectories(dir);
-        WALShard s = new WALShard(id, dir, opt, report);
+        WALShard s = new WALShard(id, dir, opt, report, background);
         s.recover();
         return s;
     }
@@ -203,7 +300,9 @@ public final class WALShard {
                 anchorSeq = anchor.sequence();
             }
         }
+        Map<Long, Anchor.Seal> seals = anchor != null ? anchor.sealMap() : Map.of();
         long durable = anchor != null ? anchor.committedOffset() : 0;
+        if (anchor != null && bases.size() >= 2) undoUnfinishedRoll(bases, anchor, seals);
 
         List<Segment> segs = new ArrayList<>();
         ByteBuffer scanBuf = ByteBuffer.allocate(1 << 20);
@@ -212,7 +311,12 @@ public final class WALShard {
             Segment s = new Segment(dir, bases.get(i));
             long limit = last ? Long.MAX_VALUE : bases.get(i + 1);
             long fileSize = Files.size(s.path);
-            if (!last) {
+            Anchor.Seal seal = seals.get(s.base);
+            if (seal != null) {
+                // sealed after a failed fsync: always scanned (its unsynced part may be damaged)
+                s.seal(seal.syncedLength(), seal.sealedLength());
+                durable = scan(s, fileSize, durable, ScanMode.SEALED_AFTER_FAILED_FSYNC, scanBuf);
+            } else if (!last) {
                 String why = Files.exists(s.idxPath) ? s.index.load(disk, s.idxPath, s.base, fileSize, limit) : "index missing";
                 if (why == null) {
                     int n = s.index.size();
@@ -221,18 +325,18 @@ public final class WALShard {
                     s.endOffset = n == 0 ? s.base : e.first[n - 1] + e.count[n - 1];
                 } else {
                     event(RecoveryReport.Kind.INDEX_REBUILT, s.idxPath.getFileName().toString(), -1, -1, -1, 0, why);
-                    durable = scan(s, fileSize, durable, true, scanBuf);
+                    durable = scan(s, fileSize, durable, ScanMode.SEALED, scanBuf);
                     s.index.write(disk, s.idxPath, s.base);
                 }
             } else {
-                durable = scan(s, fileSize, durable, false, scanBuf);
+                durable = scan(s, fileSize, durable, ScanMode.LAST, scanBuf);
             }
             if (!segs.isEmpty()) {
                 Segment prev = segs.get(segs.size() - 1);
                 if (prev.endOffset < s.base) {
                     event(RecoveryReport.Kind.OFFSET_GAP, s.name, 0, prev.endOffset, s.base - prev.endOffset, 0,
                             "offsets " + prev.endOffset + ".." + (s.base - 1) + " missing before this segment");
-                } else if (prev.endOffset > s.base) {
+                } else if (prev.endOffset > s.base && !cutOverlap(prev, s)) {
                     throw new WalCorruptionException(id, s.name, 0, "segment base " + s.base
                             + " overlaps the previous segment ending at offset " + prev.endOffset);
                 }
@@ -246,32 +350,156 @@ public final class WALShard {
             segs.add(s);
         }
         Segment last = segs.get(segs.size() - 1);
-        activeCh = disk.open(last.path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+        if (last.sealed()) {
+            // a segment whose fsync failed is never written again
+            Segment n = new Segment(dir, last.endOffset);
+            createSegmentFile(n);
+            segs.add(n);
+            last = n;
+        }
+        if (last.ch == null) last.ch = disk.open(last.path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
         active = last;
         activePos = last.size;
         nextOffset = last.endOffset;
-        syncedEnd = nextOffset;
+        discardedEnd = nextOffset;
         segments = List.copyOf(segs);
+        List<Anchor.Seal> sealsNow = currentSeals();
         if (anchor == null || !anchorOk || anchor.segmentBase() != last.base || anchor.position() != activePos
-                || anchor.committedOffset() != nextOffset) {
+                || anchor.committedOffset() != nextOffset || !anchor.seals().equals(sealsNow)) {
             // what we recovered may be only in the page cache (kill -9): force it before anchoring it
-            activeCh.force(true);
-            writeAnchor();
+            last.ch.force(true);
+            creditSynced(last, last.size);
+            syncedEnd.set(nextOffset);
+            syncLock.lock();
+            try {
+                writeAnchor(last);
+            } finally {
+                syncLock.unlock();
+            }
+        } else {
+            creditSynced(last, last.size);
+            syncedEnd.set(nextOffset);
+            lastAnchor = anchor;
         }
     }
 
+    /**
+     * An ASYNC roll creates the next segment B and writes into it before a background task has
+     * forced the previous segment A (and then rewrites the anchor). A power loss in that window
+     * can leave A with a torn or missing tail while B's directory entry survived. Recovery
+     * recognises it: the anchor still points to A (the roll never finished), A has no valid index
+     * (written only after A's force), A is damaged or ends before B's base at an offset that
+     * nothing attests as fsynced (the anchor's committed offset, A's own later blocks, or any
+     * block of B). Then B holds only blocks written after an unsynced A, none of them durable: B
+     * is removed (before A is cut, so a crash here is safe) and A, now the newest segment, gets
+     * its torn tail truncated, which keeps the log a prefix.
+     */
+    private void undoUnfinishedRoll(List<Long> bases, Anchor anchor, Map<Long, Anchor.Seal> seals) throws IOException {
+        int n = bases.size();
+        long aBase = bases.get(n - 2), bBase = bases.get(n - 1);
+        if (anchor.segmentBase() != aBase || seals.containsKey(aBase) || seals.containsKey(bBase)) return;
+        Segment a = new Segment(dir, aBase), b = new Segment(dir, bBase);
+        long aSize = Files.size(a.path);
+        if (Files.exists(a.idxPath) && a.index.load(disk, a.idxPath, aBase, aSize, bBase) == null) return;
+        BlockCodec.Decoder dec = new BlockCodec.Decoder();
+        BlockCodec.Header h = new BlockCodec.Header();
+        long pos = 0, expected = aBase, durable = anchor.committedOffset();
+        String why = null;
+        try (FileChannel ch = disk.open(a.path, EnumSet.of(StandardOpenOption.READ))) {
+            FileWindow w = new FileWindow(ch, aSize, 1 << 20, null);
+            while (pos < aSize) {
+                why = tryBlock(w, dec, h, pos, aSize, expected, false);
+                if (why != null) break;
+                durable = Math.max(durable, h.syncedOffset);
+                expected = h.firstOffset + h.recordCount;
+                pos += h.blockLength();
+            }
+            if (why == null && expected >= bBase) return; // a is whole: the roll may be unfinished, nothing was lost
+            if (expected < durable) return;
+            if (why != null) {
+                BlockCodec.Header h2 = new BlockCodec.Header();
+                long q = resync(w, dec, h2, pos + 1, aSize, expected);
+                if (q >= 0 && h2.syncedOffset > expected) return;
+            }
+        }
+        if (maxSyncedOffset(b) > expected) return;
+        if (why == null) why = "its unsynced tail is missing, it ends before offset " + bBase;
+        long lost = Files.size(b.path);
+        disk.delete(b.idxPath);
+        disk.delete(b.path);
+        disk.syncDirectory(dir);
+        bases.remove(n - 1);
+        event(RecoveryReport.Kind.TORN_TAIL_TRUNCATED, b.name, 0, bBase, -1, lost, "segment written during an "
+                + "unfinished roll of " + a.name + ", whose tail is torn at position " + pos + " (offset " + expected
+                + ": " + why + "): removed to keep the log a prefix");
+    }
+
+    /** The highest synced offset in the headers of the valid leading blocks of a segment; -1 if none. */
+    private long maxSyncedOffset(Segment s) throws IOException {
+        long size = Files.size(s.path);
+        long max = -1;
+        try (FileChannel ch = disk.open(s.path, EnumSet.of(StandardOpenOption.READ))) {
+            FileWindow w = new FileWindow(ch, size, 1 << 20, null);
+            BlockCodec.Decoder dec = new BlockCodec.Decoder();
+            BlockCodec.Header h = new BlockCodec.Header();
+            long pos = 0, expected = s.base;
+            while (pos < size && tryBlock(w, dec, h, pos, size, expected, false) == null) {
+                max = Math.max(max, h.syncedOffset);
+                expected = h.firstOffset + h.recordCount;
+                pos += h.blockLength();
+            }
+        }
+        return max;
+    }
+
+    /**
+     * {@code prev} ends past the base of the next segment {@code s}: the blocks from that base on
+     * are a batch whose fsync failed (its callers got a DurabilityException and the shard went on
+     * in {@code s}), and the seal that excluded them was lost with the anchor. Cuts {@code prev}
+     * at the block boundary {@code s.base}; false (corruption) if there is none.
+     */
+    private boolean cutOverlap(Segment prev, Segment s) throws IOException {
+        int n = prev.index.size();
+        SegmentIndex.Entries e = prev.index.entries();
+        int k = -1;
+        for (int i = 0; i < n; i++) {
+            if (e.first[i] == s.base) {
+                k = i;
+                break;
+            }
+        }
+        if (k < 0) return false;
+        long pos = e.pos[k];
+        long oldEnd = prev.endOffset;
+        long fileSize = Files.size(prev.path);
+        prev.index.truncateTo(k);
+        try (FileChannel ch = disk.open(prev.path, EnumSet.of(StandardOpenOption.WRITE))) {
+            ch.truncate(pos);
+            ch.force(true);
+        }
+        prev.size = pos;
+        prev.endOffset = s.base;
+        if (!prev.sealed()) prev.index.write(disk, prev.idxPath, prev.base);
+        event(RecoveryReport.Kind.SEALED_TAIL_TRUNCATED, prev.name, pos, s.base, oldEnd - s.base, fileSize - pos,
+                "blocks overlapping the next segment " + s.name + " (a batch whose fsync failed; its seal was lost with the anchor)");
+        return true;
+    }
+
     /** Validates a segment block by block (header + CRC), fills its index, truncates a torn tail. */
-    private long scan(Segment s, long fileSize, long durable, boolean sealed, ByteBuffer buf) throws IOException {
+    private long scan(Segment s, long fileSize, long durable, ScanMode mode, ByteBuffer buf) throws IOException {
         s.index.clear();
+        boolean afterFailedFsync = mode == ScanMode.SEALED_AFTER_FAILED_FSYNC;
+        long limit = afterFailedFsync ? Math.min(fileSize, s.sealLength) : fileSize;
         try (FileChannel ch = disk.open(s.path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE))) {
-            FileWindow w = new FileWindow(ch, fileSize, buf.capacity(), buf);
+            FileWindow w = new FileWindow(ch, limit, buf.capacity(), buf);
             BlockCodec.Decoder dec = new BlockCodec.Decoder();
             BlockCodec.Header h = new BlockCodec.Header();
             long pos = 0;
             long expected = s.base;
             boolean afterSkip = false;
-            while (pos < fileSize) {
-                String why = tryBlock(w, dec, h, pos, fileSize, expected, afterSkip);
+            String tornWhy = null;
+            while (pos < limit) {
+                String why = tryBlock(w, dec, h, pos, limit, expected, afterSkip);
                 if (why == null) {
                     s.index.add(h.firstOffset, pos, h.blockLength(), h.recordCount, h.minAttribute, h.maxAttribute);
                     durable = Math.max(durable, h.syncedOffset);
@@ -280,9 +508,14 @@ public final class WALShard {
                     afterSkip = false;
                     continue;
                 }
+                if (afterFailedFsync && pos >= s.sealSynced) {
+                    // acknowledged but never fsynced (the fsync failed): a torn tail of this segment only
+                    tornWhy = why;
+                    break;
+                }
                 BlockCodec.Header h2 = new BlockCodec.Header();
-                long q = resync(w, dec, h2, pos + 1, fileSize, expected);
-                boolean attested = sealed || expected < durable || (q >= 0 && h2.syncedOffset > expected);
+                long q = resync(w, dec, h2, pos + 1, limit, expected);
+                boolean attested = mode != ScanMode.LAST || expected < durable || (q >= 0 && h2.syncedOffset > expected);
                 if (attested) {
                     if (strict) throw new WalCorruptionException(id, s.name, pos, why);
                     if (q >= 0) {
@@ -298,7 +531,15 @@ public final class WALShard {
                 }
                 ch.truncate(pos);
                 ch.force(true);
+                fileSize = pos;
                 break;
+            }
+            if (afterFailedFsync && fileSize > pos) {
+                event(RecoveryReport.Kind.SEALED_TAIL_TRUNCATED, s.name, pos, expected, -1, fileSize - pos,
+                        "segment sealed after a failed fsync (" + s.sealSynced + " bytes fsynced, " + s.sealLength
+                                + " bytes of acknowledged blocks): " + (tornWhy != null ? tornWhy : "bytes after the sealed length"));
+                ch.truncate(pos);
+                ch.force(true);
             }
             s.size = pos;
             s.endOffset = expected;
@@ -336,19 +577,196 @@ public final class WALShard {
         return -1;
     }
 
+    // =========================================================================================
+    // Segment files, fsync, anchor
+    // =========================================================================================
+
+    /**
+     * The new-segment protocol: create, force, directory fsync, all before any block of it can be
+     * acknowledged. Leaves the channel open in {@code s.ch}. On failure the file is removed again.
+     */
     private void createSegmentFile(Segment s) throws IOException {
-        try (FileChannel ch = disk.open(s.path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))) {
+        if (Files.exists(s.path) && !listed(s)) disk.delete(s.path); // left by an earlier failed attempt
+        FileChannel ch = null;
+        boolean ok = false;
+        try {
+            ch = disk.open(s.path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE));
             ch.force(true);
+            disk.syncDirectory(dir);
+            ok = true;
+        } finally {
+            if (!ok) {
+                if (ch != null) {
+                    try { ch.close(); } catch (IOException ignored) { }
+                }
+                try { disk.delete(s.path); } catch (IOException ignored) { }
+            }
         }
-        disk.syncDirectory(dir);
         s.size = 0;
         s.endOffset = s.base;
+        creditSynced(s, 0);
+        s.ch = ch;
     }
 
-    /** Leader only: anchors the fsynced state (active segment, position, offset). */
-    private void writeAnchor() throws IOException {
+    private boolean listed(Segment s) {
+        for (Segment x : segments) if (x.base == s.base) return true;
+        return false;
+    }
+
+    private void addSegment(Segment s) {
+        synchronized (segLock) {
+            List<Segment> l = new ArrayList<>(segments);
+            l.add(s);
+            segments = List.copyOf(l);
+        }
+    }
+
+    private void removeSegment(Segment s) {
+        synchronized (segLock) {
+            List<Segment> l = new ArrayList<>(segments);
+            l.remove(s);
+            segments = List.copyOf(l);
+        }
+    }
+
+    private static void closeQuietly(Segment s) {
+        FileChannel c = s.ch;
+        s.ch = null;
+        if (c != null) {
+            try { c.close(); } catch (IOException ignored) { }
+        }
+    }
+
+    private static void creditSynced(Segment s, long size) {
+        synchronized (s.forceLock) {
+            if (size > s.syncedSize) s.syncedSize = size;
+        }
+    }
+
+    private static long syncedSize(Segment s) {
+        synchronized (s.forceLock) {
+            return s.syncedSize;
+        }
+    }
+
+    private static void markForceFailed(Segment s) {
+        synchronized (s.forceLock) {
+            s.forceFailed = true;
+        }
+    }
+
+    private void raiseSyncedEnd(long offset) {
+        syncedEnd.accumulateAndGet(offset, Math::max);
+    }
+
+    /**
+     * Forces a segment and credits the size the caller captured before the call (every byte below
+     * it was written before). All forces of a segment are serialised, and after a failure the
+     * segment is never forced again: a later fsync could "succeed" although the pages whose
+     * write-back failed were dropped (fsyncgate). The caller raises the durable mark.
+     */
+    private void force(Segment s, boolean meta, long creditSize) throws DurabilityException {
+        synchronized (s.forceLock) {
+            if (s.forceFailed)
+                throw new DurabilityException(id, s.name, "an earlier fsync of this segment failed; it is never retried", null);
+            FileChannel ch = s.ch;
+            if (ch == null) throw new DurabilityException(id, s.name, "the segment is not open", null);
+            long t0 = System.nanoTime();
+            try {
+                ch.force(meta);
+            } catch (IOException e) {
+                s.forceFailed = true;
+                throw new DurabilityException(id, s.name, "fsync failed: " + e, e);
+            }
+            long ns = System.nanoTime() - t0;
+            if (creditSize > s.syncedSize) s.syncedSize = creditSize;
+            lock.lock();
+            try {
+                fsyncs++;
+                fsyncNanosTotal += ns;
+                fsyncHist.recordValue(Math.min(ns, HIST_MAX));
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Seals of the segments sealed after a failed fsync that still exist, in base order. */
+    private List<Anchor.Seal> currentSeals() {
+        List<Anchor.Seal> l = new ArrayList<>();
+        for (Segment s : segments) if (s.sealed()) l.add(new Anchor.Seal(s.base, s.sealSynced, s.sealLength));
+        return l;
+    }
+
+    /**
+     * Sync role (syncLock held): anchors segment {@code s} at its fsynced length, the durable mark
+     * and the current seals. Skipped if nothing changed since the last anchor.
+     */
+    private void writeAnchor(Segment s) throws IOException {
+        long pos = syncedSize(s);
+        long committed = Math.max(syncedEnd.get(), s.base);
+        List<Anchor.Seal> seals = currentSeals();
+        Anchor prev = lastAnchor;
+        if (prev != null && prev.segmentBase() == s.base && prev.position() == pos
+                && prev.committedOffset() == committed && prev.seals().equals(seals)) return;
+        Anchor a = new Anchor(anchorSeq + 1, s.base, pos, committed, seals);
+        try {
+            a.write(disk, dir);
+        } catch (IOException e) {
+            if (StorageFullException.isNoSpace(e))
+                throw new StorageFullException(id, Anchor.TEMP, "rewriting the anchor failed: " + e.getMessage(), e);
+            throw new DurabilityException(id, Anchor.FILE, "rewriting the anchor failed: " + e, e);
+        }
         anchorSeq++;
-        new Anchor(anchorSeq, active.base, activePos, syncedEnd).write(disk, dir);
+        lastAnchor = a;
+    }
+
+    /** Writes (and forces) a sealed segment's index; it is a cache, so a failure only removes it. */
+    private void writeIndexQuietly(Segment s) {
+        try {
+            s.index.write(disk, s.idxPath, s.base);
+        } catch (IOException e) {
+            try { disk.delete(s.idxPath); } catch (IOException ignored) { }
+        }
+    }
+
+    /** Cuts bytes after the last published block (left if cutting off a failed write failed). */
+    private static void trimTail(Segment s) {
+        FileChannel ch = s.ch;
+        if (ch == null) return;
+        try {
+            if (ch.size() > s.size) ch.truncate(s.size);
+        } catch (IOException ignored) {
+            // still only beyond the last block: the newest segment's recovery truncates it as a torn tail
+        }
+    }
+
+    private void noteUnreported(IOException e) {
+        lock.lock();
+        try {
+            if (unreportedSyncError == null) unreportedSyncError = e;
+            else if (unreportedSyncError != e) unreportedSyncError.addSuppressed(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private IOException takeUnreported() {
+        lock.lock();
+        try {
+            IOException e = unreportedSyncError;
+            unreportedSyncError = null;
+            return e;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static IOException first(IOException a, IOException b) {
+        if (a == null) return b;
+        if (b != null && b != a) a.addSuppressed(b);
+        return a;
     }
 
     // =========================================================================================
@@ -414,7 +832,7 @@ public final class WALShard {
                 curStartNanos = t0;
             }
             int need = curLen + (int) payload;
-            if (need > cur.length) cur = java.util.Arrays.copyOf(cur, Math.max(need, Math.min(cur.length * 2, BlockCodec.MAX_PAYLOAD_BYTES)));
+            if (need > cur.length) cur = Arrays.copyOf(cur, Math.max(need, Math.min(cur.length * 2, BlockCodec.MAX_PAYLOAD_BYTES)));
             byte[] c = cur;
             int at = curLen;
             if (single != null) {
@@ -438,24 +856,26 @@ public final class WALShard {
             nextOffset += n;
             bufferedBytes += payload;
             final long last = nextOffset - 1;
-            final long mySeq = batchSeq;
+            final Ticket ticket = curTicket;
             appends++;
             records += n;
             rawBytes += raw;
             lockWaitTotalNanos += lw;
-            lockWaitHist.recordValue(lw);
+            lockWaitHist.recordValue(Math.min(lw, HIST_MAX));
             boolean full = curLen >= maxBatchBytes || curCount >= maxBatchRecords;
             switch (durability) {
                 case ASYNC -> {
+                    // acknowledged now (in RAM); a failed write-out keeps the records and retries them
                     if (full && !flushing) {
-                        lead(false, false);
-                        throwIfFailed(mySeq);
+                        lead();
+                        if (failure != null && !ticket.done)
+                            throw new ShardFailedException("shard " + id + " failed before these records were written: "
+                                    + failure, failure);
                     }
                 }
-                case PAGE_CACHE -> awaitDone(mySeq, false);
-                case SYNC_BATCH -> awaitDone(mySeq, true);
+                case PAGE_CACHE, SYNC_BATCH -> awaitDone(ticket);
             }
-            ackHist.recordValue(Math.max(0, System.nanoTime() - t0));
+            ackHist.recordValue(Math.min(Math.max(0, System.nanoTime() - t0), HIST_MAX));
             return last;
         } finally {
             lock.unlock();
@@ -473,10 +893,12 @@ public final class WALShard {
         long deadline = System.nanoTime() + backpressureNanos;
         while (bufferedBytes + payload > maxBuffered) {
             checkWritable();
-            if (!flushing && curCount > 0 && (curLen >= maxBatchBytes || curCount >= maxBatchRecords)) {
-                lead(false, false);
+            if (!flushing && curCount > 0 && (curLen >= maxBatchBytes || curCount >= maxBatchRecords || writeError != null)) {
+                IOException e = lead();
+                if (e != null && bufferedBytes + payload > maxBuffered) throw bufferFull(payload, e);
                 continue;
             }
+            if (!flushing && writeError != null) throw bufferFull(payload, writeError);
             long rem = deadline - System.nanoTime();
             if (rem <= 0)
                 throw new WalBackpressureException("shard " + id + ": " + bufferedBytes + " bytes buffered, append of "
@@ -492,27 +914,50 @@ public final class WALShard {
         checkWritable();
     }
 
-    private void throwIfFailed(long seq) throws IOException {
-        if (failure == null) return;
-        if (seq == failedSeq) {
-            throw new IOException("shard " + id + ": writing/fsyncing the block with these records failed: " + failure, failure);
-        }
-        throw new ShardFailedException("shard " + id + " failed before these records were written: " + failure, failure);
+    /** The buffer is full of records whose write-out keeps failing: fail the append at once. */
+    private IOException bufferFull(long payload, IOException cause) {
+        String m = "append of " + payload + " bytes cannot be buffered: " + bufferedBytes
+                + " bytes wait for a write-out that keeps failing";
+        if (cause instanceof StorageFullException sf) return new StorageFullException(id, sf.file(), m, cause);
+        return new IOException("shard " + id + ": " + m + ": " + cause, cause);
     }
 
-    /** Waits (under the lock) until batch {@code seq} is written (and fsynced if {@code sync}). */
-    private void awaitDone(long seq, boolean sync) throws IOException {
+    /** One exception per waiting caller, of the type (and with the message) of the shared failure. */
+    private static Exception forCaller(Exception e) {
+        if (e instanceof DurabilityException d) return d.copyForCaller();
+        if (e instanceof StorageFullException s) return s.copyForCaller();
+        if (e instanceof ShardFailedException f) return new ShardFailedException(f.getMessage(), f);
+        if (e instanceof WalClosedException c) return new WalClosedException(c.getMessage());
+        if (e instanceof IOException io) return new IOException(io.getMessage(), io);
+        return e;
+    }
+
+    private static void throwForCaller(Exception e) throws IOException {
+        Exception c = forCaller(e);
+        if (c instanceof IOException io) throw io;
+        throw (RuntimeException) c;
+    }
+
+    private ShardFailedException shardFailed(String what) {
+        return new ShardFailedException("shard " + id + " failed " + what + ": " + failure, failure);
+    }
+
+    /** Waits (under the lock) until the batch of {@code t} is written (and fsynced in SYNC_BATCH), leading if no one does. */
+    private void awaitDone(Ticket t) throws IOException {
         while (true) {
-            if (sync ? syncedSeq >= seq : writtenSeq >= seq) return;
-            throwIfFailed(seq);
+            if (t.done) return;
+            if (t.error != null) throwForCaller(t.error);
+            if (failure != null) throw shardFailed("before these records were written");
+            if (writesClosed) throw new WalClosedException("shard " + id + " was closed before these records were written");
             if (!flushing) {
-                lead(sync, false);
+                lead();
             } else {
+                Condition c = batchDone[(int) (t.seq & 1)];
                 try {
-                    batchDone[(int) (seq & 1)].await();
+                    c.await();
                 } catch (InterruptedException e) {
                     // we may have been the writer picked to lead the next batch: pass that on
-                    batchDone[(int) (seq & 1)].signal();
+                    c.signal();
                     Thread.currentThread().interrupt();
                     throw new InterruptedIOException("interrupted while waiting for shard " + id + " to write");
                 }
@@ -520,140 +965,441 @@ public final class WALShard {
         }
     }
 
+    // =========================================================================================
+    // Write-out (writer role)
+    // =========================================================================================
+
     /**
-     * Called with the lock held and no flush in progress: swaps out the current batch (if any),
-     * then outside the lock writes it as one block, fsyncs if asked (or in SYNC_BATCH) and writes
-     * the anchor if asked; re-acquires the lock and publishes the result.
+     * Called with the lock held and no write-out in progress; returns with the lock held. Swaps
+     * out the current batch (if any), then outside the lock writes it (after a gap block for
+     * offsets lost to earlier failures), forces it in SYNC_BATCH, rolls a full segment; then
+     * publishes the outcome. Returns the failure of this write-out, or null.
      */
-    private void lead(boolean sync, boolean anchor) {
+    private IOException lead() {
         flushing = true;
-        byte[] payload = null;
-        int len = 0, count = 0;
-        long first = 0, mn = 0, mx = 0, seq = writtenSeq;
-        if (curCount > 0) {
-            payload = cur;
-            len = curLen;
-            count = curCount;
-            first = curFirst;
-            mn = curMin;
-            mx = curMax;
-            seq = batchSeq;
-            cur = spare != null ? spare : new byte[Math.max(64 << 10, Math.min(len, maxBatchBytes * 2))];
-            spare = null;
-            curLen = 0;
-            curCount = 0;
-            curMin = Long.MAX_VALUE;
-            curMax = Long.MIN_VALUE;
-            batchSeq++;
-        }
-        boolean doSync = sync || anchor || durability == Durability.SYNC_BATCH;
-        boolean needSync = doSync && (payload != null || syncedSeq < writtenSeq || anchor);
+        Batch b = null;
+        if (curCount > 0) b = swapBatch();
+        long gapEnd = b != null ? b.first : discardedEnd;
         lock.unlock();
-        Throwable err = null;
-        int stored = 0;
-        long fsyncNanos = -1;
+        WriteOut w = new WriteOut();
         try {
-            if (payload != null) stored = writeBlock(payload, len, first, count, mn, mx);
-            if (needSync) {
-                long f0 = System.nanoTime();
-                activeCh.force(false);
-                fsyncNanos = System.nanoTime() - f0;
-                syncedEnd = active.endOffset;
-                if (anchor) writeAnchor();
-            }
-            if (activePos >= opt.segmentBytes()) roll();
-        } catch (Throwable t) {
-            err = t;
+            writeOut(b, gapEnd, w);
+        } catch (RuntimeException | Error t) {
+            w.fatal = t;
         } finally {
             lock.lock();
         }
         flushing = false;
-        if (payload != null) {
-            bufferedBytes -= len;
-            if (spare == null && payload.length <= Math.max(64 << 10, maxBatchBytes * 2)) spare = payload;
+        return finishLead(b, w);
+    }
+
+    private Batch swapBatch() {
+        Batch b = new Batch();
+        b.payload = cur;
+        b.len = curLen;
+        b.count = curCount;
+        b.first = curFirst;
+        b.min = curMin;
+        b.max = curMax;
+        b.startNanos = curStartNanos;
+        b.ticket = curTicket;
+        cur = spare != null ? spare : new byte[Math.max(64 << 10, Math.min(curLen, maxBatchBytes * 2))];
+        spare = null;
+        curLen = 0;
+        curCount = 0;
+        curMin = Long.MAX_VALUE;
+        curMax = Long.MIN_VALUE;
+        batchSeq++;
+        curTicket = new Ticket(batchSeq);
+        lastTicket = b.ticket;
+        return b;
+    }
+
+    private void release(Batch b) {
+        bufferedBytes -= b.len;
+        if (spare == null && b.payload.length <= Math.max(64 << 10, maxBatchBytes * 2)) spare = b.payload;
+    }
+
+    /** ASYNC: a batch whose write failed goes back in front of the current batch (its records are acknowledged). */
+    private void mergeBack(Batch b) {
+        int n = b.len + curLen;
+        byte[] merged = b.payload.length >= n ? b.payload : Arrays.copyOf(b.payload, n);
+        System.arraycopy(cur, 0, merged, b.len, curLen);
+        if (curCount > 0) {
+            // flush() callers waiting for the current batch learn about the failure too
+            curTicket.error = b.ticket.error;
+            curTicket = new Ticket(batchSeq);
         }
-        if (err == null) {
-            if (payload != null) {
-                writtenSeq = seq;
+        byte[] old = cur;
+        cur = merged;
+        curLen = n;
+        curCount += b.count;
+        curFirst = b.first;
+        curMin = Math.min(curMin, b.min);
+        curMax = Math.max(curMax, b.max);
+        curStartNanos = b.startNanos;
+        if (spare == null && old != merged && old.length <= Math.max(64 << 10, maxBatchBytes * 2)) spare = old;
+    }
+
+    private IOException finishLead(Batch b, WriteOut w) {
+        IOException err = w.error;
+        if (w.fatal != null && failure == null) failure = w.fatal;
+        if (b != null) {
+            if (w.written) {
+                b.ticket.done = true;
                 blocks++;
-                blockRecords += count;
-                if (count > maxBlockRecords) maxBlockRecords = count;
-                storedBytes += stored;
+                blockRecords += b.count;
+                if (b.count > maxBlockRecords) maxBlockRecords = b.count;
+                storedBytes += w.stored;
+                release(b);
+            } else if (w.retain && failure == null) {
+                b.ticket.error = err;
+                mergeBack(b);
+            } else {
+                b.ticket.error = err != null ? err : shardFailed("while writing these records");
+                release(b);
             }
-            if (anchor) anchoredSeq = writtenSeq;
-            if (fsyncNanos >= 0) {
-                syncedSeq = writtenSeq;
-                fsyncs++;
-                fsyncNanosTotal += fsyncNanos;
-                fsyncHist.recordValue(fsyncNanos);
-            }
-        } else if (failure == null) {
-            failure = err;
-            failedSeq = payload != null ? seq : -1;
+        }
+        if (w.discardedEnd > discardedEnd) discardedEnd = w.discardedEnd;
+        if (err != null && !(err instanceof DurabilityException)) writeError = err; // writes keep failing
+        else if (w.written || w.gapWritten) writeError = null;
+        if (failure != null && curCount > 0) {
             // records of the pending batch will never be written: release their buffer space
+            curTicket.error = shardFailed("before these records were written");
+            curTicket = new Ticket(batchSeq);
             bufferedBytes -= curLen;
             curLen = 0;
             curCount = 0;
+            curMin = Long.MAX_VALUE;
+            curMax = Long.MIN_VALUE;
         }
         done.signalAll();
-        if (err != null) {
+        if (err != null || failure != null) {
             batchDone[0].signalAll();
             batchDone[1].signalAll();
         } else {
-            batchDone[(int) (writtenSeq & 1)].signalAll();
+            if (b != null) batchDone[(int) (b.ticket.seq & 1)].signalAll();
             // one writer of the pending batch becomes its leader; the others sleep until it is written
             if (curCount > 0) batchDone[(int) (batchSeq & 1)].signal();
         }
         space.signalAll();
+        if (err == null && w.fatal != null) err = new IOException("shard " + id + " failed: " + w.fatal, w.fatal);
+        return err;
     }
 
-    /** Leader only: encodes and writes one block with one write call. */
-    private int writeBlock(byte[] payload, int len, long first, int count, long mn, long mx) throws IOException {
-        int blockLen = encoder.encode(payload, len, first, syncedEnd, count, mn, mx, opt.compression());
-        ByteBuffer bb = encoder.outBuffer(blockLen);
-        long pos = activePos;
-        while (bb.hasRemaining()) {
-            int w = activeCh.write(bb, pos + bb.position());
-            if (w <= 0 && bb.hasRemaining()) throw new IOException("write returned " + w + " on " + active.path);
+    /** Writer role, no lock held: the I/O of one write-out. */
+    private void writeOut(Batch b, long gapEnd, WriteOut w) {
+        Segment s = active;
+        if (s.forceFailed || s.ch == null || !s.ch.isOpen()) {
+            // a sync found this segment's fsync failed (or its channel was closed): never write to it again
+            Throwable fatal = switchAfterFsyncFailure(s, s.size);
+            if (fatal != null) {
+                w.fatal = fatal;
+                return;
+            }
+            s = active;
         }
-        activePos = pos + blockLen;
+        if (gapEnd > s.endOffset) {
+            try {
+                writeGap(s, s.endOffset, gapEnd);
+                w.gapWritten = true;
+            } catch (IOException e) {
+                w.error = writeFailure(s, e);
+                failWrite(s, b, w);
+                return;
+            }
+        }
+        if (b == null) return;
+        long pos = activePos;
+        int len;
+        try {
+            len = writeBlock(s, b, pos);
+        } catch (IOException e) {
+            w.error = writeFailure(s, e);
+            failWrite(s, b, w);
+            return;
+        }
+        activePos = pos + len;
+        w.stored = len;
+        if (durability == Durability.SYNC_BATCH) {
+            try {
+                force(s, false, activePos);
+                raiseSyncedEnd(b.first + b.count);
+            } catch (DurabilityException e) {
+                // the batch fails; the segment is sealed before its block, the shard goes on in a new segment
+                w.error = e;
+                w.discardedEnd = b.first + b.count;
+                w.fatal = switchAfterFsyncFailure(s, s.size);
+                return;
+            }
+        }
+        s.index.add(b.first, pos, len, b.count, b.min, b.max);
+        s.size = pos + len;
+        s.endOffset = b.first + b.count;
+        w.written = true;
+        if (activePos >= opt.segmentBytes()) w.fatal = roll(s);
+    }
+
+    /** A gap block (or blocks) for the offsets [first, end) lost to failed writes; published at once. */
+    private void writeGap(Segment s, long first, long end) throws IOException {
+        while (first < end) {
+            int n = (int) Math.min(end - first, Integer.MAX_VALUE);
+            long pos = activePos;
+            int len = encoder.encodeGap(first, syncedEnd.get(), n);
+            writeFully(s, encoder.outBuffer(len), pos);
+            activePos = pos + len;
+            s.index.add(first, pos, len, n, 0, 0);
+            s.size = activePos;
+            s.endOffset = first + n;
+            first += n;
+        }
+    }
+
+    /** Encodes and writes one block at {@code pos}; returns its length. Not published yet. */
+    private int writeBlock(Segment s, Batch b, long pos) throws IOException {
+        int blockLen = encoder.encode(b.payload, b.len, b.first, syncedEnd.get(), b.count, b.min, b.max, opt.compression());
+        writeFully(s, encoder.outBuffer(blockLen), pos);
         encoder.trim(4 * maxBatchBytes);
-        active.index.add(first, pos, blockLen, count, mn, mx);
-        active.size = activePos;
-        active.endOffset = first + count;
         return blockLen;
     }
 
-    /** Leader only: seals the active segment and starts the next. */
-    private void roll() throws IOException {
-        long f0 = System.nanoTime();
-        activeCh.force(true);
-        long fn = System.nanoTime() - f0;
-        lock.lock();
+    /** Writes all of {@code bb} at {@code pos}, looping over short writes. */
+    private static void writeFully(Segment s, ByteBuffer bb, long pos) throws IOException {
+        FileChannel ch = s.ch;
+        int zeros = 0;
+        while (bb.hasRemaining()) {
+            int w = ch.write(bb, pos + bb.position());
+            if (w > 0) {
+                zeros = 0;
+            } else if (++zeros >= MAX_ZERO_WRITES) {
+                throw new IOException("write made no progress (" + zeros + " calls returned " + w + ") at position "
+                        + (pos + bb.position()) + " of " + s.path);
+            }
+        }
+    }
+
+    private IOException writeFailure(Segment s, IOException e) {
+        if (StorageFullException.isNoSpace(e))
+            return new StorageFullException(id, s.name, "writing a block at position " + activePos + " failed: "
+                    + e.getMessage(), e);
+        return new IOException("shard " + id + " segment " + s.name + ": writing a block at position " + activePos
+                + " failed: " + e, e);
+    }
+
+    /**
+     * After a failed write: cuts off whatever part of the frame reached the file (it would fail its
+     * CRC anyway; if the cut fails the next block overwrites it and roll/close cut the rest), then
+     * ASYNC keeps the batch for a retry, the other modes drop it (its offsets become a gap).
+     */
+    private void failWrite(Segment s, Batch b, WriteOut w) {
+        FileChannel ch = s.ch;
+        if (ch == null || !ch.isOpen()) {
+            markForceFailed(s); // e.g. closed by an interrupt: continue in a new segment
+        } else {
+            try {
+                if (ch.size() > activePos) ch.truncate(activePos);
+            } catch (IOException e) {
+                w.error.addSuppressed(e);
+            }
+        }
+        if (b == null) return;
+        if (durability == Durability.ASYNC) w.retain = true;
+        else w.discardedEnd = b.first + b.count;
+    }
+
+    /**
+     * Writer role: segment {@code a}'s fsync failed. Seals it at {@code sealLength} (the published
+     * blocks; its synced length is what the last successful force covered), then opens a new
+     * segment (create, force, directory fsync) and records the seal in the anchor before anything
+     * is written there. Returns the failure that makes the shard read-only if that fails, else null.
+     */
+    private Throwable switchAfterFsyncFailure(Segment a, long sealLength) {
+        markForceFailed(a);
+        // a segment without a published block holds nothing: it is replaced (same base), not sealed
+        boolean replace = a.endOffset == a.base;
+        if (!replace) {
+            a.seal(syncedSize(a), sealLength);
+            // cut the failed block off now (best effort, not durable: the seal in the anchor is what counts)
+            FileChannel c = a.ch;
+            try {
+                if (c != null && c.isOpen() && c.size() > sealLength) c.truncate(sealLength);
+            } catch (IOException ignored) {
+                // recovery cuts it at the sealed length
+            }
+        }
+        Segment b = new Segment(dir, a.endOffset);
+        syncLock.lock();
         try {
-            fsyncs++;
-            fsyncNanosTotal += fn;
-            fsyncHist.recordValue(fn);
+            IOException older = finishPendingRoll();
+            if (older != null) noteUnreported(older);
+            if (replace) {
+                closeQuietly(a);
+                removeSegment(a);
+                disk.delete(a.path);
+                disk.delete(a.idxPath);
+            }
+            createSegmentFile(b);
+            addSegment(b);
+            active = b;
+            activePos = 0;
+            closeQuietly(a);
+            writeAnchor(b);
+            return null;
+        } catch (IOException | RuntimeException e) {
+            if (!replace) {
+                try {
+                    writeAnchor(active); // record the seal if at all possible: recovery then excludes the failed block
+                } catch (IOException | RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            return new ShardFailedException("shard " + id + ": the fsync of " + a.name + " failed and a new segment "
+                    + b.name + " could not be opened (" + e + "); the shard refuses writes until it is reopened", e);
         } finally {
-            lock.unlock();
+            syncLock.unlock();
         }
-        syncedEnd = active.endOffset;
-        Segment old = active;
-        old.index.write(disk, old.idxPath, old.base);
-        Segment next = new Segment(dir, old.endOffset);
-        createSegmentFile(next);
-        FileChannel ch = disk.open(next.path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
-        FileChannel oldCh = activeCh;
-        synchronized (segLock) {
-            List<Segment> l = new ArrayList<>(segments);
-            l.add(next);
-            segments = List.copyOf(l);
+    }
+
+    /**
+     * Writer role, after a block made the active segment full. SYNC_BATCH and PAGE_CACHE: force
+     * it, write its index, create the next segment, anchor. ASYNC: see {@link #deferRoll}. A
+     * failure to create the next segment (e.g. a full disk) is not an error of any write: the
+     * shard stays on the old segment and tries again after the next block. Returns a failure that
+     * makes the shard read-only, or null.
+     */
+    private Throwable roll(Segment a) {
+        if (deferredRoll) {
+            deferRoll(a);
+            return null;
         }
-        active = next;
-        activeCh = ch;
+        trimTail(a);
+        try {
+            force(a, true, a.size);
+        } catch (DurabilityException e) {
+            // no batch waited for this fsync; unsynced acknowledged (PAGE_CACHE) blocks are at risk: report it
+            if (syncedSize(a) < a.size) noteUnreported(e);
+            return switchAfterFsyncFailure(a, a.size);
+        }
+        raiseSyncedEnd(a.endOffset);
+        writeIndexQuietly(a);
+        Segment b = new Segment(dir, a.endOffset);
+        try {
+            createSegmentFile(b);
+        } catch (IOException e) {
+            return null;
+        }
+        syncLock.lock();
+        try {
+            addSegment(b);
+            active = b;
+            activePos = 0;
+            closeQuietly(a);
+            try {
+                writeAnchor(b);
+            } catch (IOException e) {
+                // a hint only: the blocks of b carry a's fsync in their synced offset
+            }
+        } finally {
+            syncLock.unlock();
+        }
+        return null;
+    }
+
+    /**
+     * ASYNC roll: creates the next file (no fsync) and writes into it from now on; the background
+     * task {@link #finishPendingRoll} forces and closes the old segment, writes its index, forces
+     * the new one and its directory entry and rewrites the anchor. ASYNC acknowledges at enqueue,
+     * so nothing waits for those fsyncs, and the write-out (and with it the kill -9 loss window)
+     * never does. While a roll is being finished, the next one waits (the segment grows).
+     */
+    private void deferRoll(Segment a) {
+        if (pendingRoll != null) return;
+        trimTail(a);
+        Segment b = new Segment(dir, a.endOffset);
+        try {
+            if (Files.exists(b.path) && !listed(b)) disk.delete(b.path);
+            b.ch = disk.open(b.path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE));
+        } catch (IOException e) {
+            return; // e.g. a full disk: stay on a, try again after the next block
+        }
+        addSegment(b);
+        pendingRoll = new PendingRoll(a, b); // before active: a sync role that sees b also sees the roll
+        active = b;
         activePos = 0;
-        oldCh.close();
-        writeAnchor();
+        try {
+            background.execute(this::finishPendingRollInBackground);
+        } catch (RejectedExecutionException e) {
+            // the log is closing: close() finishes the roll
+        }
+    }
+
+    private void finishPendingRollInBackground() {
+        IOException e;
+        syncLock.lock();
+        try {
+            if (channelsClosed) return;
+            e = finishPendingRoll();
+        } finally {
+            syncLock.unlock();
+        }
+        if (e != null) noteUnreported(e);
+    }
+
+    /**
+     * Sync role (syncLock held): completes a deferred roll. Forces the old segment (on failure it
+     * is sealed: its blocks after the synced length are not durable), writes its index, closes it;
+     * forces the new segment and its directory entry (on failure the next write-out moves to yet
+     * another segment); rewrites the anchor (which must record a seal: else the shard turns
+     * read-only). Returns a failure no caller has seen yet, or null.
+     */
+    private IOException finishPendingRoll() {
+        PendingRoll r = pendingRoll;
+        if (r == null) return null;
+        Segment a = r.old(), b = r.next();
+        IOException err = null;
+        try {
+            force(a, true, a.size);
+            raiseSyncedEnd(a.endOffset);
+            writeIndexQuietly(a);
+        } catch (DurabilityException e) {
+            a.seal(syncedSize(a), a.size);
+            err = e;
+        }
+        closeQuietly(a);
+        long bOff = b.endOffset, bSize = b.size;
+        try {
+            force(b, true, bSize);
+            disk.syncDirectory(dir);
+            if (!a.sealed()) raiseSyncedEnd(bOff);
+        } catch (DurabilityException e) {
+            err = first(err, e);
+        } catch (IOException e) {
+            markForceFailed(b); // its directory entry may not survive a power loss: move on from it
+            err = first(err, new DurabilityException(id, b.name, "directory fsync after creating the segment failed: " + e, e));
+        }
+        try {
+            writeAnchor(active);
+        } catch (IOException e) {
+            // the anchor is a hint (a lagging one is safe) unless it must record the seal of a
+            if (a.sealed()) {
+                lock.lock();
+                try {
+                    if (failure == null)
+                        failure = new ShardFailedException("shard " + id + ": the fsync of " + a.name
+                                + " failed and its seal could not be recorded in the anchor (" + e + ")", e);
+                    done.signalAll();
+                    batchDone[0].signalAll();
+                    batchDone[1].signalAll();
+                    space.signalAll();
+                } finally {
+                    lock.unlock();
+                }
+                err = first(err, e);
+            }
+        }
+        pendingRoll = null;
+        return err;
     }
 
     // =========================================================================================
@@ -665,83 +1411,200 @@ public final class WALShard {
         lock.lock();
         try {
             if (closed) return;
-            long target = curCount > 0 ? batchSeq : writtenSeq;
-            if (target == 0 && curCount == 0) return;
-            awaitDone(target, durability == Durability.SYNC_BATCH);
+            Ticket t = curCount > 0 ? curTicket : lastTicket;
+            // a batch that failed earlier was reported to its own callers
+            if (t == null || t.done || (t.error != null && t != curTicket)) return;
+            awaitDone(t);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Writes out the pending batch, fsyncs and updates the anchor. */
+    /**
+     * Writes out the pending batch, fsyncs and updates the anchor. Only the write-out holds the
+     * writer role; the fsync and the anchor run in the sync role, so appends and the background
+     * write-out go on meanwhile. Throws {@link DurabilityException} if an fsync failed (also one
+     * of a background roll or periodic sync since the last call), {@link StorageFullException}
+     * if the device is full.
+     */
     public void sync() throws IOException {
         lock.lock();
         try {
             if (closed) return;
-            syncLocked();
+            if (failure != null) throw new IOException("shard " + id + " failed: " + failure, failure);
+            Ticket t = curCount > 0 ? curTicket : lastTicket;
+            if (t != null && !t.done && (t.error == null || t == curTicket)) awaitDone(t);
+            // offsets lost to failed writes must be accounted for on disk before they are anchored
+            while (active != null && discardedEnd > active.endOffset) {
+                if (failure != null) throw new IOException("shard " + id + " failed: " + failure, failure);
+                if (writesClosed) return;
+                if (flushing) {
+                    done.awaitUninterruptibly();
+                    continue;
+                }
+                IOException e = lead();
+                if (e != null) throwForCaller(e);
+            }
         } finally {
             lock.unlock();
         }
+        syncDurable();
     }
 
-    private void syncLocked() throws IOException {
-        while (true) {
-            if (failure != null) throw new IOException("shard " + id + " failed: " + failure, failure);
-            if (!flushing) {
-                lead(true, true);
-                if (failure != null) throw new IOException("shard " + id + " sync failed: " + failure, failure);
-                if (curCount == 0) return;
-            } else {
-                done.awaitUninterruptibly();
+    /** Sync role: completes a pending roll, forces the active segment, rewrites the anchor. */
+    private void syncDurable() throws IOException {
+        IOException err;
+        Segment s;
+        syncLock.lock();
+        try {
+            if (channelsClosed) return;
+            s = active; // read before the pending roll: a roll set after this read leaves s open (see deferRoll)
+            err = finishPendingRoll();
+            if (s != null && s.ch == null) s = active; // s was the old segment of the roll just finished
+            if (s != null) {
+                long off = s.endOffset, size = s.size;
+                try {
+                    force(s, true, size);
+                    raiseSyncedEnd(off);
+                    writeAnchor(s);
+                } catch (IOException e) {
+                    err = first(err, e);
+                }
             }
+            err = first(err, takeUnreported());
+        } finally {
+            syncLock.unlock();
+        }
+        if (s != null && s.forceFailed) switchIfStillActive(s);
+        if (err != null) throw err;
+    }
+
+    /** After a sync role found {@code s}'s fsync failed: moves the shard to a new segment now. */
+    private void switchIfStillActive(Segment s) {
+        lock.lock();
+        try {
+            while (flushing) done.awaitUninterruptibly();
+            if (closed || failure != null || active != s) return;
+            flushing = true;
+        } finally {
+            lock.unlock();
+        }
+        Throwable fatal;
+        try {
+            fatal = switchAfterFsyncFailure(s, s.size);
+        } catch (RuntimeException | Error t) {
+            fatal = t;
+        }
+        lock.lock();
+        try {
+            flushing = false;
+            if (fatal != null && failure == null) failure = fatal;
+            done.signalAll();
+            batchDone[0].signalAll();
+            batchDone[1].signalAll();
+            space.signalAll();
+        } finally {
+            lock.unlock();
         }
     }
 
     /** Background flusher tick: writes a batch older than {@code intervalNanos}; never blocks on I/O of others. */
-    void tick(long now, long intervalNanos, boolean periodicSync) {
+    void tick(long now, long intervalNanos) {
         if (!lock.tryLock()) return;
         try {
             if (closed || failure != null || flushing) return;
-            if (periodicSync) {
-                if (curCount > 0 || writtenSeq != anchoredSeq) lead(true, true);
-            } else if (curCount > 0 && now - curStartNanos >= intervalNanos) {
-                lead(false, false);
-            }
+            if (curCount > 0 && now - curStartNanos >= intervalNanos) lead();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Periodic sync (on the log's sync thread): {@link #sync()} if anything is not yet fsynced and anchored. */
+    void periodicSync() {
+        lock.lock();
+        try {
+            if (closed || failure != null) return;
+            Segment s = active;
+            Anchor a = lastAnchor;
+            long synced = syncedEnd.get();
+            boolean need = curCount > 0 || pendingRoll != null || discardedEnd > s.endOffset || synced < s.endOffset
+                    || a == null || a.segmentBase() != s.base || a.committedOffset() < synced;
+            if (!need) return;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            sync();
+        } catch (DurabilityException e) {
+            // a segment's fsync failed: acknowledged records may not be durable; the next sync() or close() says so
+            if (e.segment().endsWith(".log")) noteUnreported(e);
+        } catch (IOException | RuntimeException e) {
+            // a full disk (retried by the next sync), a failed or closing shard: the writes see it themselves
         }
     }
 
     /** Flushes, fsyncs, writes index and anchor, closes files. Idempotent. */
     void close() throws IOException {
+        IOException err = null;
         lock.lock();
         try {
             if (closed) return;
             closed = true;
             space.signalAll();
             while (flushing) done.awaitUninterruptibly();
-            IOException err = null;
-            if (failure == null && activeCh != null && (curCount > 0 || writtenSeq != anchoredSeq)) {
-                lead(true, true);
-                while (curCount > 0 && failure == null) {
-                    while (flushing) done.awaitUninterruptibly();
-                    lead(true, true);
-                }
-                if (failure != null) err = new IOException("shard " + id + ": final flush failed: " + failure, failure);
-                else {
-                    try {
-                        active.index.write(disk, active.idxPath, active.base);
-                    } catch (IOException e) {
+            if (failure == null && active != null) {
+                // one attempt (a second one for an ASYNC batch merged back after a failed write)
+                for (int i = 0; i < 2 && failure == null && (curCount > 0 || discardedEnd > active.endOffset); i++) {
+                    IOException e = lead();
+                    if (e != null) {
                         err = e;
+                        if (!(durability == Durability.ASYNC && i == 0)) break;
                     }
                 }
             }
-            if (activeCh != null) activeCh.close();
+            writesClosed = true;
+            if (curCount > 0) {
+                curTicket.error = new IOException("shard " + id + " was closed before these records could be written", err);
+                bufferedBytes -= curLen;
+                curLen = 0;
+                curCount = 0;
+            }
             done.signalAll();
-            if (err != null) throw err;
+            batchDone[0].signalAll();
+            batchDone[1].signalAll();
+            space.signalAll();
         } finally {
             lock.unlock();
         }
+        syncLock.lock();
+        try {
+            err = first(err, finishPendingRoll());
+            Segment s = active;
+            if (s != null && s.ch != null) {
+                if (failure == null) {
+                    trimTail(s);
+                    try {
+                        long off = s.endOffset, size = s.size;
+                        force(s, true, size);
+                        raiseSyncedEnd(off);
+                        writeIndexQuietly(s);
+                        writeAnchor(s);
+                    } catch (IOException e) {
+                        err = first(err, e);
+                    }
+                    // indexes lost to failed writes (a full disk during a roll): they are caches, rebuilt here
+                    for (Segment x : segments) {
+                        if (x != s && !x.sealed() && !Files.exists(x.idxPath)) writeIndexQuietly(x);
+                    }
+                }
+                closeQuietly(s);
+            }
+            channelsClosed = true;
+            err = first(err, takeUnreported());
+        } finally {
+            syncLock.unlock();
+        }
+        if (err != null) throw err;
     }
 
     // =========================================================================================
@@ -844,26 +1707,36 @@ public final class WALShard {
         return new ReplayResult(counter.records, counter.bytes, blocksRead, secs);
     }
 
-    /** Deletes whole segments whose records are all below {@code offset}; never the active one. Returns how many. */
+    /**
+     * Deletes whole segments whose records are all below {@code offset}; never the active one (nor
+     * one whose ASYNC roll is still being finished: that is finished first). Returns how many.
+     */
     public int truncateBefore(long offset) throws IOException {
         List<Segment> del = new ArrayList<>();
-        synchronized (segLock) {
-            List<Segment> l = segments;
-            List<Segment> keep = new ArrayList<>();
-            for (int i = 0; i < l.size(); i++) {
-                Segment s = l.get(i);
-                boolean last = i == l.size() - 1;
-                if (!last && l.get(i + 1).base <= offset) del.add(s);
-                else keep.add(s);
+        syncLock.lock();
+        try {
+            IOException e = finishPendingRoll();
+            if (e != null) noteUnreported(e);
+            synchronized (segLock) {
+                List<Segment> l = segments;
+                List<Segment> keep = new ArrayList<>();
+                for (int i = 0; i < l.size(); i++) {
+                    Segment s = l.get(i);
+                    boolean last = i == l.size() - 1;
+                    if (!last && s.ch == null && l.get(i + 1).base <= offset) del.add(s);
+                    else keep.add(s);
+                }
+                if (del.isEmpty()) return 0;
+                segments = List.copyOf(keep);
             }
-            if (del.isEmpty()) return 0;
-            segments = List.copyOf(keep);
+            for (Segment s : del) {
+                disk.delete(s.path);
+                disk.delete(s.idxPath);
+            }
+            disk.syncDirectory(dir);
+        } finally {
+            syncLock.unlock();
         }
-        for (Segment s : del) {
-            disk.delete(s.path);
-            disk.delete(s.idxPath);
-        }
-        disk.syncDirectory(dir);
         return del.size();
     }
 

@@ -25,6 +25,7 @@ public final class WalOptions {
     private final boolean strict;
     private final Duration periodicSync;
     private final Disk disk;
+    private final java.util.concurrent.Executor rollExecutor;
 
     private WalOptions(Builder b) {
         this.shards = b.shards;
@@ -40,6 +41,7 @@ public final class WalOptions {
         this.strict = b.strict;
         this.periodicSync = b.periodicSync;
         this.disk = b.disk;
+        this.rollExecutor = b.rollExecutor;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -62,6 +64,8 @@ public final class WalOptions {
     public Duration periodicSync() { return periodicSync; }
     /** The file layer (the real one unless a test injects faults). */
     public Disk disk() { return disk; }
+    /** Tests only: where ASYNC roll completions run (null: the log's sync thread). */
+    java.util.concurrent.Executor rollExecutor() { return rollExecutor; }
 
     /** The default shard count: 2 x available processors. */
     public static int defaultShardCount() { return 2 * Runtime.getRuntime().availableProcessors(); }
@@ -72,7 +76,7 @@ public final class WalOptions {
         b.maxBatchBytes = maxBatchBytes; b.maxBatchRecords = maxBatchRecords; b.segmentBytes = segmentBytes;
         b.maxRecordBytes = maxRecordBytes; b.maxBufferedBytesPerShard = maxBufferedBytesPerShard;
         b.backpressureTimeout = backpressureTimeout; b.compression = compression; b.strict = strict;
-        b.periodicSync = periodicSync; b.disk = disk;
+        b.periodicSync = periodicSync; b.disk = disk; b.rollExecutor = rollExecutor;
         return b;
     }
 
@@ -100,6 +104,7 @@ public final class WalOptions {
         private boolean strict = false;
         private Duration periodicSync = null;
         private Disk disk = Disk.DEFAULT;
+        private java.util.concurrent.Executor rollExecutor;
 
         private Builder() {}
 
@@ -174,6 +179,15 @@ public final class WalOptions {
         /** The file layer; tests substitute a fault-injecting one. */
         public Builder disk(Disk disk) {
             this.disk = Objects.requireNonNull(disk, "disk");
+            return this;
+        }
+        /**
+         * Tests only: runs the completion of ASYNC segment rolls (force and close of the old
+         * segment, force and directory fsync of the new one, anchor) on {@code e} instead of the
+         * log's sync thread, so that a test can decide when it happens.
+         */
+        Builder rollExecutor(java.util.concurrent.Executor e) {
+            this.rollExecutor = e;
             return this;
         }
         public WalOptions build() {

@@ -115,52 +115,149 @@ class ErrorsTest {
         }
     }
 
+    static List<Long> offsets(ShardedWAL wal, int shard, List<Byte> firstBytes) throws IOException {
+        List<Long> offs = new ArrayList<>();
+        long[] from = new long[wal.shardCount()];
+        java.util.Arrays.fill(from, Long.MAX_VALUE);
+        from[shard] = 0;
+        wal.replay(i -> (off, b) -> {
+            offs.add(off);
+            firstBytes.add(b.get(b.position()));
+        }, from, 1);
+        return offs;
+    }
+
+    /** RELIABILITY §1.6: the failed batch fails, the fsync is not retried, the shard goes on in a new segment. */
     @Test
-    void failedFsyncFailsTheBatchAndTheShardRefusesWritesUntilReopened() throws Exception {
+    void failedFsyncFailsTheBatchAndTheShardGoesOnInANewSegment() throws Exception {
         FaultyDisk disk = new FaultyDisk();
         WalOptions o = WalOptions.builder().shards(2).durability(Durability.SYNC_BATCH).disk(disk).build();
-        List<Long> acked0 = new ArrayList<>();
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
-            for (int i = 0; i < 5; i++) acked0.add(wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {(byte) i})), 0, 0));
+            for (int i = 0; i < 5; i++) assertEquals(i, wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {(byte) i})), 0, 0));
+            assertEquals(1, wal.shard(0).segmentCount());
             disk.failNthForce(1);
-            IOException e = assertThrows(IOException.class, () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {9})), 0, 0));
+            DurabilityException e = assertThrows(DurabilityException.class,
+                    () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {9})), 0, 0));
             assertTrue(e.getMessage().contains("shard 0"), e.getMessage());
-            assertFalse(e instanceof WalCorruptionException);
-            // never retried: the shard refuses further writes
-            assertThrows(ShardFailedException.class, () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {10})), 0, 0));
-            assertTrue(wal.shard(0).failed());
-            assertTrue(wal.stats().shards().get(0).failed());
-            // the other shard still works
+            assertEquals(0, e.shard());
+            assertEquals(Segment.fileName(0), e.segment());
+            long writesBefore = disk.writes.get();
+            // never retried on that file: the shard continues in a new segment; the failed record's offset 5 is a gap
+            assertEquals(6, wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {10})), 0, 0));
+            assertTrue(disk.writes.get() > writesBefore);
+            assertEquals(0, disk.writesAfterFsyncFailure.get(), "the segment whose fsync failed was written again");
+            assertEquals(2, wal.shard(0).segmentCount());
+            assertFalse(wal.shard(0).failed());
+            assertFalse(wal.stats().shards().get(0).failed());
+            // the other shard is untouched
             wal.appendBatch(1, List.of(ByteBuffer.wrap(new byte[] {1})), 0, 0);
-        } catch (IOException closeError) {
-            // close reports the failed shard; acceptable
+            List<Byte> got = new ArrayList<>();
+            assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 6L), offsets(wal, 0, got));
+            assertEquals(List.of((byte) 0, (byte) 1, (byte) 2, (byte) 3, (byte) 4, (byte) 10), got);
         }
         try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().build())) {
+            RecoveryReport r = wal.recoveryReport();
+            assertEquals(0, r.count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED) + r.count(RecoveryReport.Kind.CORRUPT_TAIL_TRUNCATED)
+                    + r.count(RecoveryReport.Kind.OFFSET_GAP), r.toString());
             List<Byte> got = new ArrayList<>();
-            long[] from = {0, Long.MAX_VALUE};
-            wal.replay(i -> (off, b) -> got.add(b.get(b.position())), from, 1);
-            // every acknowledged record is there; the failed batch may or may not be (it was written, not synced)
-            assertTrue(got.size() == 5 || got.size() == 6, got.toString());
-            for (int i = 0; i < 5; i++) assertEquals((byte) i, got.get(i));
-            long next = wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {11})), 0, 0);
-            assertEquals(got.size(), next);
+            assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 6L), offsets(wal, 0, got));
+            assertEquals(List.of((byte) 0, (byte) 1, (byte) 2, (byte) 3, (byte) 4, (byte) 10), got);
+            assertEquals(7, wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {11})), 0, 0));
         }
     }
 
+    /** ... and only if no new segment can be opened either does the shard turn read-only, until reopened. */
     @Test
-    void failedWriteFailsTheBatch() throws Exception {
+    void whenNoNewSegmentCanBeOpenedAfterAFailedFsyncTheShardRefusesWritesUntilReopened() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        WalOptions o = WalOptions.builder().shards(2).durability(Durability.SYNC_BATCH).disk(disk).build();
+        try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
+            for (int i = 0; i < 5; i++) wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {(byte) i})), 0, 0);
+            disk.failFsyncFrom(1); // the device stopped syncing: the new segment's force fails too
+            assertThrows(DurabilityException.class, () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {9})), 0, 0));
+            ShardFailedException f = assertThrows(ShardFailedException.class,
+                    () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {10})), 0, 0));
+            assertTrue(f.getMessage().contains("shard 0") && f.getMessage().contains("could not be opened"), f.getMessage());
+            assertTrue(wal.shard(0).failed());
+            assertTrue(wal.stats().shards().get(0).failed());
+            disk.stopFailingFsyncs();
+            // the other shard still works; reads of the failed one too
+            wal.appendBatch(1, List.of(ByteBuffer.wrap(new byte[] {1})), 0, 0);
+            List<Byte> got = new ArrayList<>();
+            assertEquals(List.of(0L, 1L, 2L, 3L, 4L), offsets(wal, 0, got));
+        }
+        try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().build())) {
+            List<Byte> got = new ArrayList<>();
+            // every acknowledged record is there, the failed batch is not (the segment was cut at its sealed length)
+            assertEquals(List.of(0L, 1L, 2L, 3L, 4L), offsets(wal, 0, got));
+            assertEquals(List.of((byte) 0, (byte) 1, (byte) 2, (byte) 3, (byte) 4), got);
+            long next = wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {11})), 0, 0);
+            assertEquals(5, next);
+            assertFalse(wal.shard(0).failed());
+        }
+    }
+
+    /**
+     * The new segment cannot be created after a failed fsync, but the seal reaches the anchor: the
+     * shard is read-only until reopened; recovery then excludes the failed batch and, as the sealed
+     * segment is the newest, continues in a new one.
+     */
+    @Test
+    void aSealedNewestSegmentIsNotWrittenAgainAfterReopen() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        WalOptions o = WalOptions.builder().shards(1).durability(Durability.SYNC_BATCH).disk(disk).build();
+        Path sd = dir.resolve("shard-000");
+        try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
+            for (int i = 0; i < 5; i++) wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {(byte) i})), 0, 0);
+            disk.failFsyncAt(1); // the block's fsync
+            disk.failFsyncAt(2); // the new segment's fsync
+            assertThrows(DurabilityException.class, () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {9})), 0, 0));
+            assertThrows(ShardFailedException.class, () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {10})), 0, 0));
+            Anchor a = Anchor.read(Disk.DEFAULT, sd);
+            assertEquals(List.of(new Anchor.Seal(0, Files.size(sd.resolve(Segment.fileName(0))),
+                    Files.size(sd.resolve(Segment.fileName(0))))), a.seals(), "the seal reached the anchor");
+            assertEquals(1, TestFiles.segments(sd).size(), "the failed new segment was removed");
+        }
+        try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().build())) {
+            assertEquals(0, wal.recoveryReport().count(RecoveryReport.Kind.CORRUPT_TAIL_TRUNCATED)
+                    + wal.recoveryReport().count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED), wal.recoveryReport().toString());
+            assertEquals(2, wal.shard(0).segmentCount(), "a new segment after the sealed one");
+            assertEquals(5, wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {11})), 0, 0));
+            List<Byte> got = new ArrayList<>();
+            assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L), offsets(wal, 0, got));
+            assertEquals(List.of((byte) 0, (byte) 1, (byte) 2, (byte) 3, (byte) 4, (byte) 11), got);
+        }
+        assertEquals(0, disk.writesAfterFsyncFailure.get());
+        try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().build())) {
+            assertTrue(wal.recoveryReport().clean(), wal.recoveryReport().toString());
+            assertEquals(6, wal.nextOffset(0));
+        }
+    }
+
+    /** RELIABILITY §2.11: a failed write fails only its batch; the shard stays usable, reopen is clean. */
+    @Test
+    void failedWriteFailsOnlyItsBatch() throws Exception {
         FaultyDisk disk = new FaultyDisk();
         WalOptions o = WalOptions.builder().shards(1).durability(Durability.PAGE_CACHE).disk(disk).build();
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
-            wal.append(1, ByteBuffer.allocate(10), 0);
+            assertEquals(0, wal.append(1, ByteBuffer.wrap(new byte[] {1, 0}), 0));
             disk.failNthWrite(1);
-            assertThrows(IOException.class, () -> wal.append(1, ByteBuffer.allocate(10), 0));
-            assertThrows(ShardFailedException.class, () -> wal.append(1, ByteBuffer.allocate(10), 0));
-        } catch (IOException closeError) {
-            // close reports the failed shard
+            IOException e = assertThrows(IOException.class, () -> wal.append(1, ByteBuffer.wrap(new byte[] {2, 0}), 0));
+            assertFalse(e instanceof StorageFullException || e instanceof DurabilityException, e.toString());
+            assertTrue(e.getMessage().contains("shard 0"), e.getMessage());
+            // offset 1 was lost with the failed write: the next record gets 2, and replays
+            assertEquals(2, wal.append(1, ByteBuffer.wrap(new byte[] {3, 0}), 0));
+            assertFalse(wal.shard(0).failed());
+            List<Byte> got = new ArrayList<>();
+            assertEquals(List.of(0L, 2L), offsets(wal, 0, got));
+            assertEquals(List.of((byte) 1, (byte) 3), got);
         }
         try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().build())) {
-            assertEquals(1, wal.nextOffset(0));
+            assertTrue(wal.recoveryReport().clean(), wal.recoveryReport().toString());
+            assertEquals(3, wal.nextOffset(0));
+            List<Byte> got = new ArrayList<>();
+            assertEquals(List.of(0L, 2L), offsets(wal, 0, got));
+            assertEquals(List.of((byte) 1, (byte) 3), got);
         }
     }
 
