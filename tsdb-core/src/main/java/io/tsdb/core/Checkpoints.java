@@ -29,7 +29,7 @@ import java.util.zip.CRC32C;
  * | u64 createdMillis | u32 seriesCount
  * | seriesCount x ( u32 ref | uvarint nLabels | nLabels x (uvarint len, UTF-8 name, uvarint len, UTF-8 value)
  *                   | u64 lastT | u64 lastValueBits | uvarint nChunks
- *                   | (nChunks - 1) x (u64 maxT | u64 lastValueBits | uvarint len | chunk bytes)   sealed (v2)
+ *                   | (nChunks - 1) x (svarint maxT - previous maxT | uvarint len | chunk bytes)   sealed (v2)
  *                   | uvarint len | chunk bytes )                                                  open
  * | u32 CRC32C of every preceding byte
  * </pre>
@@ -147,11 +147,12 @@ final class Checkpoints {
                 sink.writeLong(s.lastT());
                 sink.writeLong(s.lastBits());
                 sink.uvarint(s.sealed().length + 1L);
+                long prevMax = 0;
                 for (Chunk c : s.sealed()) {
                     byte[] b = c.toBytes();
                     if (version >= 2) {
-                        sink.writeLong(c.maxTime());
-                        sink.writeLong(Double.doubleToRawLongBits(c.lastValue()));
+                        sink.svarint(c.maxTime() - prevMax); // the first chunk's is relative to 0
+                        prevMax = c.maxTime();
                     }
                     sink.uvarint(b.length);
                     sink.writeBytes(b, 0, b.length);
@@ -261,16 +262,17 @@ final class Checkpoints {
             long lastBits = in.readLong();
             int nc = in.uvarintInt(in.remaining(), "chunk count");
             Chunk[] chunks = new Chunk[nc];
+            long prevMax = 0;
             for (int j = 0; j < nc; j++) {
                 boolean sealedV2 = version >= 2 && j < nc - 1;
-                long maxT = sealedV2 ? in.readLong() : 0;
-                long lastValue = sealedV2 ? in.readLong() : 0;
+                long maxT = sealedV2 ? prevMax + in.svarint() : 0;
+                prevMax = maxT;
                 int len = in.uvarintInt(in.remaining(), "chunk length");
                 try {
                     // sealed chunks of v2 carry their newest timestamp and value under the file's CRC:
                     // no full decode, and their payloads share slabs; the open chunk is decoded to
                     // rebuild its encoder
-                    chunks[j] = sealedV2 ? Chunk.fromSealedBytes(b, in.pos, len, maxT, lastValue, slab)
+                    chunks[j] = sealedV2 ? Chunk.fromSealedBytes(b, in.pos, len, maxT, slab)
                             : Chunk.fromBytes(b, in.pos, len);
                     if (j > 0 && chunks[j].minTime() <= chunks[j - 1].maxTime()) {
                         throw new IllegalArgumentException("starts at t=" + chunks[j].minTime()

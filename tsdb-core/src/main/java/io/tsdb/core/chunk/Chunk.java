@@ -283,8 +283,24 @@ public final class Chunk {
 
     /** Last value (bit-exact), or NaN when empty. */
     public double lastValue() {
+        if (lazyLast) {
+            // a sealed chunk loaded without its last value (checkpoints): decode it once, on demand
+            int c = numSamples();
+            State s = state;
+            ChunkIterator it = new ChunkIterator(s.buf, s.off, s.end, s.enc, c);
+            double v = Double.NaN;
+            while (it.next()) {
+                v = it.value();
+            }
+            LAST_V.setOpaque(this, Double.doubleToRawLongBits(v));
+            lazyLast = false;
+            return v;
+        }
         return Double.longBitsToDouble((long) LAST_V.getOpaque(this));
     }
+
+    /** The last value is not known yet ({@link #fromSealedBytes} without one); set once, then false. */
+    private volatile boolean lazyLast;
 
     public Encoding encoding() {
         return state.enc;
@@ -449,6 +465,15 @@ public final class Chunk {
      * @throws IllegalArgumentException "corrupt chunk: ..." if the checks fail
      */
     public static Chunk fromSealedBytes(byte[] b, int off, int len, long maxT, long lastBits, Slab slab) {
+        return fromSealedBytes(b, off, len, maxT, lastBits, false, slab);
+    }
+
+    /** {@link #fromSealedBytes(byte[], int, int, long, long, Slab)} without the last value: {@link #lastValue()} decodes it if ever asked. */
+    public static Chunk fromSealedBytes(byte[] b, int off, int len, long maxT, Slab slab) {
+        return fromSealedBytes(b, off, len, maxT, 0, true, slab);
+    }
+
+    private static Chunk fromSealedBytes(byte[] b, int off, int len, long maxT, long lastBits, boolean lazyLast, Slab slab) {
         if (b == null || off < 0 || len < HEADER_BYTES + CRC_BYTES + 1 || off > b.length - len) {
             throw new IllegalArgumentException("corrupt chunk: bad range off=" + off + " len=" + len);
         }
@@ -481,6 +506,7 @@ public final class Chunk {
         ch.minT = first;
         ch.maxT = maxT;
         ch.lastVBits = lastBits;
+        ch.lazyLast = lazyLast;
         PUBLISHED.setRelease(ch, ((long) count << 32) | (payload * 8L));
         return ch;
     }
