@@ -469,7 +469,7 @@ final class HeadPartition {
                 replaySeriesRecords++;
                 RecordCodec.decodeSeries(src, (ref, nv) -> replaySeries(offset, ref, nv, hashFn));
             } else if (type == RecordCodec.TYPE_SAMPLES) {
-                int n = RecordCodec.decodeSamples(src, batch);
+                int n = RecordCodec.decodeSampleKeys(src, batch);
                 replaySamples(batch, n);
             } else {
                 replayProblem(offset, "unknown record type " + type + " (first byte 0x"
@@ -548,36 +548,51 @@ final class HeadPartition {
     private int[] replayLocals = new int[1024];
     long replayTouch;
 
+    /** {@code b} holds the keys of {@code n} samples; {@link #src} is at their value column. */
     private void replaySamples(RecordCodec.SampleBatch b, int n) {
         long[] cov = coveredByLocal;
-        if (cov != null && !coveredCheck) {
-            // drop the samples that chunks attached from the head chunk log already hold: a dense
-            // array lookup per sample, no series object touched
-            int[] refs = b.refs;
-            long[] ts = b.ts;
-            long[] bits = b.bits;
-            int sh = shard;
-            int k = 0;
-            for (int i = 0; i < n; i++) {
-                int r = refs[i];
-                int local = localOf(r);
-                long t = ts[i];
-                if (local < cov.length && r - local * shardCount == sh && t <= cov[local]) {
-                    continue;
-                }
-                refs[k] = r;
-                ts[k] = t;
-                bits[k] = bits[i];
-                k++;
+        if (cov == null || coveredCheck) {
+            RecordCodec.decodeSampleValues(src, b, n);
+            applyReplaySamples(b, n);
+            return;
+        }
+        // drop the samples that chunks attached from the head chunk log already hold: a dense
+        // array lookup per sample, no series object touched; the value column is decoded only
+        // if some sample is left
+        int[] refs = b.refs;
+        long[] ts = b.ts;
+        if (replayKeep.length < n) {
+            replayKeep = new int[Math.max(n, replayKeep.length * 2)];
+        }
+        int[] keep = replayKeep;
+        int sh = shard;
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            int r = refs[i];
+            int local = localOf(r);
+            if (local < cov.length && r - local * shardCount == sh && ts[i] <= cov[local]) {
+                continue;
             }
-            replayCoveredSamples += n - k;
-            n = k;
-            if (n == 0) {
-                return;
+            keep[k++] = i;
+        }
+        replayCoveredSamples += n - k;
+        if (k == 0) {
+            return;
+        }
+        RecordCodec.decodeSampleValues(src, b, n);
+        if (k < n) {
+            long[] bits = b.bits;
+            for (int j = 0; j < k; j++) {
+                int i = keep[j];
+                refs[j] = refs[i];
+                ts[j] = ts[i];
+                bits[j] = bits[i];
             }
         }
-        applyReplaySamples(b, n);
+        applyReplaySamples(b, k);
     }
+
+    private int[] replayKeep = new int[1024];
 
     private void applyReplaySamples(RecordCodec.SampleBatch b, int n) {
         int[] refs = b.refs;

@@ -172,6 +172,17 @@ final class RecordCodec {
 
     /** Decodes one SAMPLES record into {@code batch}; returns the sample count. */
     static int decodeSamples(ByteSource in, SampleBatch batch) {
+        int n = decodeSampleKeys(in, batch);
+        decodeSampleValues(in, batch, n);
+        return n;
+    }
+
+    /**
+     * Decodes the ref and timestamp columns of a SAMPLES record into {@code batch} and leaves
+     * {@code in} at the value column (for {@link #decodeSampleValues}, which a replay skips when
+     * every sample of the record is already in the head). Returns the sample count.
+     */
+    static int decodeSampleKeys(ByteSource in, SampleBatch batch) {
         int first = in.readByte();
         if (first != (SAMPLES_V1 & 0xFF)) {
             throw new CorruptRecordException("not a SAMPLES v1 record: first byte 0x" + Integer.toHexString(first));
@@ -214,6 +225,12 @@ final class RecordCodec {
             }
             ts[i] = base + ((u >>> 1) ^ -(u & 1));
         }
+        return n;
+    }
+
+    /** Decodes the value column of a record whose keys {@link #decodeSampleKeys} decoded ({@code n} samples). */
+    static void decodeSampleValues(ByteSource in, SampleBatch batch, int n) {
+        long[] bits = batch.bits;
         byte[] b = in.buf;
         int p = in.pos;
         int end = in.end;
@@ -246,6 +263,5 @@ final class RecordCodec {
             throw new CorruptRecordException("SAMPLES record has " + (end - p) + " trailing bytes");
         }
         batch.count = n;
-        return n;
     }
 }
