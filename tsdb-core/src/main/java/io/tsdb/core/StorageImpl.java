@@ -156,6 +156,9 @@ public final class StorageImpl implements AutoCloseable {
         if (options.walSegmentBytes() > 0) {
             wb.segmentBytes(options.walSegmentBytes());
         }
+        if (options.walDisk() != null) {
+            wb.disk(options.walDisk());
+        }
         ReplayWarmup.startIfWorthwhile(dir.resolve("wal"), WARMUP_MIN_WAL_BYTES, options.seriesHash());
         ShardedWAL wal = ShardedWAL.open(dir.resolve("wal"), wb.build());
         StorageImpl store = null;

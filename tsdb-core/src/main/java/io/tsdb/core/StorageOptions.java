@@ -48,6 +48,7 @@ public final class StorageOptions {
     private final long walSegmentBytes;
     private final LongSupplier clock;
     private final ToLongFunction<Labels> seriesHash;
+    private final io.tsdb.wal.Disk walDisk;
 
     private StorageOptions(Builder b) {
         this.shards = b.shards;
@@ -70,6 +71,7 @@ public final class StorageOptions {
         this.walSegmentBytes = b.walSegmentBytes;
         this.clock = b.clock;
         this.seriesHash = b.seriesHash;
+        this.walDisk = b.walDisk;
     }
 
     public static StorageOptions defaults() {
@@ -102,6 +104,7 @@ public final class StorageOptions {
         b.walSegmentBytes = walSegmentBytes;
         b.clock = clock;
         b.seriesHash = seriesHash;
+        b.walDisk = walDisk;
         return b;
     }
 
@@ -125,6 +128,7 @@ public final class StorageOptions {
     public long walSegmentBytes() { return walSegmentBytes; }
     LongSupplier clock() { return clock; }
     ToLongFunction<Labels> seriesHash() { return seriesHash; }
+    io.tsdb.wal.Disk walDisk() { return walDisk; }
 
     @Override
     public String toString() {
@@ -158,6 +162,7 @@ public final class StorageOptions {
         private long walSegmentBytes = 0;
         private LongSupplier clock = System::currentTimeMillis;
         private ToLongFunction<Labels> seriesHash = Labels::hash;
+        private io.tsdb.wal.Disk walDisk;
 
         private Builder() {}
 
@@ -289,6 +294,12 @@ public final class StorageOptions {
          */
         Builder seriesHash(ToLongFunction<Labels> hash) {
             this.seriesHash = Objects.requireNonNull(hash, "hash");
+            return this;
+        }
+
+        /** Test hook: the file layer of the WAL (fault injection below the engine); null = the real one. */
+        Builder walDisk(io.tsdb.wal.Disk disk) {
+            this.walDisk = disk;
             return this;
         }
 
