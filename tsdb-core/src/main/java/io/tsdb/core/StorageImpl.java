@@ -711,7 +711,13 @@ public final class StorageImpl implements AutoCloseable {
                         + options.maxLabelValueLength());
             }
         }
-        int bytes = labels.utf8Bytes();
+        // UTF-8 needs at most 3 bytes per char: count bytes only when that bound exceeds the limit
+        // (a per-char loop per new series that the common, short label set never needs)
+        long chars = 0;
+        for (String str : labels.raw()) {
+            chars += str.length();
+        }
+        int bytes = chars * 3 <= options.maxLabelSetBytes() ? 0 : labels.utf8Bytes();
         if (bytes > options.maxLabelSetBytes()) {
             throw new LimitExceededException("maxLabelSetBytes", "label set of " + labels.metricName() + " has " + bytes
                     + " bytes of names and values, over the limit maxLabelSetBytes=" + options.maxLabelSetBytes());
