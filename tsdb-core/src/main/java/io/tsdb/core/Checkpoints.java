@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -46,32 +45,17 @@ final class Checkpoints {
     private Checkpoints() {}
 
     static Path shardDir(Path root, int shard) {
-        return root.resolve(String.format("shard-%04d", shard));
+        return NumberedFiles.shardDir(root, shard);
     }
 
     static Path file(Path shardDir, long offset) {
-        return shardDir.resolve(String.format("%s%020d", PREFIX, offset));
+        return NumberedFiles.file(shardDir, PREFIX, offset);
     }
 
     /** Offsets of the valid-looking checkpoint file names of a shard, newest first. */
     static List<Long> list(Path shardDir) throws IOException {
-        List<Long> out = new ArrayList<>();
-        if (!Files.isDirectory(shardDir)) {
-            return out;
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(shardDir)) {
-            for (Path p : ds) {
-                String name = p.getFileName().toString();
-                if (name.startsWith(PREFIX) && name.length() == PREFIX.length() + 20) {
-                    try {
-                        out.add(Long.parseLong(name.substring(PREFIX.length())));
-                    } catch (NumberFormatException ignored) {
-                        // not ours
-                    }
-                }
-            }
-        }
-        out.sort(Comparator.reverseOrder());
+        List<Long> out = NumberedFiles.list(shardDir, PREFIX);
+        java.util.Collections.reverse(out);
         return out;
     }
 

@@ -4,7 +4,6 @@ import io.tsdb.core.chunk.Chunk;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -53,33 +52,16 @@ final class HeadChunkLog {
     private HeadChunkLog() {}
 
     static Path shardDir(Path root, int shard) {
-        return root.resolve(String.format("shard-%04d", shard));
+        return NumberedFiles.shardDir(root, shard);
     }
 
     static Path file(Path shardDir, long seq) {
-        return shardDir.resolve(String.format("%s%020d", PREFIX, seq));
+        return NumberedFiles.file(shardDir, PREFIX, seq);
     }
 
     /** Sequence numbers of a shard's files, oldest first. */
     static List<Long> list(Path shardDir) throws IOException {
-        List<Long> out = new ArrayList<>();
-        if (!Files.isDirectory(shardDir)) {
-            return out;
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(shardDir)) {
-            for (Path p : ds) {
-                String name = p.getFileName().toString();
-                if (name.startsWith(PREFIX) && name.length() == PREFIX.length() + 20) {
-                    try {
-                        out.add(Long.parseLong(name.substring(PREFIX.length())));
-                    } catch (NumberFormatException ignored) {
-                        // not ours
-                    }
-                }
-            }
-        }
-        out.sort(null);
-        return out;
+        return NumberedFiles.list(shardDir, PREFIX);
     }
 
     // ================================================================== loading
