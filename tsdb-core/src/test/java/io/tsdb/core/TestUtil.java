@@ -12,11 +12,11 @@ import java.util.stream.Stream;
 import org.roaringbitmap.RoaringBitmap;
 
 /** Helpers shared by the tests: read a whole store into a comparable model. */
-final class TestUtil {
+public final class TestUtil {
     private TestUtil() {}
 
     /** Every series (by labels) with all its samples as (t, raw bits) pairs. */
-    static TreeMap<Labels, List<long[]>> dump(StorageImpl store) {
+    public static TreeMap<Labels, List<long[]>> dump(StorageImpl store) {
         TreeMap<Labels, List<long[]>> out = new TreeMap<>();
         RoaringBitmap all = store.allPostings();
         for (int ref : all) {

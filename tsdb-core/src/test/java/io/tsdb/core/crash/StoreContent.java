@@ -1,7 +1,6 @@
 package io.tsdb.core.crash;
 
 import io.tsdb.core.Labels;
-import io.tsdb.core.SampleIterator;
 import io.tsdb.core.StorageImpl;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -9,14 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.roaringbitmap.RoaringBitmap;
 
 /** Reads a whole store through the public read primitives, bit-exactly. */
 final class StoreContent {
@@ -24,23 +21,7 @@ final class StoreContent {
 
     /** Every live series (by labels) with its samples as {t, raw bits} pairs, in timestamp order. */
     static TreeMap<Labels, List<long[]>> dump(StorageImpl store) {
-        TreeMap<Labels, List<long[]>> out = new TreeMap<>();
-        RoaringBitmap all = store.allPostings();
-        for (int ref : all) {
-            Labels l = store.seriesLabels(ref);
-            if (l == null) {
-                continue;
-            }
-            List<long[]> samples = new ArrayList<>();
-            SampleIterator it = store.iterator(ref, Long.MIN_VALUE, Long.MAX_VALUE);
-            while (it.next()) {
-                samples.add(new long[] {it.timestamp(), Double.doubleToRawLongBits(it.value())});
-            }
-            if (out.put(l, samples) != null) {
-                throw new AssertionError("two series refs with labels " + l);
-            }
-        }
-        return out;
+        return io.tsdb.core.TestUtil.dump(store);
     }
 
     /**
