@@ -107,12 +107,14 @@ class CommandsTest {
         Path dir = tmp.resolve("demo");
         CliTest.Run r = CliTest.run("demo", "--dir", dir.toString(), "--instances", "2", "--hours", "0.25", "--writers", "2");
         assertEquals(0, r.rc(), r.out() + r.err());
-        for (String s : new String[] {"samples written", "commit latency", "WAL lock wait", "open (replay)", "RSS",
+        for (String s : new String[] {"samples written", "commit latency", "WAL lock wait", "restart after a crash",
+                "open (WAL replay)", "head chunk log", "restart after a clean close", "open (checkpoint)", "RSS",
                 "sum by (status)", "histogram_quantile", "{status=\"200\"} =>"}) {
             assertTrue(r.out().contains(s), "missing '" + s + "' in:\n" + r.out());
         }
         assertTrue(!r.out().contains("WARNING"), r.out());
         assertTrue(Files.size(dir.resolve("ingest-throughput.png")) > 0);
+        assertTrue(!Files.exists(dir.resolveSibling("demo-crash-image")), "the crash image is removed after its restart");
     }
 
     @Test

@@ -162,7 +162,7 @@ public final class BenchWriteCommand implements Callable<Integer> {
             }
             o.print(buf.toString(StandardCharsets.UTF_8));
             ingested = r.samples();
-            copyTree(storeDir, crashImage);
+            ProcStats.copyTree(storeDir, crashImage);
             o.printf(Locale.ROOT, "crash_image_bytes: %d%n", ProcStats.dirBytes(crashImage));
         } catch (Throwable t) {
             store.close();
@@ -226,19 +226,6 @@ public final class BenchWriteCommand implements Callable<Integer> {
     private static void checkNothingLost(String what, long ingested, long found) throws IOException {
         if (ingested >= 0 && found != ingested) {
             throw new IOException(what + " recovered " + found + " samples but " + ingested + " were acknowledged");
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path p : (Iterable<Path>) s::iterator) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
         }
     }
 }

@@ -3,6 +3,7 @@ package io.tsdb.bench.util;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.stream.Stream;
 
 /** Process memory figures from {@code /proc/self/status} and directory sizes. */
@@ -58,6 +59,27 @@ public final class ProcStats {
     }
 
     /** Deletes {@code dir} recursively if it exists. */
+    /**
+     * Copies a directory tree as it is now (files copied one by one, so a store that is open and
+     * written meanwhile is copied as a crash at that moment would leave it).
+     */
+    public static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    try {
+                        Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
+                    } catch (java.nio.file.NoSuchFileException e) {
+                        // deleted while copying (a temp file, a segment truncated): a crash could lack it too
+                    }
+                }
+            }
+        }
+    }
+
     public static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
