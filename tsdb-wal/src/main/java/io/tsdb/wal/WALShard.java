@@ -5,17 +5,14 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -56,7 +53,7 @@ import org.HdrHistogram.Histogram;
  * write its index, create the next (create, force, directory fsync), rewrite the anchor. ASYNC
  * rolls without waiting: the writer creates the next file and goes on writing into it; a
  * background task forces and closes the old one, forces the new one and its directory entry,
- * then rewrites the anchor. Recovery knows this window (see {@code undoUnfinishedRoll}).
+ * then rewrites the anchor. Recovery knows this window (see {@code ShardRecovery.undoUnfinishedRoll}).
  */
 public final class WALShard {
     private static final long HIST_MAX = TimeUnit.HOURS.toNanos(1);
@@ -105,15 +102,6 @@ public final class WALShard {
 
     /** An ASYNC roll in progress: the new segment is written, the old one awaits its final force. */
     private record PendingRoll(Segment old, Segment next) {}
-
-    private enum ScanMode {
-        /** The newest segment: damage beyond the durable mark is a torn tail. */
-        LAST,
-        /** Sealed by a completed roll (fsynced): any damage is corruption. */
-        SEALED,
-        /** Sealed after a failed fsync: damage past its synced length is a torn tail of that segment only. */
-        SEALED_AFTER_FAILED_FSYNC
-    }
 
     private final int id;
     private final Path dir;
@@ -220,7 +208,7 @@ public final class WALShard {
     static Path shardDir(Path root, int id) { return root.resolve(String.format("shard-%03d", id)); }
 
     // =========================================================================================
-    // Recovery
+    // Open (the files are recovered by ShardRecovery)
     // =========================================================================================
 
     /** A shard whose files could not be read: refuses writes, replays nothing. */
@@ -242,107 +230,17 @@ public final class WALShard {
         return s;
     }
 
-    private void event(RecoveryReport.Kind kind, String segment, long pos, long firstLost, long lostRecords,
-                       long lostBytes, String detail) {
-        report.add(new RecoveryReport.Event(kind, id, segment, pos, firstLost, lostRecords, lostBytes, detail));
-    }
-
+    /**
+     * Recovers the shard's files ({@link ShardRecovery}), then resumes writing after the newest
+     * segment: creates a first segment if there is none, and a new one after a segment sealed
+     * after a failed fsync; opens it, sets the write position and the next offset, and anchors
+     * the recovered state unless the anchor already records it.
+     */
     private void recover() throws IOException {
-        Path tmp = dir.resolve(Anchor.TEMP);
-        if (Files.exists(tmp)) {
-            disk.delete(tmp);
-            event(RecoveryReport.Kind.FILE_REMOVED, Anchor.TEMP, -1, -1, -1, 0, "leftover anchor temp file");
-        }
-        List<Long> bases = new ArrayList<>();
-        List<Path> idxFiles = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) {
-                String n = p.getFileName().toString();
-                long b = Segment.parseBase(n);
-                if (b >= 0) bases.add(b);
-                else if (n.endsWith(".idx")) idxFiles.add(p);
-            }
-        }
-        Collections.sort(bases);
-        for (Path p : idxFiles) {
-            String n = p.getFileName().toString();
-            long b = Segment.parseBase(n.substring(0, n.length() - 4) + ".log");
-            if (b < 0 || !bases.contains(b)) {
-                disk.delete(p);
-                event(RecoveryReport.Kind.FILE_REMOVED, n, -1, -1, -1, 0, "orphan index without segment");
-            }
-        }
-        Anchor anchor = null;
-        boolean anchorOk = true;
-        try {
-            anchor = Anchor.read(disk, dir);
-            if (anchor == null && !bases.isEmpty()) {
-                anchorOk = false;
-                event(RecoveryReport.Kind.ANCHOR_REBUILT, Anchor.FILE, -1, -1, -1, 0, "anchor missing");
-            }
-        } catch (IOException e) {
-            anchorOk = false;
-            event(RecoveryReport.Kind.ANCHOR_REBUILT, Anchor.FILE, -1, -1, -1, 0, e.getMessage());
-        }
-        if (anchor != null) {
-            Path seg = dir.resolve(Segment.fileName(anchor.segmentBase()));
-            String bad = null;
-            if (Files.exists(seg)) {
-                if (anchor.position() > Files.size(seg)) bad = "anchor points past the end of " + seg.getFileName();
-            } else if (bases.isEmpty() || anchor.segmentBase() > bases.get(bases.size() - 1)) {
-                bad = "anchor points to a missing segment " + seg.getFileName();
-            }
-            if (bad != null) {
-                event(RecoveryReport.Kind.ANCHOR_REBUILT, Anchor.FILE, -1, -1, -1, 0, bad);
-                anchor = null;
-                anchorOk = false;
-            } else {
-                anchorSeq = anchor.sequence();
-            }
-        }
-        Map<Long, Anchor.Seal> seals = anchor != null ? anchor.sealMap() : Map.of();
-        long durable = anchor != null ? anchor.committedOffset() : 0;
-        if (anchor != null && bases.size() >= 2) undoUnfinishedRoll(bases, anchor, seals);
-
-        List<Segment> segs = new ArrayList<>();
-        ByteBuffer scanBuf = ByteBuffer.allocate(1 << 20);
-        for (int i = 0; i < bases.size(); i++) {
-            boolean last = i == bases.size() - 1;
-            Segment s = new Segment(dir, bases.get(i));
-            long limit = last ? Long.MAX_VALUE : bases.get(i + 1);
-            long fileSize = Files.size(s.path);
-            Anchor.Seal seal = seals.get(s.base);
-            if (seal != null) {
-                // sealed after a failed fsync: always scanned (its unsynced part may be damaged)
-                s.seal(seal.syncedLength(), seal.sealedLength());
-                durable = scan(s, fileSize, durable, ScanMode.SEALED_AFTER_FAILED_FSYNC, scanBuf);
-            } else if (!last) {
-                String why = Files.exists(s.idxPath) ? s.index.load(disk, s.idxPath, s.base, fileSize, limit) : "index missing";
-                if (why == null) {
-                    int n = s.index.size();
-                    SegmentIndex.Entries e = s.index.entries();
-                    s.size = fileSize;
-                    s.endOffset = n == 0 ? s.base : e.first[n - 1] + e.count[n - 1];
-                } else {
-                    event(RecoveryReport.Kind.INDEX_REBUILT, s.idxPath.getFileName().toString(), -1, -1, -1, 0, why);
-                    durable = scan(s, fileSize, durable, ScanMode.SEALED, scanBuf);
-                    s.index.write(disk, s.idxPath, s.base);
-                }
-            } else {
-                durable = scan(s, fileSize, durable, ScanMode.LAST, scanBuf);
-            }
-            if (!segs.isEmpty()) {
-                Segment prev = segs.get(segs.size() - 1);
-                if (prev.endOffset < s.base) {
-                    event(RecoveryReport.Kind.OFFSET_GAP, s.name, 0, prev.endOffset, s.base - prev.endOffset, 0,
-                            "offsets " + prev.endOffset + ".." + (s.base - 1) + " missing before this segment");
-                } else if (prev.endOffset > s.base && !cutOverlap(prev, s)) {
-                    throw new WalCorruptionException(id, s.name, 0, "segment base " + s.base
-                            + " overlaps the previous segment ending at offset " + prev.endOffset);
-                }
-            }
-            segs.add(s);
-        }
+        ShardRecovery.Result recovered = new ShardRecovery(id, dir, disk, strict, report).recover();
+        Anchor anchor = recovered.anchor();
+        if (anchor != null) anchorSeq = anchor.sequence();
+        List<Segment> segs = new ArrayList<>(recovered.segments());
         if (segs.isEmpty()) {
             long base = anchor != null ? anchor.committedOffset() : 0;
             Segment s = new Segment(dir, base);
@@ -364,7 +262,7 @@ public final class WALShard {
         discardedEnd = nextOffset;
         segments = List.copyOf(segs);
         List<Anchor.Seal> sealsNow = currentSeals();
-        if (anchor == null || !anchorOk || anchor.segmentBase() != last.base || anchor.position() != activePos
+        if (anchor == null || anchor.segmentBase() != last.base || anchor.position() != activePos
                 || anchor.committedOffset() != nextOffset || !anchor.seals().equals(sealsNow)) {
             // what we recovered may be only in the page cache (kill -9): force it before anchoring it
             last.ch.force(true);
@@ -381,200 +279,6 @@ public final class WALShard {
             syncedEnd.set(nextOffset);
             lastAnchor = anchor;
         }
-    }
-
-    /**
-     * An ASYNC roll creates the next segment B and writes into it before a background task has
-     * forced the previous segment A (and then rewrites the anchor). A power loss in that window
-     * can leave A with a torn or missing tail while B's directory entry survived. Recovery
-     * recognises it: the anchor still points to A (the roll never finished), A has no valid index
-     * (written only after A's force), A is damaged or ends before B's base at an offset that
-     * nothing attests as fsynced (the anchor's committed offset, A's own later blocks, or any
-     * block of B). Then B holds only blocks written after an unsynced A, none of them durable: B
-     * is removed (before A is cut, so a crash here is safe) and A, now the newest segment, gets
-     * its torn tail truncated, which keeps the log a prefix.
-     */
-    private void undoUnfinishedRoll(List<Long> bases, Anchor anchor, Map<Long, Anchor.Seal> seals) throws IOException {
-        int n = bases.size();
-        long aBase = bases.get(n - 2), bBase = bases.get(n - 1);
-        if (anchor.segmentBase() != aBase || seals.containsKey(aBase) || seals.containsKey(bBase)) return;
-        Segment a = new Segment(dir, aBase), b = new Segment(dir, bBase);
-        long aSize = Files.size(a.path);
-        if (Files.exists(a.idxPath) && a.index.load(disk, a.idxPath, aBase, aSize, bBase) == null) return;
-        BlockCodec.Decoder dec = new BlockCodec.Decoder();
-        BlockCodec.Header h = new BlockCodec.Header();
-        long pos = 0, expected = aBase, durable = anchor.committedOffset();
-        String why = null;
-        try (FileChannel ch = disk.open(a.path, EnumSet.of(StandardOpenOption.READ))) {
-            FileWindow w = new FileWindow(ch, aSize, 1 << 20, null);
-            while (pos < aSize) {
-                why = tryBlock(w, dec, h, pos, aSize, expected, false);
-                if (why != null) break;
-                durable = Math.max(durable, h.syncedOffset);
-                expected = h.firstOffset + h.recordCount;
-                pos += h.blockLength();
-            }
-            if (why == null && expected >= bBase) return; // a is whole: the roll may be unfinished, nothing was lost
-            if (expected < durable) return;
-            if (why != null) {
-                BlockCodec.Header h2 = new BlockCodec.Header();
-                long q = resync(w, dec, h2, pos + 1, aSize, expected);
-                if (q >= 0 && h2.syncedOffset > expected) return;
-            }
-        }
-        if (maxSyncedOffset(b) > expected) return;
-        if (why == null) why = "its unsynced tail is missing, it ends before offset " + bBase;
-        long lost = Files.size(b.path);
-        disk.delete(b.idxPath);
-        disk.delete(b.path);
-        disk.syncDirectory(dir);
-        bases.remove(n - 1);
-        event(RecoveryReport.Kind.TORN_TAIL_TRUNCATED, b.name, 0, bBase, -1, lost, "segment written during an "
-                + "unfinished roll of " + a.name + ", whose tail is torn at position " + pos + " (offset " + expected
-                + ": " + why + "): removed to keep the log a prefix");
-    }
-
-    /** The highest synced offset in the headers of the valid leading blocks of a segment; -1 if none. */
-    private long maxSyncedOffset(Segment s) throws IOException {
-        long size = Files.size(s.path);
-        long max = -1;
-        try (FileChannel ch = disk.open(s.path, EnumSet.of(StandardOpenOption.READ))) {
-            FileWindow w = new FileWindow(ch, size, 1 << 20, null);
-            BlockCodec.Decoder dec = new BlockCodec.Decoder();
-            BlockCodec.Header h = new BlockCodec.Header();
-            long pos = 0, expected = s.base;
-            while (pos < size && tryBlock(w, dec, h, pos, size, expected, false) == null) {
-                max = Math.max(max, h.syncedOffset);
-                expected = h.firstOffset + h.recordCount;
-                pos += h.blockLength();
-            }
-        }
-        return max;
-    }
-
-    /**
-     * {@code prev} ends past the base of the next segment {@code s}: the blocks from that base on
-     * are a batch whose fsync failed (its callers got a DurabilityException and the shard went on
-     * in {@code s}), and the seal that excluded them was lost with the anchor. Cuts {@code prev}
-     * at the block boundary {@code s.base}; false (corruption) if there is none.
-     */
-    private boolean cutOverlap(Segment prev, Segment s) throws IOException {
-        int n = prev.index.size();
-        SegmentIndex.Entries e = prev.index.entries();
-        int k = -1;
-        for (int i = 0; i < n; i++) {
-            if (e.first[i] == s.base) {
-                k = i;
-                break;
-            }
-        }
-        if (k < 0) return false;
-        long pos = e.pos[k];
-        long oldEnd = prev.endOffset;
-        long fileSize = Files.size(prev.path);
-        prev.index.truncateTo(k);
-        try (FileChannel ch = disk.open(prev.path, EnumSet.of(StandardOpenOption.WRITE))) {
-            ch.truncate(pos);
-            ch.force(true);
-        }
-        prev.size = pos;
-        prev.endOffset = s.base;
-        if (!prev.sealed()) prev.index.write(disk, prev.idxPath, prev.base);
-        event(RecoveryReport.Kind.SEALED_TAIL_TRUNCATED, prev.name, pos, s.base, oldEnd - s.base, fileSize - pos,
-                "blocks overlapping the next segment " + s.name + " (a batch whose fsync failed; its seal was lost with the anchor)");
-        return true;
-    }
-
-    /** Validates a segment block by block (header + CRC), fills its index, truncates a torn tail. */
-    private long scan(Segment s, long fileSize, long durable, ScanMode mode, ByteBuffer buf) throws IOException {
-        s.index.clear();
-        boolean afterFailedFsync = mode == ScanMode.SEALED_AFTER_FAILED_FSYNC;
-        long limit = afterFailedFsync ? Math.min(fileSize, s.sealLength) : fileSize;
-        try (FileChannel ch = disk.open(s.path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE))) {
-            FileWindow w = new FileWindow(ch, limit, buf.capacity(), buf);
-            BlockCodec.Decoder dec = new BlockCodec.Decoder();
-            BlockCodec.Header h = new BlockCodec.Header();
-            long pos = 0;
-            long expected = s.base;
-            boolean afterSkip = false;
-            String tornWhy = null;
-            while (pos < limit) {
-                String why = tryBlock(w, dec, h, pos, limit, expected, afterSkip);
-                if (why == null) {
-                    s.index.add(h.firstOffset, pos, h.blockLength(), h.recordCount, h.minAttribute, h.maxAttribute);
-                    durable = Math.max(durable, h.syncedOffset);
-                    expected = h.firstOffset + h.recordCount;
-                    pos += h.blockLength();
-                    afterSkip = false;
-                    continue;
-                }
-                if (afterFailedFsync && pos >= s.sealSynced) {
-                    // acknowledged but never fsynced (the fsync failed): a torn tail of this segment only
-                    tornWhy = why;
-                    break;
-                }
-                BlockCodec.Header h2 = new BlockCodec.Header();
-                long q = resync(w, dec, h2, pos + 1, limit, expected);
-                boolean attested = mode != ScanMode.LAST || expected < durable || (q >= 0 && h2.syncedOffset > expected);
-                if (attested) {
-                    if (strict) throw new WalCorruptionException(id, s.name, pos, why);
-                    if (q >= 0) {
-                        event(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED, s.name, pos, expected, h2.firstOffset - expected,
-                                q - pos, why);
-                        pos = q;
-                        afterSkip = true;
-                        continue;
-                    }
-                    event(RecoveryReport.Kind.CORRUPT_TAIL_TRUNCATED, s.name, pos, expected, -1, fileSize - pos, why);
-                } else {
-                    event(RecoveryReport.Kind.TORN_TAIL_TRUNCATED, s.name, pos, expected, -1, fileSize - pos, why);
-                }
-                ch.truncate(pos);
-                ch.force(true);
-                fileSize = pos;
-                break;
-            }
-            if (afterFailedFsync && fileSize > pos) {
-                event(RecoveryReport.Kind.SEALED_TAIL_TRUNCATED, s.name, pos, expected, -1, fileSize - pos,
-                        "segment sealed after a failed fsync (" + s.sealSynced + " bytes fsynced, " + s.sealLength
-                                + " bytes of acknowledged blocks): " + (tornWhy != null ? tornWhy : "bytes after the sealed length"));
-                ch.truncate(pos);
-                ch.force(true);
-            }
-            s.size = pos;
-            s.endOffset = expected;
-            return durable;
-        }
-    }
-
-    private static String tryBlock(FileWindow w, BlockCodec.Decoder dec, BlockCodec.Header h, long pos, long fileSize,
-                                   long expected, boolean afterSkip) throws IOException {
-        long avail = fileSize - pos;
-        if (avail < BlockCodec.HEADER_BYTES) return "truncated header (" + avail + " bytes)";
-        int at = w.ensure(pos, BlockCodec.HEADER_BYTES);
-        String why = dec.parseHeader(w.buf, at, avail, h);
-        if (why != null) return why;
-        if (afterSkip ? h.firstOffset < expected : h.firstOffset != expected)
-            return "block first offset " + h.firstOffset + ", expected " + expected;
-        at = w.ensure(pos, h.blockLength());
-        if (!dec.crcMatches(w.buf, at, h)) return "CRC mismatch";
-        try {
-            dec.validatePayload(w.buf, at, h);
-        } catch (CorruptBlockException e) {
-            return e.getMessage();
-        }
-        return null;
-    }
-
-    /** Finds the next valid block at or after {@code from}; -1 if none. */
-    private static long resync(FileWindow w, BlockCodec.Decoder dec, BlockCodec.Header h, long from, long fileSize,
-                               long expected) throws IOException {
-        for (long p = from; p + BlockCodec.HEADER_BYTES <= fileSize; p++) {
-            int at = w.ensure(p, 4);
-            if (w.buf.getInt(at) != BlockCodec.MAGIC) continue;
-            if (tryBlock(w, dec, h, p, fileSize, expected, true) == null) return p;
-        }
-        return -1;
     }
 
     // =========================================================================================
@@ -1682,8 +1386,8 @@ public final class WALShard {
                         blocksRead++;
                     } catch (CorruptBlockException | EOFException ex) {
                         if (strict) throw new WalCorruptionException(id, s.name, pos, ex.getMessage());
-                        event(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED, s.name, pos, e.first[i], e.count[i], len,
-                                "found during replay: " + ex.getMessage());
+                        report.add(new RecoveryReport.Event(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED, id, s.name, pos,
+                                e.first[i], e.count[i], len, "found during replay: " + ex.getMessage()));
                     } catch (HandlerFailure hf) {
                         throw new IOException("replay handler of shard " + id + " failed at offset " + hf.offset
                                 + ": " + hf.getCause(), hf.getCause());
