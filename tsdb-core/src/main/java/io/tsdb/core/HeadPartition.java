@@ -252,8 +252,9 @@ final class HeadPartition {
                 }
                 long t = pT[i];
                 long bits = pBits[i];
-                if (t < s.pendingT && oooWindow > 0 && Long.compareUnsigned(s.pendingT - t, oooWindow) <= 0) {
-                    // within the out-of-order window: accepted unless a sample exists at t
+                // a late sample within the out-of-order window is accepted unless a sample exists at t
+                boolean late = t < s.pendingT && oooWindow > 0 && Long.compareUnsigned(s.pendingT - t, oooWindow) <= 0;
+                if (late) {
                     if (findPending(s, t, nv, found)) {
                         if (found[0] == bits) {
                             accepted++;
@@ -264,28 +265,7 @@ final class HeadPartition {
                         }
                         continue;
                     }
-                    if (retentionOn && t < retentionFloor) {
-                        rejections.add(a.rejection(i, new OutOfBoundsException("sample for " + s.labels + " at t=" + t
-                                + " is older than the retention floor t=" + retentionFloor)));
-                        continue;
-                    }
-                    if (!s.logged && !s.inSeriesRecord) {
-                        s.inSeriesRecord = true;
-                        if (nNew == newSeries.length) {
-                            newSeries = Arrays.copyOf(newSeries, nNew * 2);
-                        }
-                        newSeries[nNew++] = s;
-                    }
-                    vSeries[nv] = s;
-                    vRefs[nv] = s.ref;
-                    vTs[nv] = t;
-                    vBits[nv] = bits;
-                    nv++;
-                    minT = Math.min(minT, t);
-                    maxT = Math.max(maxT, t);
-                    continue;
-                }
-                if (t <= s.pendingT) {
+                } else if (t <= s.pendingT) {
                     if (t == s.pendingT) {
                         if (bits == s.pendingBits) {
                             accepted++; // idempotent: same timestamp, same bits
@@ -305,8 +285,10 @@ final class HeadPartition {
                             + " is older than the retention floor t=" + retentionFloor)));
                     continue;
                 }
-                s.pendingT = t;
-                s.pendingBits = bits;
+                if (!late) {
+                    s.pendingT = t;
+                    s.pendingBits = bits;
+                }
                 if (!s.logged && !s.inSeriesRecord) {
                     s.inSeriesRecord = true;
                     if (nNew == newSeries.length) {
