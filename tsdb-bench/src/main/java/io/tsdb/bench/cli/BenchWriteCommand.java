@@ -190,6 +190,10 @@ public final class BenchWriteCommand implements Callable<Integer> {
         CoreFigures cf = CoreFigures.of(crashed);
         o.printf(Locale.ROOT, "crash_replay_seconds: %.3f%n", crashSecs);
         o.printf(Locale.ROOT, "crash_replay_samples_per_sec: %.1f%n", crashSecs > 0 ? cf.samples() / crashSecs : 0);
+        var rs = crashed.stats().replay();
+        o.printf(Locale.ROOT, "crash_replay_chunk_log_chunks: %d%n", rs.chunkLogChunks());
+        o.printf(Locale.ROOT, "crash_replay_wal_samples_decoded_not_reencoded: %d%n", rs.coveredSamples());
+        o.printf(Locale.ROOT, "crash_replay_wal_samples_reencoded: %d%n", rs.samples());
         o.printf(Locale.ROOT, "series: %d%n", cf.series());
         o.printf(Locale.ROOT, "samples: %d%n", cf.samples());
         o.printf(Locale.ROOT, "head_bytes_per_sample: %.3f%n", cf.samples() > 0 ? cf.chunkBytes() / (double) cf.samples() : 0);
