@@ -53,6 +53,17 @@ class HeadChunkLogTest {
         return img;
     }
 
+    /** A crash image of a store written with {@link #scrapes}, and the live store's content at that moment. */
+    private record Image(Path dir, String live) {}
+
+    private Image scrapedImage(int series, int perSeries, long t0, long seed) throws IOException {
+        try (StorageImpl s = StorageImpl.open(tmp.resolve("store"), opts().build())) {
+            scrapes(s, series, perSeries, t0, new Random(seed));
+            Path img = crashImage(s, "img");
+            return new Image(img, TestUtil.renderStore(s));
+        }
+    }
+
     private Path copy(Path from, String name) throws IOException {
         Path to = tmp.resolve(name);
         TestUtil.copyRecursively(from, to);
@@ -77,14 +88,9 @@ class HeadChunkLogTest {
 
     @Test
     void crashImageAttachesLoggedChunksAndEqualsTheLiveStore() throws Exception {
-        Path dir = tmp.resolve("store");
-        String live;
-        Path img;
-        try (StorageImpl s = StorageImpl.open(dir, opts().build())) {
-            scrapes(s, 40, 1000, 1_000_000, new Random(1));
-            img = crashImage(s, "img");
-            live = TestUtil.renderStore(s);
-        }
+        Image image = scrapedImage(40, 1000, 1_000_000, 1);
+        Path img = image.dir();
+        String live = image.live();
         assertFalse(logFiles(img).isEmpty(), "the writer logged sealed chunks");
         Path noLog = copy(img, "img-nolog");
         try (StorageImpl s = StorageImpl.open(img, opts().build())) {
@@ -133,14 +139,9 @@ class HeadChunkLogTest {
 
     @Test
     void damagedLogFallsBackToTheWal() throws Exception {
-        Path dir = tmp.resolve("store");
-        String live;
-        Path img;
-        try (StorageImpl s = StorageImpl.open(dir, opts().build())) {
-            scrapes(s, 12, 700, 0, new Random(2));
-            img = crashImage(s, "img");
-            live = TestUtil.renderStore(s);
-        }
+        Image image = scrapedImage(12, 700, 0, 2);
+        Path img = image.dir();
+        String live = image.live();
         List<Path> files = logFiles(img);
         assertFalse(files.isEmpty());
         Path victim = files.get(0);
@@ -207,12 +208,7 @@ class HeadChunkLogTest {
 
     @Test
     void logRecordsBeyondALostWalTailAreDropped() throws Exception {
-        Path dir = tmp.resolve("store");
-        Path img;
-        try (StorageImpl s = StorageImpl.open(dir, opts().build())) {
-            scrapes(s, 16, 900, 0, new Random(4));
-            img = crashImage(s, "img");
-        }
+        Path img = scrapedImage(16, 900, 0, 4).dir();
         // the WAL loses its second half in every shard (a power loss without fsync); the chunk log keeps all
         try (Stream<Path> st = Files.walk(img.resolve("wal"))) {
             for (Path seg : st.filter(p -> p.toString().endsWith(".log")).toList()) {
