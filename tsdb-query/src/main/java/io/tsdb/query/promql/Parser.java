@@ -414,20 +414,7 @@ public final class Parser {
             throw err(name.pos(), "unknown function with name \"" + name.text() + "\"");
         }
         next(); // (
-        List<Expr> args = new ArrayList<>();
-        if (peek().type() != TokenType.RPAREN) {
-            while (true) {
-                args.add(parseExpr(1));
-                if (peek().type() == TokenType.COMMA) {
-                    next();
-                    if (peek().type() == TokenType.RPAREN) {
-                        break;
-                    }
-                    continue;
-                }
-                break;
-            }
-        }
+        List<Expr> args = parseArgs();
         expect(TokenType.RPAREN, "\",\" or \")\"", "function call");
         if (args.size() < f.minArgs() || args.size() > f.maxArgs()) {
             String expected = f.minArgs() == f.maxArgs() ? String.valueOf(f.minArgs())
@@ -447,6 +434,19 @@ public final class Parser {
         return new Expr.Call(f, args, name.pos());
     }
 
+    /** Comma-separated expressions up to (not including) the closing parenthesis; a trailing comma is allowed. */
+    private List<Expr> parseArgs() {
+        List<Expr> args = new ArrayList<>();
+        while (peek().type() != TokenType.RPAREN) {
+            args.add(parseExpr(1));
+            if (peek().type() != TokenType.COMMA) {
+                break;
+            }
+            next();
+        }
+        return args;
+    }
+
     private Expr parseAggregate() {
         Token opTok = next();
         String op = opTok.text().toLowerCase(Locale.ROOT);
@@ -457,20 +457,7 @@ public final class Parser {
             grouping = parseLabelList("grouping");
         }
         expect(TokenType.LPAREN, "\"(\"", "aggregation");
-        List<Expr> args = new ArrayList<>();
-        if (peek().type() != TokenType.RPAREN) {
-            while (true) {
-                args.add(parseExpr(1));
-                if (peek().type() == TokenType.COMMA) {
-                    next();
-                    if (peek().type() == TokenType.RPAREN) {
-                        break;
-                    }
-                    continue;
-                }
-                break;
-            }
-        }
+        List<Expr> args = parseArgs();
         expect(TokenType.RPAREN, "\",\" or \")\"", "aggregation");
         if (peek().type() == TokenType.BY || peek().type() == TokenType.WITHOUT) {
             if (grouping != null) {
