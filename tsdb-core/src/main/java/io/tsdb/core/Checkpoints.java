@@ -174,6 +174,20 @@ final class Checkpoints {
         }
     }
 
+    /** Deletes the checkpoints of a shard that state a WAL offset beyond {@code walOffset} (stale ones). */
+    static void deleteBeyond(Path shardDir, long walOffset) throws IOException {
+        boolean any = false;
+        for (long off : list(shardDir)) {
+            if (off > walOffset) {
+                Files.deleteIfExists(file(shardDir, off));
+                any = true;
+            }
+        }
+        if (any) {
+            fsyncDir(shardDir);
+        }
+    }
+
     /** Deletes all but the newest {@link #KEEP} checkpoints; returns the oldest kept offset (or -1). */
     static long prune(Path shardDir) throws IOException {
         List<Long> offsets = list(shardDir);

@@ -296,15 +296,8 @@ public final class StorageImpl implements AutoCloseable {
             if (lastCheckpointOffset[i] > wal.nextOffset(i)) {
                 checkpointProblems.add("shard " + i + ": checkpoint at WAL offset " + lastCheckpointOffset[i]
                         + " is beyond the WAL's end " + wal.nextOffset(i) + "; rewritten");
-                Path sd = Checkpoints.shardDir(ckRoot, i);
-                long stale = lastCheckpointOffset[i];
                 lastCheckpointOffset[i] = -1;
-                checkpointShard(i, true);
-                for (long off : Checkpoints.list(sd)) {
-                    if (off > wal.nextOffset(i) || off == stale) {
-                        Files.deleteIfExists(Checkpoints.file(sd, off));
-                    }
-                }
+                checkpointShard(i, true); // publish drops the stale checkpoints once the fresh one is durable
             }
         }
         if (retentionMillis > 0) {
@@ -992,12 +985,20 @@ public final class StorageImpl implements AutoCloseable {
         }
     }
 
-    /** Writes a snapshot, keeps the newest two, and lets the WAL drop what both cover. Returns bytes written. */
+    /**
+     * Writes a snapshot, keeps the newest two, and lets the WAL drop what both cover. Returns bytes written.
+     *
+     * <p>Checkpoints stating an offset beyond this one are stale: the WAL lost its tail (media damage)
+     * and its offsets restart below them. They are deleted once the new checkpoint is durable, and
+     * before pruning, so that "the newest two" never means two stale files whose deletion would then
+     * leave no checkpoint at all (issue 8, point 5), and the WAL is never truncated past its end.
+     */
     private long publish(Checkpoints.PartitionSnapshot snap) throws IOException {
         int shard = snap.shard();
         Path sd = Checkpoints.shardDir(dir.resolve("checkpoints"), shard);
         long size = Checkpoints.write(sd, snap);
         lastCheckpointOffset[shard] = snap.walOffset();
+        Checkpoints.deleteBeyond(sd, snap.walOffset());
         long keepFrom = Checkpoints.prune(sd);
         if (keepFrom > 0) {
             wal.truncateBefore(shard, keepFrom);

@@ -179,4 +179,53 @@ class CheckpointTest {
             assertTrue(s.stats().checkpoint().problems().isEmpty(), s.stats().checkpoint().problems().toString());
         }
     }
+
+    /**
+     * Media damage below two checkpoints (issue 8, point 5): the newest WAL segment loses its second
+     * half after three checkpoints. The first open repairs the checkpoints that now lie beyond the
+     * WAL's end; neither it nor the next opens may lose a checkpointed sample.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(io.tsdb.wal.Durability.class)
+    void tornWalTailBelowTwoCheckpointsLosesNoCheckpointedSampleOnLaterOpens(io.tsdb.wal.Durability mode)
+            throws Exception {
+        StorageOptions o = TestUtil.small().shards(1).durability(mode).checkpointOnClose(true).build();
+        List<Labels> pool = StorageRoundTripProperties.labelPool(20);
+        try (StorageImpl s = StorageImpl.open(dir, o)) {
+            for (int round = 0; round < 3; round++) {
+                for (Labels l : pool) {
+                    for (int batch = 0; batch < 4; batch++) { // 4 commits of 500 samples per series and round
+                        List<Sample> samples = new java.util.ArrayList<>();
+                        for (int i = 0; i < 500; i++) {
+                            int n = round * 2_000 + batch * 500 + i;
+                            samples.add(new Sample(1_000_000L + n * 1_000L, n));
+                        }
+                        s.write(new TimeSeries(l, samples));
+                    }
+                }
+                s.checkpoint();
+            }
+        }
+        int expectedSamples = 3 * 2_000 * 20;
+        Path walShard = dir.resolve("wal");
+        List<Path> segments;
+        try (java.util.stream.Stream<Path> files = Files.walk(walShard)) {
+            segments = files.filter(p -> p.getFileName().toString().endsWith(".log")).sorted().toList();
+        }
+        Path newest = segments.get(segments.size() - 1);
+        try (RandomAccessFile f = new RandomAccessFile(newest.toFile(), "rw")) {
+            f.setLength(f.length() / 2);
+        }
+        for (int open = 1; open <= 3; open++) {
+            try (StorageImpl s = StorageImpl.open(dir, o)) {
+                assertEquals(expectedSamples, s.stats().samples(), "open " + open + " (" + mode + "): samples; problems "
+                        + s.stats().checkpoint().problems());
+                int n = 0;
+                for (List<long[]> series : TestUtil.dump(s).values()) {
+                    n += series.size();
+                }
+                assertEquals(expectedSamples, n, "open " + open + " (" + mode + "): samples read back");
+            }
+        }
+    }
 }
