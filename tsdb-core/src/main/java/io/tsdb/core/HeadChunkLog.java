@@ -288,7 +288,8 @@ final class HeadChunkLog {
         private final Path dir;
         private final int shard;
         private final int shardCount;
-        private final boolean ooo;
+        /** Flag {@link #FLAG_OOO} for the files this writer creates (set by a window, or by a replay's late inserts). */
+        private boolean ooo;
         /** Closed files: sequence to highest walEnd. */
         private final TreeMap<Long, Long> files;
         private FileChannel ch;
@@ -387,6 +388,18 @@ final class HeadChunkLog {
             ch = c;
             size = HEADER_BYTES;
             maxWalEnd = Long.MIN_VALUE;
+        }
+
+        /**
+         * From now on, files are flagged {@link #FLAG_OOO}: chunks this writer logs may have been
+         * re-encoded by late samples after they were queued, so a restart must check each WAL sample
+         * they seem to cover instead of skipping it. The current file, if any, is closed first.
+         */
+        synchronized void markOutOfOrder() throws IOException {
+            if (!ooo) {
+                ooo = true;
+                rotate();
+            }
         }
 
         /** Closes the current file (a later one starts with the next sequence number). */

@@ -69,6 +69,17 @@ final class HeadPartition {
     long replayCorruptRecords;
     long replayDuplicateSamples;
     long replayOutOfOrderSamples;
+    /**
+     * Logged late samples that replay inserted into older chunks. Such an insert re-encodes a chunk
+     * that may already be queued for the head chunk log, so the log written after this replay must
+     * be flagged as holding possibly stale chunks, even without an out-of-order window.
+     */
+    private long replayLateInserts;
+
+    /** After replay: whether it inserted logged late samples into older chunks. */
+    boolean replayInsertedLate() {
+        return replayLateInserts > 0;
+    }
     long replayConflictingSeries;
     String firstReplayProblem;
 
@@ -638,6 +649,7 @@ final class HeadPartition {
                 if (!s.find(t, found)) {
                     cuts += s.insertOutOfOrder(t, bits[i]);
                     applied++;
+                    replayLateInserts++;
                 } else if (found[0] == bits[i]) {
                     replayDuplicateSamples++;
                 } else {

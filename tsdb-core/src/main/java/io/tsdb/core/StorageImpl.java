@@ -232,6 +232,9 @@ public final class StorageImpl implements AutoCloseable {
         }, from, par);
         for (HeadPartition p : parts) {
             p.finishReplay(); // the replay threads were joined by wal.replay: their plain stores are visible here
+            if (chunkLog != null && p.replayInsertedLate()) {
+                chunkLog[p.shard].markOutOfOrder();
+            }
         }
         long t2 = System.nanoTime();
 

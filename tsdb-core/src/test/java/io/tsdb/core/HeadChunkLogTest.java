@@ -294,4 +294,41 @@ class HeadChunkLogTest {
             assertEquals(live, TestUtil.renderStore(s));
         }
     }
+
+    /**
+     * Issue 8, point 6: a late sample written under a window, then replayed by a process without
+     * one. That replay inserts it into a chunk it had already queued for the log; the stale copy
+     * logged then must not make the next restart skip the WAL's late sample.
+     */
+    @Test
+    void lateSampleReplayedWithoutAWindowSurvivesTheNextCrash() throws Exception {
+        Path dir = tmp.resolve("store");
+        StorageOptions withWindow = opts().shards(1).outOfOrderWindow(Duration.ofHours(1)).build();
+        Labels l = Labels.of("__name__", "late", "job", "a");
+        String live;
+        Path first;
+        try (StorageImpl s = StorageImpl.open(dir, withWindow.toBuilder().headChunkLog(false).build())) {
+            for (int k = 0; k < 250; k++) {
+                s.write(new TimeSeries(l, List.of(new Sample(k * 1000L, k))));
+                if (k == 199) {
+                    s.checkpoint();
+                }
+            }
+            // inside the second chunk (samples 120..239), sealed once sample 240 arrived
+            s.write(new TimeSeries(l, List.of(new Sample(200_500L, -1))));
+            s.flush(); // killed before its chunk writer ran: no log file flagged for out-of-order inserts
+            first = copy(s.directory(), "crash1");
+            live = TestUtil.renderStore(s);
+        }
+        StorageOptions noWindow = opts().shards(1).build();
+        Path second;
+        try (StorageImpl s = StorageImpl.open(first, noWindow)) {
+            assertEquals(live, TestUtil.renderStore(s), "first restart: replay inserts the logged late sample");
+            s.persistSealedChunks(); // the chunk writer ran before the kill
+            second = crashImage(s, "crash2");
+        }
+        try (StorageImpl s = StorageImpl.open(second, noWindow)) {
+            assertEquals(live, TestUtil.renderStore(s), "second restart: the late sample is still there");
+        }
+    }
 }
