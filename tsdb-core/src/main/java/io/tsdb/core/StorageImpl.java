@@ -50,6 +50,8 @@ public final class StorageImpl implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(StorageImpl.class.getName());
 
     private final Path dir;
+    /** The writer's lock on {@code dir}, released by {@link #close()}; null for a read-only open. */
+    private final StoreLock lock;
     private final StorageOptions options;
     private final ShardedWAL wal;
     private final int shardCount;
@@ -103,8 +105,9 @@ public final class StorageImpl implements AutoCloseable {
     private final Object chunkWriterLock = new Object();
     private volatile Throwable lastMaintenanceError;
 
-    private StorageImpl(Path dir, StorageOptions options, ShardedWAL wal) {
+    private StorageImpl(Path dir, StorageOptions options, ShardedWAL wal, StoreLock lock) {
         this.dir = dir;
+        this.lock = lock;
         this.options = options;
         this.wal = wal;
         this.shardCount = wal.shardCount();
@@ -133,7 +136,53 @@ public final class StorageImpl implements AutoCloseable {
     public static StorageImpl open(Path dir, StorageOptions options) throws IOException {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(options, "options");
-        Files.createDirectories(dir);
+        prepareDirectory(dir);
+        StoreLock lock = StoreLock.acquire(dir);
+        try {
+            return open(dir, options, lock);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                lock.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Checks that {@code dir} is a directory this store may write (creating it when it does not
+     * exist): not a regular file, writable, and either a store (it holds {@code STORE}) or empty.
+     * A non-empty directory without a store identity (a source tree, another database's data) is
+     * refused before anything is written into it.
+     */
+    private static void prepareDirectory(Path dir) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new java.nio.file.NotDirectoryException(dir + " is not a directory: a store is a directory");
+        }
+        if (!Files.exists(dir)) {
+            Files.createDirectories(dir);
+            return;
+        }
+        if (!Files.exists(dir.resolve(StoreMeta.FILE))) {
+            List<String> foreign = new ArrayList<>();
+            try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
+                entries.filter(p -> !StoreLock.isLockFile(p) && !p.getFileName().toString().equals(StoreMeta.FILE + ".tmp"))
+                        .limit(4).forEach(p -> foreign.add(p.getFileName().toString()));
+            }
+            if (!foreign.isEmpty()) {
+                throw new IOException("directory " + dir + " is not empty and holds no tsdb store (no " + StoreMeta.FILE
+                        + " file; it holds " + String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
+                        + (foreign.size() > 3 ? ", ..." : "") + "): refusing to write into it; use a new or empty directory");
+            }
+        }
+        if (!Files.isWritable(dir)) {
+            throw new java.nio.file.AccessDeniedException(dir.toString(), null, "store directory is not writable; "
+                    + "open it with StorageImpl.openReadOnly to inspect it");
+        }
+    }
+
+    private static StorageImpl open(Path dir, StorageOptions options, StoreLock lock) throws IOException {
         int recorded = StoreMeta.readShards(dir);
         int shards = options.shards();
         if (recorded > 0 && shards > 0 && recorded != shards) {
@@ -142,6 +191,11 @@ public final class StorageImpl implements AutoCloseable {
         }
         if (shards == 0) {
             shards = recorded;
+        }
+        if (recorded == 0) {
+            // the identity comes first: a directory holding anything of ours also holds STORE
+            shards = shards > 0 ? shards : WalOptions.defaultShardCount();
+            StoreMeta.write(dir, shards);
         }
         // PAGE_CACHE is implemented as an ASYNC WAL plus a per-shard flush after the partition lock is
         // released, so that concurrent commits to one shard share a block write (group commit).
@@ -163,10 +217,7 @@ public final class StorageImpl implements AutoCloseable {
         ShardedWAL wal = ShardedWAL.open(dir.resolve("wal"), wb.build());
         StorageImpl store = null;
         try {
-            if (recorded == 0) {
-                StoreMeta.write(dir, wal.shardCount());
-            }
-            store = new StorageImpl(dir, options, wal);
+            store = new StorageImpl(dir, options, wal, lock);
             store.recover();
             store.startMaintenance();
             store.startChunkWriter();
@@ -1153,6 +1204,17 @@ public final class StorageImpl implements AutoCloseable {
                     failure = e;
                 } else {
                     failure.addSuppressed(e);
+                }
+            }
+            if (lock != null) {
+                try {
+                    lock.close();
+                } catch (IOException e) {
+                    if (failure == null) {
+                        failure = e;
+                    } else {
+                        failure.addSuppressed(e);
+                    }
                 }
             }
         }
