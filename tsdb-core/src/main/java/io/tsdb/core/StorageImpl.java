@@ -780,14 +780,17 @@ public final class StorageImpl implements AutoCloseable {
             long now = options.clock().getAsLong();
             if (t > now + skewMillis) {
                 throw new OutOfBoundsException("timestamp " + t + " is beyond now (" + now + ") + maxFutureSkew ("
-                        + skewMillis + " ms)" + forSeries(labels));
+                        + skewMillis + " ms)" + forSeries(labels) + "; timestamps are epoch milliseconds"
+                        + (t > now * 100 ? " (this one looks like micro- or nanoseconds)" : "")
+                        + "; StorageOptions.maxFutureSkew(Duration.ZERO) lifts the bound for backfill");
             }
         }
         if (retentionMillis > 0) {
             long floor = retentionFloor();
             if (t < floor) {
                 throw new OutOfBoundsException("timestamp " + t + " is older than the retention floor " + floor
-                        + " (newest " + maxTime.get() + " - retention " + retentionMillis + " ms)" + forSeries(labels));
+                        + " (min(newest " + maxTime.get() + ", now) - retention " + retentionMillis + " ms)"
+                        + forSeries(labels));
             }
         }
     }
@@ -796,8 +799,14 @@ public final class StorageImpl implements AutoCloseable {
         return labels == null ? "" : " for " + labels;
     }
 
+    /**
+     * The oldest timestamp retention keeps: the newest sample's time, bounded by the clock, minus
+     * the retention. The clock bound means one far-future sample (a timestamp in nanoseconds,
+     * accepted with the future bound lifted) cannot move the floor past every real sample and
+     * have retention delete them (issue 8, point 4).
+     */
     private long retentionFloor() {
-        long m = maxTime.get();
+        long m = Math.min(maxTime.get(), options.clock().getAsLong());
         if (m == Long.MIN_VALUE || m < Long.MIN_VALUE + retentionMillis) {
             return Long.MIN_VALUE;
         }

@@ -20,8 +20,8 @@ import java.util.function.ToLongFunction;
  *   <tr><td>checkpointWalBytes</td><td>512 MiB</td><td>a checkpoint is also taken once the WAL grew by this much; 0 disables</td></tr>
  *   <tr><td>checkpointOnClose</td><td>true</td><td>write a checkpoint of every shard on close</td></tr>
  *   <tr><td>headChunkLog</td><td>true</td><td>append sealed chunks to {@code chunks_head/} so a restart decodes the WAL instead of re-compressing it</td></tr>
- *   <tr><td>retention</td><td>zero = unlimited</td><td>chunks older than newest sample - retention are dropped</td></tr>
- *   <tr><td>maxFutureSkew</td><td>zero = off</td><td>reject timestamps later than now + skew</td></tr>
+ *   <tr><td>retention</td><td>zero = unlimited</td><td>chunks older than min(newest sample, now) - retention are dropped</td></tr>
+ *   <tr><td>maxFutureSkew</td><td>1 hour; zero = off</td><td>reject timestamps later than now + skew ({@link OutOfBoundsException})</td></tr>
  *   <tr><td>outOfOrderWindow</td><td>zero = reject</td><td>accept samples up to this much older than the series' newest</td></tr>
  *   <tr><td>limits</td><td>64 labels, 256-char names, 4096-char values, 16 KiB per label set, 2^31-1 series</td><td>{@link LimitExceededException}</td></tr>
  *   <tr><td>replayParallelism</td><td>available processors</td><td>threads replaying WAL shards and loading checkpoints</td></tr>
@@ -150,7 +150,8 @@ public final class StorageOptions {
         private boolean checkpointOnClose = true;
         private boolean headChunkLog = true;
         private Duration retention = Duration.ZERO;
-        private Duration maxFutureSkew = Duration.ZERO;
+        /** Default future bound: scrape clocks drift by seconds; a timestamp in micro- or nanoseconds is years ahead. */
+        private Duration maxFutureSkew = Duration.ofHours(1);
         private Duration outOfOrderWindow = Duration.ZERO;
         private int maxLabelsPerSeries = 64;
         private int maxLabelNameLength = 256;
@@ -221,7 +222,11 @@ public final class StorageOptions {
             return this;
         }
 
-        /** Timestamps later than now + skew are rejected; {@link Duration#ZERO} = no upper bound. */
+        /**
+         * Timestamps later than now + skew are rejected with {@link OutOfBoundsException}; default
+         * one hour. {@link Duration#ZERO} lifts the bound (backfill of synthetic or forecast data,
+         * tests); retention stays bounded by the clock either way.
+         */
         public Builder maxFutureSkew(Duration d) {
             this.maxFutureSkew = nonNegative(d, "maxFutureSkew");
             return this;

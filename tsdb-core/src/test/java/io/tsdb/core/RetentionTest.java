@@ -73,4 +73,43 @@ class RetentionTest {
         }
         return out;
     }
+
+    /**
+     * Issue 8, point 4: one sample with a timestamp in nanoseconds must not destroy the store. By
+     * default it is refused (future bound); with the bound lifted it is kept, and retention, bounded
+     * by the clock, still keeps every real sample and accepts the next normal write.
+     */
+    @Test
+    void oneFarFutureSampleNeitherMovesRetentionNorDestroysTheStore() throws Exception {
+        long now = 1_765_000_000_000L;
+        Labels l = Labels.of("__name__", "temp", "job", "agent");
+        StorageOptions defaults = TestUtil.small().retention(Duration.ofHours(1)).clock(() -> now).build();
+        try (StorageImpl s = StorageImpl.open(dir, defaults)) {
+            for (int i = 0; i < 300; i++) {
+                s.write(new TimeSeries(l, List.of(new Sample(now - 3_000_000 + i * 10_000L, i))));
+            }
+            OutOfBoundsException e = org.junit.jupiter.api.Assertions.assertThrows(OutOfBoundsException.class,
+                    () -> s.write(new TimeSeries(l, List.of(new Sample(now * 1_000_000, 1)))));
+            assertTrue(e.getMessage().contains("maxFutureSkew") && e.getMessage().contains("nanoseconds"), e.getMessage());
+            s.write(new TimeSeries(l, List.of(new Sample(now, 300))));
+            s.applyRetention();
+            assertEquals(301, s.stats().samples());
+        }
+        Path lifted = dir.resolve("lifted");
+        StorageOptions unbounded = defaults.toBuilder().maxFutureSkew(Duration.ZERO).build();
+        Labels other = Labels.of("__name__", "temp", "job", "clockless");
+        try (StorageImpl s = StorageImpl.open(lifted, unbounded)) {
+            for (int i = 0; i < 300; i++) {
+                s.write(new TimeSeries(l, List.of(new Sample(now - 3_000_000 + i * 10_000L, i))));
+            }
+            s.write(new TimeSeries(other, List.of(new Sample(now * 1_000_000, 1)))); // accepted: bound lifted
+            s.write(new TimeSeries(l, List.of(new Sample(now, 300)))); // the next normal write
+            s.applyRetention();
+            assertEquals(302, s.stats().samples());
+            assertEquals(301, timestamps(s, l).size());
+        }
+        try (StorageImpl s = StorageImpl.open(lifted, unbounded)) {
+            assertEquals(302, s.stats().samples(), "replay applies retention too");
+        }
+    }
 }
