@@ -24,8 +24,14 @@ import java.util.Objects;
  * (0-based, in call order since the last commit/rollback) with their reasons, or the single
  * reason itself when that was the only sample. A sample equal to the newest one (same timestamp,
  * same bits) is an idempotent no-op.
+ *
+ * <p>Lifetime: samples reach the store only through {@link #commit}. {@link #rollback} discards
+ * the buffer; {@link #close} rolls back what is still buffered and ends the appender (use it in a
+ * try-with-resources block, committing inside). Samples an appender still buffers when the store
+ * closes are discarded too. Every discarded sample is counted in
+ * {@link StorageStats#samplesDiscarded()}, so an uncommitted scrape never vanishes unnoticed.
  */
-public final class Appender {
+public final class Appender implements AutoCloseable {
     private final StorageImpl store;
 
     int n;
@@ -65,6 +71,9 @@ public final class Appender {
      */
     public long append(long ref, Labels labels, long t, double v) {
         store.checkOpen();
+        if (closed) {
+            throw new IllegalStateException("appender is closed");
+        }
         store.checkTimestamp(t, labels);
         MemSeries s = null;
         if (ref > 0 && ref <= (1L << 31)) {
@@ -107,8 +116,33 @@ public final class Appender {
         return n;
     }
 
-    /** Discards the buffered samples. */
+    /** Discards the buffered samples (counted in {@link StorageStats#samplesDiscarded()}). */
     public void rollback() {
+        int dropped = n;
+        reset();
+        store.discarded(dropped, null);
+    }
+
+    /**
+     * Rolls back whatever is still buffered (counted in {@link StorageStats#samplesDiscarded()})
+     * and ends the appender: a later {@code append} throws {@link IllegalStateException}.
+     * Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        int dropped = n;
+        reset();
+        store.discarded(dropped, this);
+    }
+
+    private boolean closed;
+
+    /** Empties the buffer; a series this transaction created but never logged is removed. */
+    void reset() {
         MemSeries[] ps = pSeries;
         for (int i = 0; i < n; i++) {
             MemSeries s = ps[i];
@@ -131,7 +165,7 @@ public final class Appender {
         try {
             commitInternal(true);
         } finally {
-            rollback();
+            reset();
         }
     }
 

@@ -72,6 +72,14 @@ public final class StorageImpl implements AutoCloseable {
     private final AtomicLong maxTime = new AtomicLong(Long.MIN_VALUE);
     private final LongAdder written = new LongAdder();
     private final LongAdder rejected = new LongAdder();
+    /** Samples appended and then rolled back (explicitly, by Appender.close, or by the store's close). */
+    private final LongAdder discarded = new LongAdder();
+    /**
+     * The appenders handed out and not yet closed (weakly held: a dropped appender leaves by GC),
+     * so that close can count the samples they still buffer.
+     */
+    private final java.util.Set<Appender> openAppenders =
+            Collections.synchronizedSet(Collections.newSetFromMap(new java.util.WeakHashMap<>()));
     /**
      * Appenders reused by {@link #write(Collection)} (a store-owned pool, not a ThreadLocal: a
      * ThreadLocal value referencing the store would keep closed stores alive in long-lived threads).
@@ -501,7 +509,19 @@ public final class StorageImpl implements AutoCloseable {
     /** A new appender for scrape-shaped writes (one per thread). */
     public Appender appender() {
         checkOpen();
-        return new Appender(this);
+        Appender a = new Appender(this);
+        openAppenders.add(a);
+        return a;
+    }
+
+    /** An appender rolled back {@code samples} buffered samples (counted in {@link StorageStats#samplesDiscarded()}). */
+    void discarded(int samples, Appender closedAppender) {
+        if (samples > 0) {
+            discarded.add(samples);
+        }
+        if (closedAppender != null) {
+            openAppenders.remove(closedAppender);
+        }
     }
 
     /** Writes one series' samples. Throws the specific exception when nothing was written, else {@link PartialWriteException}. */
@@ -535,7 +555,7 @@ public final class StorageImpl implements AutoCloseable {
         } else {
             pooledAppenders.decrementAndGet();
         }
-        a.rollback();
+        a.reset();
         a.setMapper((tag, reason) -> {
             int idx = Arrays.binarySearch(flatStart, 0, count, tag);
             int sIdx = idx >= 0 ? idx : -idx - 2;
@@ -604,7 +624,7 @@ public final class StorageImpl implements AutoCloseable {
             }
         } finally {
             a.setMapper(null);
-            a.rollback();
+            a.reset(); // committed or rejected: nothing of a write() call is discarded
             // keep a few small appenders for reuse; drop big ones (bounded memory)
             if (a.capacity() <= 1 << 16 && pooledAppenders.incrementAndGet() <= 2 * Runtime.getRuntime().availableProcessors()) {
                 writeAppenders.offer(a);
@@ -975,7 +995,7 @@ public final class StorageImpl implements AutoCloseable {
                 checkpointLoadSeconds, List.copyOf(checkpointProblems), checkpointsWritten, lastCheckpointSeconds,
                 lastCheckpointBytes, lastCheckpointTime);
         return new StorageStats(shardCount, series, samples, chunks, bytes, samples > 0 ? (double) bytes / samples : 0,
-                safeWalBytes(), written.sum(), rejected.sum(), generation.get(), replayStats, ck, ws, List.copyOf(perShard));
+                safeWalBytes(), written.sum(), rejected.sum(), discarded.sum(), generation.get(), replayStats, ck, ws, List.copyOf(perShard));
     }
 
     private long safeWalBytes() {
@@ -1169,6 +1189,18 @@ public final class StorageImpl implements AutoCloseable {
             closed = true;
         } finally {
             lifecycle.writeLock().unlock();
+        }
+        long abandoned = 0;
+        synchronized (openAppenders) {
+            for (Appender a : openAppenders) {
+                abandoned += a.pending();
+            }
+            openAppenders.clear();
+        }
+        if (abandoned > 0) {
+            discarded.add(abandoned);
+            LOG.log(System.Logger.Level.WARNING, "close of " + dir + ": " + abandoned + " samples appended but never "
+                    + "committed were discarded (commit appenders before closing the store)");
         }
         if (maintenance != null) {
             maintenance.shutdown();

@@ -16,6 +16,8 @@ import java.util.Locale;
  * @param walDiskBytes           bytes of all WAL segment files
  * @param samplesWritten         samples accepted since open
  * @param samplesRejected        samples rejected since open (bad input)
+ * @param samplesDiscarded       samples appended but never committed since open: dropped by
+ *                               {@link Appender#rollback()} or {@link Appender#close()} (which rolls back)
  * @param seriesGeneration       see {@link StorageImpl#seriesGeneration()}
  * @param replay                 what open replayed
  * @param checkpoint             checkpoint figures
@@ -23,7 +25,7 @@ import java.util.Locale;
  * @param perShard               the head figures per shard (= partition)
  */
 public record StorageStats(int shards, long series, long samples, long chunks, long headChunkBytes,
-        double headBytesPerSample, long walDiskBytes, long samplesWritten, long samplesRejected, long seriesGeneration,
+        double headBytesPerSample, long walDiskBytes, long samplesWritten, long samplesRejected, long samplesDiscarded, long seriesGeneration,
         Replay replay, Checkpoint checkpoint, WalStats wal, List<Shard> perShard) {
 
     /**

@@ -128,4 +128,42 @@ class AppenderTest {
             assertEquals(gen, s.seriesGeneration());
         }
     }
+
+    /**
+     * Issue 8, point 9: an appender is AutoCloseable; close rolls back what is still buffered, and
+     * every sample discarded without a commit (rollback, close, or still buffered when the store
+     * closes) is counted instead of vanishing silently.
+     */
+    @Test
+    void uncommittedSamplesAreRolledBackByCloseAndCounted() throws Exception {
+        StorageOptions opts = TestUtil.small().build();
+        Labels a = Labels.of("__name__", "a");
+        try (StorageImpl s = StorageImpl.open(dir, opts)) {
+            try (Appender app = s.appender()) {
+                app.append(0, a, 1, 1);
+                app.commit();
+                app.append(0, a, 2, 2);
+                app.append(0, a, 3, 3); // never committed
+            }
+            assertEquals(2, s.stats().samplesDiscarded());
+            assertEquals(1, s.stats().samples());
+            Appender closed = s.appender();
+            closed.close();
+            closed.close(); // idempotent
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> closed.append(0, a, 5, 5));
+            Appender rolledBack = s.appender();
+            rolledBack.append(0, a, 4, 4);
+            rolledBack.rollback();
+            assertEquals(3, s.stats().samplesDiscarded());
+            s.write(new TimeSeries(a, List.of(new Sample(4, 4)))); // write() commits: nothing discarded
+            assertEquals(3, s.stats().samplesDiscarded());
+            Appender held = s.appender();
+            held.append(0, a, 10, 10); // still buffered when the store closes
+            held.append(0, Labels.of("__name__", "fresh"), 10, 10);
+        }
+        try (StorageImpl s = StorageImpl.open(dir, opts)) {
+            assertEquals(2, s.stats().samples(), "neither the rolled-back nor the abandoned samples were written");
+            assertTrue(s.seriesRef(Labels.of("__name__", "fresh")) < 0, "no empty series left behind");
+        }
+    }
 }

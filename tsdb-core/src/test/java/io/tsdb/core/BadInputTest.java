@@ -94,6 +94,9 @@ class BadInputTest {
         assertNpe("series[1]", () -> store.write(withNull)); // nothing of the batch is written
         assertNpe("labels", () -> new TimeSeries(null, List.of()));
         assertNpe("samples", () -> new TimeSeries(canary, null));
+        // issue 8, point 8: a null inside the list is named with its index (was List.copyOf's bare NPE)
+        assertNpe("samples[1]", () -> new TimeSeries(canary, java.util.Arrays.asList(new Sample(1, 1), null)));
+        assertNpe("samples[0]", () -> TimeSeries.of(canary, (Sample) null));
         Appender app = store.appender();
         assertNpe("labels", () -> app.append(0, null, 1, 1));
         assertEquals(0, app.pending());
