@@ -125,7 +125,7 @@ final class HeadPartition {
         }
         if (totalSeries.get() >= maxSeries) {
             throw new LimitExceededException("maxSeries", "series limit maxSeries=" + maxSeries
-                    + " reached; cannot create " + labels);
+                    + " reached; cannot create " + labels.toShortString());
         }
         long ref = (long) nextLocal * shardCount + shard;
         if (ref > Integer.MAX_VALUE) {
@@ -270,7 +270,7 @@ final class HeadPartition {
                         if (found[0] == bits) {
                             accepted++;
                         } else {
-                            rejections.add(a.rejection(i, new DuplicateSampleException("duplicate sample for " + s.labels
+                            rejections.add(a.rejection(i, new DuplicateSampleException("duplicate sample for " + s.labels.toShortString()
                                     + " at t=" + t + ": stored value " + bitsToString(found[0]) + ", new value "
                                     + bitsToString(bits))));
                         }
@@ -281,18 +281,18 @@ final class HeadPartition {
                         if (bits == s.pendingBits) {
                             accepted++; // idempotent: same timestamp, same bits
                         } else {
-                            rejections.add(a.rejection(i, new DuplicateSampleException("duplicate sample for " + s.labels
+                            rejections.add(a.rejection(i, new DuplicateSampleException("duplicate sample for " + s.labels.toShortString()
                                     + " at t=" + t + ": stored value " + bitsToString(s.pendingBits) + ", new value "
                                     + bitsToString(bits))));
                         }
                     } else {
-                        rejections.add(a.rejection(i, new OutOfOrderSampleException("out-of-order sample for " + s.labels
+                        rejections.add(a.rejection(i, new OutOfOrderSampleException("out-of-order sample for " + s.labels.toShortString()
                                 + ": t=" + t + " is older than the newest sample t=" + s.pendingT)));
                     }
                     continue;
                 }
                 if (retentionOn && t < retentionFloor) {
-                    rejections.add(a.rejection(i, new OutOfBoundsException("sample for " + s.labels + " at t=" + t
+                    rejections.add(a.rejection(i, new OutOfBoundsException("sample for " + s.labels.toShortString() + " at t=" + t
                             + " is older than the retention floor t=" + retentionFloor)));
                     continue;
                 }
@@ -516,7 +516,7 @@ final class HeadPartition {
                 replayConflictingSeries++;
                 if (firstReplayProblem == null) {
                     firstReplayProblem = "shard " + shard + " offset " + offset + ": series ref " + ref
-                            + " redeclared with other labels " + labels;
+                            + " redeclared with other labels " + labels.toShortString();
                 }
             }
             existing.logged = true;

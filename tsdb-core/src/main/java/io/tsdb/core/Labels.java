@@ -130,6 +130,27 @@ public final class Labels implements Comparable<Labels> {
         return new Labels(nv, computeHash(nv));
     }
 
+    /**
+     * Checks a metric name (null: none) against {@code [a-zA-Z_:][a-zA-Z0-9_:]*}, the names PromQL
+     * selects without quoting.
+     */
+    static void validateMetricName(String name) {
+        if (name == null) {
+            return;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':'
+                    || (i > 0 && c >= '0' && c <= '9');
+            if (!ok) {
+                String shown = name.length() > SHORT_VALUE_CHARS ? name.substring(0, SHORT_VALUE_CHARS) + "..." : name;
+                throw new InvalidLabelsException("invalid metric name \"" + escape(shown) + "\": must match "
+                        + "[a-zA-Z_:][a-zA-Z0-9_:]* (character " + i + " is '" + c + "'); "
+                        + "StorageOptions.utf8MetricNames(true) accepts any name, selected as {__name__=\"...\"}");
+            }
+        }
+    }
+
     /** Checks a label name against {@code [a-zA-Z_][a-zA-Z0-9_]*}. */
     static void validateName(String name) {
         if (name.isEmpty()) {
@@ -285,6 +306,24 @@ public final class Labels implements Comparable<Labels> {
     /** Prometheus notation: {@code up{job="a"}}. */
     @Override
     public String toString() {
+        return render(Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    /** Labels shown by {@link #toShortString()}. */
+    static final int SHORT_LABELS = 8;
+    /** Characters of a value shown by {@link #toShortString()}. */
+    static final int SHORT_VALUE_CHARS = 64;
+
+    /**
+     * The form used in error messages: like {@link #toString()}, but at most
+     * {@value #SHORT_LABELS} labels and {@value #SHORT_VALUE_CHARS} characters per value, with
+     * what was left out counted (a 101-label set does not fill a log line).
+     */
+    public String toShortString() {
+        return render(SHORT_LABELS, SHORT_VALUE_CHARS);
+    }
+
+    private String render(int maxLabels, int maxValueChars) {
         StringBuilder sb = new StringBuilder();
         String metric = get(METRIC_NAME);
         if (metric != null) {
@@ -292,15 +331,28 @@ public final class Labels implements Comparable<Labels> {
         }
         sb.append('{');
         boolean first = true;
+        int shown = 0;
+        int total = nv.length / 2 - (metric != null ? 1 : 0);
         for (int i = 0; i < nv.length; i += 2) {
             if (nv[i].equals(METRIC_NAME)) {
                 continue;
+            }
+            if (shown == maxLabels) {
+                sb.append(", ... ").append(total - shown).append(" more labels");
+                break;
             }
             if (!first) {
                 sb.append(", ");
             }
             first = false;
-            sb.append(nv[i]).append("=\"").append(escape(nv[i + 1])).append('"');
+            String v = nv[i + 1];
+            if (v.length() > maxValueChars) {
+                sb.append(nv[i]).append("=\"").append(escape(v.substring(0, maxValueChars))).append("...\" (")
+                        .append(v.length()).append(" chars)");
+            } else {
+                sb.append(nv[i]).append("=\"").append(escape(v)).append('"');
+            }
+            shown++;
         }
         return sb.append('}').toString();
     }

@@ -759,9 +759,12 @@ public final class StorageImpl implements AutoCloseable {
         if (labels.isEmpty()) {
             throw new InvalidLabelsException("empty label set: a series needs at least one label with a non-empty value");
         }
+        if (!options.utf8MetricNames()) {
+            Labels.validateMetricName(labels.metricName());
+        }
         int n = labels.size();
         if (n > options.maxLabelsPerSeries()) {
-            throw new LimitExceededException("maxLabelsPerSeries", "label set " + labels + " has " + n
+            throw new LimitExceededException("maxLabelsPerSeries", "label set " + labels.toShortString() + " has " + n
                     + " labels, over the limit maxLabelsPerSeries=" + options.maxLabelsPerSeries());
         }
         for (int i = 0; i < n; i++) {
@@ -816,7 +819,7 @@ public final class StorageImpl implements AutoCloseable {
     }
 
     private static String forSeries(Labels labels) {
-        return labels == null ? "" : " for " + labels;
+        return labels == null ? "" : " for " + labels.toShortString();
     }
 
     /**

@@ -23,6 +23,7 @@ import java.util.function.ToLongFunction;
  *   <tr><td>retention</td><td>zero = unlimited</td><td>chunks older than min(newest sample, now) - retention are dropped</td></tr>
  *   <tr><td>maxFutureSkew</td><td>1 hour; zero = off</td><td>reject timestamps later than now + skew ({@link OutOfBoundsException})</td></tr>
  *   <tr><td>outOfOrderWindow</td><td>zero = reject</td><td>accept samples up to this much older than the series' newest</td></tr>
+ *   <tr><td>utf8MetricNames</td><td>false</td><td>metric names must match [a-zA-Z_:][a-zA-Z0-9_:]* ({@link InvalidLabelsException}); true accepts any</td></tr>
  *   <tr><td>limits</td><td>64 labels, 256-char names, 4096-char values, 16 KiB per label set, 2^31-1 series</td><td>{@link LimitExceededException}</td></tr>
  *   <tr><td>replayParallelism</td><td>available processors</td><td>threads replaying WAL shards and loading checkpoints</td></tr>
  * </table>
@@ -43,6 +44,7 @@ public final class StorageOptions {
     private final int maxLabelValueLength;
     private final int maxLabelSetBytes;
     private final int maxSeries;
+    private final boolean utf8MetricNames;
     private final int replayParallelism;
     private final boolean walCompression;
     private final long walSegmentBytes;
@@ -66,6 +68,7 @@ public final class StorageOptions {
         this.maxLabelValueLength = b.maxLabelValueLength;
         this.maxLabelSetBytes = b.maxLabelSetBytes;
         this.maxSeries = b.maxSeries;
+        this.utf8MetricNames = b.utf8MetricNames;
         this.replayParallelism = b.replayParallelism;
         this.walCompression = b.walCompression;
         this.walSegmentBytes = b.walSegmentBytes;
@@ -99,6 +102,7 @@ public final class StorageOptions {
         b.maxLabelValueLength = maxLabelValueLength;
         b.maxLabelSetBytes = maxLabelSetBytes;
         b.maxSeries = maxSeries;
+        b.utf8MetricNames = utf8MetricNames;
         b.replayParallelism = replayParallelism;
         b.walCompression = walCompression;
         b.walSegmentBytes = walSegmentBytes;
@@ -123,6 +127,7 @@ public final class StorageOptions {
     public int maxLabelValueLength() { return maxLabelValueLength; }
     public int maxLabelSetBytes() { return maxLabelSetBytes; }
     public int maxSeries() { return maxSeries; }
+    public boolean utf8MetricNames() { return utf8MetricNames; }
     public int replayParallelism() { return replayParallelism; }
     public boolean walCompression() { return walCompression; }
     public long walSegmentBytes() { return walSegmentBytes; }
@@ -138,7 +143,7 @@ public final class StorageOptions {
                 + ", retention=" + retention + ", maxFutureSkew=" + maxFutureSkew + ", outOfOrderWindow=" + outOfOrderWindow
                 + ", maxLabelsPerSeries=" + maxLabelsPerSeries + ", maxLabelNameLength=" + maxLabelNameLength
                 + ", maxLabelValueLength=" + maxLabelValueLength + ", maxLabelSetBytes=" + maxLabelSetBytes
-                + ", maxSeries=" + maxSeries + ", replayParallelism=" + replayParallelism + "}";
+                + ", maxSeries=" + maxSeries + ", utf8MetricNames=" + utf8MetricNames + ", replayParallelism=" + replayParallelism + "}";
     }
 
     public static final class Builder {
@@ -158,6 +163,7 @@ public final class StorageOptions {
         private int maxLabelValueLength = 4096;
         private int maxLabelSetBytes = 16 * 1024;
         private int maxSeries = Integer.MAX_VALUE;
+        private boolean utf8MetricNames;
         private int replayParallelism = Runtime.getRuntime().availableProcessors();
         private boolean walCompression = true;
         private long walSegmentBytes = 0;
@@ -264,6 +270,17 @@ public final class StorageOptions {
 
         public Builder maxSeries(int n) {
             this.maxSeries = positive(n, "maxSeries");
+            return this;
+        }
+
+        /**
+         * Whether a metric name ({@code __name__}'s value) may be any UTF-8 string. Off by default:
+         * metric names must match {@code [a-zA-Z_:][a-zA-Z0-9_:]*}, the names PromQL can select
+         * bare ({@code my_metric}); others are rejected with {@link InvalidLabelsException}. On,
+         * {@code my.metric} is accepted and selected as {@code {__name__="my.metric"}}.
+         */
+        public Builder utf8MetricNames(boolean on) {
+            this.utf8MetricNames = on;
             return this;
         }
 

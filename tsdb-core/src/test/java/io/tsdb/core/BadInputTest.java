@@ -327,4 +327,40 @@ class BadInputTest {
         model.apply(Labels.of("__name__", "c"), 5, 1);
         assertUsable();
     }
+
+    /** Issue 8, point 13: metric names PromQL cannot select bare are refused by default, accepted by the option. */
+    @Test
+    void metricNamesPromqlCannotSelectAreRefusedUnlessUtf8NamesAreOn() throws Exception {
+        for (String bad : new String[] {"my.metric", "1up", "http-requests", "caf\u00e9"}) {
+            InvalidLabelsException e = assertThrows(InvalidLabelsException.class,
+                    () -> store.write(new TimeSeries(Labels.of("__name__", bad), List.of(new Sample(1, 1)))));
+            assertTrue(e.getMessage().contains("invalid metric name") && e.getMessage().contains("utf8MetricNames"),
+                    e.getMessage());
+            assertThrows(InvalidLabelsException.class, () -> store.appender().append(0, Labels.of("__name__", bad), 1, 1));
+        }
+        write(Labels.of("__name__", "job:requests_total:rate5m"), 1, 1); // colons are valid (recording rules)
+        assertUsable();
+        store.close();
+        opts = opts.toBuilder().utf8MetricNames(true).build();
+        store = StorageImpl.open(dir, opts);
+        write(Labels.of("__name__", "my.metric"), 1, 1);
+        assertTrue(store.seriesRef(Labels.of("__name__", "my.metric")) >= 0);
+        assertUsable();
+    }
+
+    /** Issue 8, point 13: an error about a 101-label set does not print all 101 labels. */
+    @Test
+    void errorMessagesShowAShortFormOfHugeLabelSets() throws Exception {
+        String[] nv = new String[202];
+        for (int i = 0; i < 101; i++) {
+            nv[2 * i] = "l" + i;
+            nv[2 * i + 1] = "v".repeat(i == 0 ? 500 : 5); // l0 sorts first: shown, cut
+        }
+        Labels huge = Labels.of(nv);
+        LimitExceededException e = assertThrows(LimitExceededException.class,
+                () -> store.write(new TimeSeries(huge, List.of(new Sample(1, 1)))));
+        assertTrue(e.getMessage().contains("93 more labels") && e.getMessage().length() < 1_000, e.getMessage());
+        assertTrue(e.getMessage().contains("(500 chars)"), e.getMessage());
+        assertUsable();
+    }
 }
