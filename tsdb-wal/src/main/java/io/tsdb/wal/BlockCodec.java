@@ -55,10 +55,18 @@ public final class BlockCodec {
      * The LZ4 factory, initialised on first use: loading the native library takes 0.15-0.5 s on a
      * cold, busy 2-core machine, so {@link #preloadAsync()} starts it on a background thread at the
      * top of {@link ShardedWAL#open} (overlapping the directory listing, anchor and index reads and
-     * the recovery pool's start-up; the first block check waits for it).
+     * the recovery pool's start-up; the first block check waits for it). {@link Lz4Loader} picks
+     * the native instance from one reused copy of the library (never lz4-java's per-JVM temp copy,
+     * which a killed JVM leaves in {@code java.io.tmpdir}), else the pure-Java one.
      */
     private static final class Lz4 {
-        static final LZ4Factory FACTORY = LZ4Factory.fastestInstance();
+        static final Lz4Loader.Choice CHOICE = Lz4Loader.choose();
+        static final LZ4Factory FACTORY = CHOICE.factory();
+    }
+
+    /** Which LZ4 implementation blocks are compressed and decompressed with, and why (diagnostics). */
+    public static String lz4Implementation() {
+        return Lz4.FACTORY + " (" + Lz4.CHOICE.reason() + ")";
     }
 
     private static final java.util.concurrent.atomic.AtomicBoolean PRELOADING = new java.util.concurrent.atomic.AtomicBoolean();

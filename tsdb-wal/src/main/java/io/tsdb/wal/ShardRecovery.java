@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Brings one shard's directory back to a consistent log on open, after a clean close or a crash
@@ -34,6 +36,14 @@ import java.util.Map;
  * block (or the segment is truncated there if there is none) and reported. Every finding is an
  * event of the {@link RecoveryReport}.
  *
+ * <p><b>Dry run</b> (a read-only open, {@link WalOptions#readOnly()}): the same checks and the
+ * same decisions, made in memory only. Nothing is created, truncated, renamed, deleted or written
+ * (every file is opened for reading only); the segments it returns describe the prefix a writable
+ * open would keep, and each event's detail says what was left as is. A writer may be appending
+ * meanwhile: a segment that vanishes between the listing and its reading (the writer's
+ * {@code truncateBefore}) ends the segments before it (they were being removed, oldest first) and
+ * is skipped; a partly written last block is a torn tail, i.e. the end; later bytes are not read.
+ *
  * <p>Not thread-safe: one instance recovers one shard, once, before the shard is published.
  */
 final class ShardRecovery {
@@ -47,8 +57,11 @@ final class ShardRecovery {
      * @param anchor   the anchor as read and checked; null for a new shard, or if it was missing,
      *                 unreadable or inconsistent (an {@link RecoveryReport.Kind#ANCHOR_REBUILT}
      *                 event says why)
+     * @param vanishedEnd dry run only: the offset after which the segments a concurrent
+     *                 {@code truncateBefore} removed under the scan began (the base of the newest of
+     *                 them); -1 if none vanished
      */
-    record Result(List<Segment> segments, Anchor anchor) {}
+    record Result(List<Segment> segments, Anchor anchor, long vanishedEnd) {}
 
     private enum ScanMode {
         /** The newest segment: damage beyond the durable mark is a torn tail. */
@@ -64,18 +77,36 @@ final class ShardRecovery {
     private final Disk disk;
     private final boolean strict;
     private final RecoveryReport report;
+    /** Read-only open: decide in memory, change nothing on disk (see the class comment). */
+    private final boolean dryRun;
 
     ShardRecovery(int id, Path dir, Disk disk, boolean strict, RecoveryReport report) {
+        this(id, dir, disk, strict, report, false);
+    }
+
+    ShardRecovery(int id, Path dir, Disk disk, boolean strict, RecoveryReport report, boolean dryRun) {
         this.id = id;
         this.dir = dir;
         this.disk = disk;
         this.strict = strict;
         this.report = report;
+        this.dryRun = dryRun;
     }
+
+    /** Prefix of a dry run's event details: the repair was decided but not done. */
+    static final String DRY_RUN_NOTE = "read-only open, not done on disk: ";
 
     private void event(RecoveryReport.Kind kind, String segment, long pos, long firstLost, long lostRecords,
                        long lostBytes, String detail) {
+        if (dryRun && kind != RecoveryReport.Kind.OFFSET_GAP) detail = DRY_RUN_NOTE + detail;
         report.add(new RecoveryReport.Event(kind, id, segment, pos, firstLost, lostRecords, lostBytes, detail));
+    }
+
+    /** Truncates {@code ch} to {@code size} and forces it; nothing in a dry run. */
+    private void cut(FileChannel ch, long size) throws IOException {
+        if (dryRun) return;
+        ch.truncate(size);
+        ch.force(true);
     }
 
     /**
@@ -86,7 +117,7 @@ final class ShardRecovery {
     Result recover() throws IOException {
         Path tmp = dir.resolve(Anchor.TEMP);
         if (Files.exists(tmp)) {
-            disk.delete(tmp);
+            if (!dryRun) disk.delete(tmp);
             event(RecoveryReport.Kind.FILE_REMOVED, Anchor.TEMP, -1, -1, -1, 0, "leftover anchor temp file");
         }
         List<Long> bases = new ArrayList<>();
@@ -104,7 +135,7 @@ final class ShardRecovery {
             String n = p.getFileName().toString();
             long b = Segment.parseBase(n.substring(0, n.length() - 4) + ".log");
             if (b < 0 || !bases.contains(b)) {
-                disk.delete(p);
+                if (!dryRun) disk.delete(p);
                 event(RecoveryReport.Kind.FILE_REMOVED, n, -1, -1, -1, 0, "orphan index without segment");
             }
         }
@@ -120,8 +151,9 @@ final class ShardRecovery {
         if (anchor != null) {
             Path seg = dir.resolve(Segment.fileName(anchor.segmentBase()));
             String bad = null;
-            if (Files.exists(seg)) {
-                if (anchor.position() > Files.size(seg)) bad = "anchor points past the end of " + seg.getFileName();
+            long segSize = sizeOrMinus1(seg);
+            if (segSize >= 0) {
+                if (anchor.position() > segSize) bad = "anchor points past the end of " + seg.getFileName();
             } else if (bases.isEmpty() || anchor.segmentBase() > bases.get(bases.size() - 1)) {
                 bad = "anchor points to a missing segment " + seg.getFileName();
             }
@@ -132,34 +164,50 @@ final class ShardRecovery {
         }
         Map<Long, Anchor.Seal> seals = anchor != null ? anchor.sealMap() : Map.of();
         long durable = anchor != null ? anchor.committedOffset() : 0;
-        if (anchor != null && bases.size() >= 2) undoUnfinishedRoll(bases, anchor, seals);
+        if (anchor != null && bases.size() >= 2) {
+            try {
+                undoUnfinishedRoll(bases, anchor, seals);
+            } catch (NoSuchFileException e) {
+                if (!dryRun) throw e;
+                // removed by a live writer's truncateBefore: the scan below skips it
+            }
+        }
 
         List<Segment> segs = new ArrayList<>();
+        long vanishedEnd = -1;
         ByteBuffer scanBuf = ByteBuffer.allocate(1 << 20);
         for (int i = 0; i < bases.size(); i++) {
             boolean last = i == bases.size() - 1;
             Segment s = new Segment(dir, bases.get(i));
             long limit = last ? Long.MAX_VALUE : bases.get(i + 1);
-            long fileSize = Files.size(s.path);
-            Anchor.Seal seal = seals.get(s.base);
-            if (seal != null) {
-                // sealed after a failed fsync: always scanned (its unsynced part may be damaged)
-                s.seal(seal.syncedLength(), seal.sealedLength());
-                durable = scan(s, fileSize, durable, ScanMode.SEALED_AFTER_FAILED_FSYNC, scanBuf);
-            } else if (!last) {
-                String why = Files.exists(s.idxPath) ? s.index.load(disk, s.idxPath, s.base, fileSize, limit) : "index missing";
-                if (why == null) {
-                    int n = s.index.size();
-                    SegmentIndex.Entries e = s.index.entries();
-                    s.size = fileSize;
-                    s.endOffset = n == 0 ? s.base : e.first[n - 1] + e.count[n - 1];
+            try {
+                long fileSize = Files.size(s.path);
+                Anchor.Seal seal = seals.get(s.base);
+                if (seal != null) {
+                    // sealed after a failed fsync: always scanned (its unsynced part may be damaged)
+                    s.seal(seal.syncedLength(), seal.sealedLength());
+                    durable = scan(s, fileSize, durable, ScanMode.SEALED_AFTER_FAILED_FSYNC, scanBuf);
+                } else if (!last) {
+                    String why = Files.exists(s.idxPath) ? s.index.load(disk, s.idxPath, s.base, fileSize, limit) : "index missing";
+                    if (why == null) {
+                        int n = s.index.size();
+                        SegmentIndex.Entries e = s.index.entries();
+                        s.size = fileSize;
+                        s.endOffset = n == 0 ? s.base : e.first[n - 1] + e.count[n - 1];
+                    } else {
+                        event(RecoveryReport.Kind.INDEX_REBUILT, s.idxPath.getFileName().toString(), -1, -1, -1, 0, why);
+                        durable = scan(s, fileSize, durable, ScanMode.SEALED, scanBuf);
+                        if (!dryRun) s.index.write(disk, s.idxPath, s.base);
+                    }
                 } else {
-                    event(RecoveryReport.Kind.INDEX_REBUILT, s.idxPath.getFileName().toString(), -1, -1, -1, 0, why);
-                    durable = scan(s, fileSize, durable, ScanMode.SEALED, scanBuf);
-                    s.index.write(disk, s.idxPath, s.base);
+                    durable = scan(s, fileSize, durable, ScanMode.LAST, scanBuf);
                 }
-            } else {
-                durable = scan(s, fileSize, durable, ScanMode.LAST, scanBuf);
+            } catch (NoSuchFileException e) {
+                if (!dryRun) throw e;
+                // a live writer's truncateBefore removed it (and the older ones, oldest first) after the listing
+                segs.clear();
+                vanishedEnd = s.base;
+                continue;
             }
             if (!segs.isEmpty()) {
                 Segment prev = segs.get(segs.size() - 1);
@@ -173,7 +221,7 @@ final class ShardRecovery {
             }
             segs.add(s);
         }
-        return new Result(List.copyOf(segs), anchor);
+        return new Result(List.copyOf(segs), anchor, vanishedEnd);
     }
 
     /**
@@ -218,13 +266,24 @@ final class ShardRecovery {
         if (maxSyncedOffset(b) > expected) return;
         if (why == null) why = "its unsynced tail is missing, it ends before offset " + bBase;
         long lost = Files.size(b.path);
-        disk.delete(b.idxPath);
-        disk.delete(b.path);
-        disk.syncDirectory(dir);
+        if (!dryRun) {
+            disk.delete(b.idxPath);
+            disk.delete(b.path);
+            disk.syncDirectory(dir);
+        }
         bases.remove(n - 1);
         event(RecoveryReport.Kind.TORN_TAIL_TRUNCATED, b.name, 0, bBase, -1, lost, "segment written during an "
                 + "unfinished roll of " + a.name + ", whose tail is torn at position " + pos + " (offset " + expected
                 + ": " + why + "): removed to keep the log a prefix");
+    }
+
+    /** The size of a file, or -1 if it does not exist (or vanished just now). */
+    private static long sizeOrMinus1(Path p) throws IOException {
+        try {
+            return Files.size(p);
+        } catch (NoSuchFileException e) {
+            return -1;
+        }
     }
 
     /** The highest synced offset in the headers of the valid leading blocks of a segment; -1 if none. */
@@ -266,13 +325,14 @@ final class ShardRecovery {
         long oldEnd = prev.endOffset;
         long fileSize = Files.size(prev.path);
         prev.index.truncateTo(k);
-        try (FileChannel ch = disk.open(prev.path, EnumSet.of(StandardOpenOption.WRITE))) {
-            ch.truncate(pos);
-            ch.force(true);
+        if (!dryRun) {
+            try (FileChannel ch = disk.open(prev.path, EnumSet.of(StandardOpenOption.WRITE))) {
+                cut(ch, pos);
+            }
         }
         prev.size = pos;
         prev.endOffset = s.base;
-        if (!prev.sealed()) prev.index.write(disk, prev.idxPath, prev.base);
+        if (!prev.sealed() && !dryRun) prev.index.write(disk, prev.idxPath, prev.base);
         event(RecoveryReport.Kind.SEALED_TAIL_TRUNCATED, prev.name, pos, s.base, oldEnd - s.base, fileSize - pos,
                 "blocks overlapping the next segment " + s.name + " (a batch whose fsync failed; its seal was lost with the anchor)");
         return true;
@@ -283,7 +343,9 @@ final class ShardRecovery {
         s.index.clear();
         boolean afterFailedFsync = mode == ScanMode.SEALED_AFTER_FAILED_FSYNC;
         long limit = afterFailedFsync ? Math.min(fileSize, s.sealLength) : fileSize;
-        try (FileChannel ch = disk.open(s.path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE))) {
+        Set<StandardOpenOption> mode0 = dryRun ? EnumSet.of(StandardOpenOption.READ)
+                : EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try (FileChannel ch = disk.open(s.path, mode0)) {
             FileWindow w = new FileWindow(ch, limit, buf.capacity(), buf);
             BlockCodec.Decoder dec = new BlockCodec.Decoder();
             BlockCodec.Header h = new BlockCodec.Header();
@@ -322,8 +384,7 @@ final class ShardRecovery {
                 } else {
                     event(RecoveryReport.Kind.TORN_TAIL_TRUNCATED, s.name, pos, expected, -1, fileSize - pos, why);
                 }
-                ch.truncate(pos);
-                ch.force(true);
+                cut(ch, pos);
                 fileSize = pos;
                 break;
             }
@@ -331,8 +392,7 @@ final class ShardRecovery {
                 event(RecoveryReport.Kind.SEALED_TAIL_TRUNCATED, s.name, pos, expected, -1, fileSize - pos,
                         "segment sealed after a failed fsync (" + s.sealSynced + " bytes fsynced, " + s.sealLength
                                 + " bytes of acknowledged blocks): " + (tornWhy != null ? tornWhy : "bytes after the sealed length"));
-                ch.truncate(pos);
-                ch.force(true);
+                cut(ch, pos);
             }
             s.size = pos;
             s.endOffset = expected;

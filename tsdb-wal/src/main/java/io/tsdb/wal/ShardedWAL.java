@@ -5,6 +5,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -45,6 +47,11 @@ import java.util.zip.CRC32C;
  *
  * <p>Threads: a flusher (ASYNC write-outs after the flush interval; it never fsyncs) and a sync
  * thread (periodic syncs, the completion of ASYNC segment rolls).</p>
+ *
+ * <p>Read-only ({@link WalOptions#readOnly()}): {@link #open} changes nothing on disk and starts
+ * neither thread; it may run beside a writer process. {@link #replay} reads the prefix a writable
+ * recovery would keep, as it was at the open; {@link #append}, {@link #appendBatch},
+ * {@link #flush}, {@link #sync} and {@link #truncateBefore} throw {@link WalReadOnlyException}.</p>
  */
 public final class ShardedWAL implements AutoCloseable {
     static final String META = "wal.meta";
@@ -56,10 +63,12 @@ public final class ShardedWAL implements AutoCloseable {
     private final WalOptions options;
     private final WALShard[] shards;
     private final RecoveryReport report;
+    /** Null when read-only. */
     private final Thread flusher;
     /**
      * The log's sync thread: periodic syncs and the completion of ASYNC segment rolls (their
-     * fsyncs), kept off the flusher so that the ASYNC write-out never waits for an fsync.
+     * fsyncs), kept off the flusher so that the ASYNC write-out never waits for an fsync. Null
+     * when read-only.
      */
     private final ScheduledThreadPoolExecutor syncer;
     private volatile boolean closed;
@@ -73,8 +82,12 @@ public final class ShardedWAL implements AutoCloseable {
         this.shards = shards;
         this.report = report;
         this.syncer = syncer;
-        this.flusher = new Thread(this::flushLoop, "tsdb-wal-flusher-" + dir.getFileName());
-        this.flusher.setDaemon(true);
+        if (options.readOnly()) {
+            this.flusher = null;
+        } else {
+            this.flusher = new Thread(this::flushLoop, "tsdb-wal-flusher-" + dir.getFileName());
+            this.flusher.setDaemon(true);
+        }
     }
 
     private static ScheduledThreadPoolExecutor newSyncer(Path dir) {
@@ -89,17 +102,67 @@ public final class ShardedWAL implements AutoCloseable {
         return ex;
     }
 
-    /** Opens (creating if needed) the log in {@code dir}, recovering every shard. */
+    /**
+     * Opens (creating if needed) the log in {@code dir}, recovering every shard. With
+     * {@link WalOptions#readOnly()} it creates and changes nothing: it fails with
+     * {@link NoSuchFileException} if {@code dir} does not exist, and recovers in memory only.
+     */
     public static ShardedWAL open(Path dir, WalOptions options) throws IOException {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(options, "options");
+        if (options.readOnly()) return openReadOnly(dir, options);
         Files.createDirectories(dir);
         Disk disk = options.disk();
         BlockCodec.preloadAsync(); // starts the LZ4 library load early (see BlockCodec.Lz4)
-        int n = resolveShardCount(dir, options, disk);
+        int n = resolveShardCount(dir, options, disk, true);
         RecoveryReport report = new RecoveryReport();
         WALShard[] shards = new WALShard[n];
         ScheduledThreadPoolExecutor syncer = newSyncer(dir);
+        try {
+            recoverShards(dir, options, report, shards, si -> WALShard.open(si, dir, options, report,
+                    options.rollExecutor() != null ? options.rollExecutor() : syncer));
+        } catch (IOException | RuntimeException e) {
+            syncer.shutdownNow();
+            throw e;
+        }
+        ShardedWAL wal = new ShardedWAL(dir, options, shards, report, syncer);
+        wal.flusher.start();
+        if (options.periodicSync() != null) {
+            long t = options.periodicSync().toNanos();
+            syncer.scheduleWithFixedDelay(wal::periodicSyncAll, t, t, TimeUnit.NANOSECONDS);
+        }
+        return wal;
+    }
+
+    /** The read-only open (see {@link WalOptions.Builder#readOnly(boolean)}): no write, no background thread. */
+    private static ShardedWAL openReadOnly(Path dir, WalOptions options) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            if (Files.exists(dir)) throw new NotDirectoryException(dir.toString());
+            throw new NoSuchFileException(dir.toString(), null,
+                    "WAL directory does not exist (a read-only open creates nothing)");
+        }
+        BlockCodec.preloadAsync();
+        int n = resolveShardCount(dir, options, options.disk(), false);
+        RecoveryReport report = new RecoveryReport();
+        WALShard[] shards = new WALShard[n];
+        recoverShards(dir, options, report, shards, si -> WALShard.openReadOnly(si, dir, options, report));
+        return new ShardedWAL(dir, options, shards, report, null);
+    }
+
+    /** Opens one shard (recovering it). */
+    @FunctionalInterface
+    private interface ShardOpener {
+        WALShard open(int shard) throws IOException;
+    }
+
+    /**
+     * Recovers every shard in parallel into {@code shards}; a shard that cannot be read is
+     * reported and kept as unreadable (strict: its corruption fails the open). On failure, closes
+     * the shards it opened.
+     */
+    private static void recoverShards(Path dir, WalOptions options, RecoveryReport report, WALShard[] shards,
+                                      ShardOpener opener) throws IOException {
+        int n = shards.length;
         int threads = Math.max(1, Math.min(n, 2 * Runtime.getRuntime().availableProcessors()));
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "tsdb-wal-recovery");
@@ -112,8 +175,7 @@ public final class ShardedWAL implements AutoCloseable {
                 final int si = i;
                 fs.add(pool.submit(() -> {
                     try {
-                        shards[si] = WALShard.open(si, dir, options, report,
-                                options.rollExecutor() != null ? options.rollExecutor() : syncer);
+                        shards[si] = opener.open(si);
                     } catch (WalCorruptionException e) {
                         if (options.strict()) throw e;
                         shards[si] = WALShard.unreadable(si, dir, options, report, e);
@@ -150,24 +212,17 @@ public final class ShardedWAL implements AutoCloseable {
                     try { s.close(); } catch (IOException | RuntimeException suppressed) { e.addSuppressed(suppressed); }
                 }
             }
-            syncer.shutdownNow();
             throw e;
         } finally {
             pool.shutdownNow();
         }
-        ShardedWAL wal = new ShardedWAL(dir, options, shards, report, syncer);
-        wal.flusher.start();
-        if (options.periodicSync() != null) {
-            long t = options.periodicSync().toNanos();
-            syncer.scheduleWithFixedDelay(wal::periodicSyncAll, t, t, TimeUnit.NANOSECONDS);
-        }
-        return wal;
     }
 
-    private static int resolveShardCount(Path dir, WalOptions options, Disk disk) throws IOException {
+    /** The shard count of the directory; {@code write}: also removes a leftover temp file and (re)writes wal.meta. */
+    private static int resolveShardCount(Path dir, WalOptions options, Disk disk, boolean write) throws IOException {
         int requested = options.shards();
         Path meta = dir.resolve(META);
-        Files.deleteIfExists(dir.resolve(META_TMP));
+        if (write) Files.deleteIfExists(dir.resolve(META_TMP));
         Integer stored = null;
         if (Files.exists(meta)) {
             try {
@@ -192,7 +247,7 @@ public final class ShardedWAL implements AutoCloseable {
         } else {
             n = requested != 0 ? requested : WalOptions.defaultShardCount();
         }
-        if (!Files.exists(meta) || stored == null || readMetaQuietly(meta, disk) != n) writeMeta(dir, n, disk);
+        if (write && (!Files.exists(meta) || stored == null || readMetaQuietly(meta, disk) != n)) writeMeta(dir, n, disk);
         return n;
     }
 
@@ -308,13 +363,21 @@ public final class ShardedWAL implements AutoCloseable {
         if (closed) throw new WalClosedException("WAL " + dir + " is closed");
     }
 
+    private void checkWritable(String call) {
+        if (options.readOnly()) throw new WalReadOnlyException(call + ": WAL " + dir + " was opened read-only");
+        checkOpen();
+    }
+
+    /** True if this log was opened with {@link WalOptions#readOnly()}. */
+    public boolean readOnly() { return options.readOnly(); }
+
     /**
      * Appends one record routed by {@code key}; {@code attribute} is a caller-supplied 64-bit
      * value (e.g. a timestamp) whose min/max is kept per block. Returns the record's offset.
      */
     public long append(long key, ByteBuffer record, long attribute) throws IOException {
         Objects.requireNonNull(record, "record");
-        checkOpen();
+        checkWritable("append");
         return shards[shardFor(key)].append(record, attribute);
     }
 
@@ -326,7 +389,7 @@ public final class ShardedWAL implements AutoCloseable {
             throws IOException {
         WALShard s = shardChecked(shard);
         Objects.requireNonNull(records, "records");
-        checkOpen();
+        checkWritable("appendBatch");
         return s.appendBatch(records, minAttribute, maxAttribute);
     }
 
@@ -336,7 +399,7 @@ public final class ShardedWAL implements AutoCloseable {
      * ({@link StorageFullException} on a full device; the records stay buffered in ASYNC).
      */
     public void flush() throws IOException {
-        checkOpen();
+        checkWritable("flush");
         IOException first = null;
         for (WALShard s : shards) {
             if (s.failed()) continue;
@@ -357,7 +420,7 @@ public final class ShardedWAL implements AutoCloseable {
      * on a full device. Skips shards that refuse writes.
      */
     public void sync() throws IOException {
-        checkOpen();
+        checkWritable("sync");
         IOException first = null;
         for (WALShard s : shards) {
             if (s.failed()) continue;
@@ -436,7 +499,7 @@ public final class ShardedWAL implements AutoCloseable {
     public void truncateBefore(int shard, long offset) throws IOException {
         WALShard s = shardChecked(shard);
         if (offset < 0) throw new IllegalArgumentException("offset must be >= 0, got " + offset);
-        checkOpen();
+        checkWritable("truncateBefore");
         s.truncateBefore(offset);
     }
 
@@ -468,6 +531,10 @@ public final class ShardedWAL implements AutoCloseable {
     public synchronized void close() throws IOException {
         if (closed) return;
         closed = true;
+        if (options.readOnly()) {
+            for (WALShard s : shards) s.close(); // marks them closed; a read-only shard holds no open file
+            return;
+        }
         LockSupport.unpark(flusher);
         try {
             flusher.join(10_000);

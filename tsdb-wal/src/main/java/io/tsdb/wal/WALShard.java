@@ -118,6 +118,8 @@ public final class WALShard {
     private final boolean deferredRoll;
     /** Runs the completion of deferred rolls (the log's sync thread; inline if none). */
     private final Executor background;
+    /** Opened read-only ({@link WalOptions#readOnly()}): no file is open for writing, every write call throws. */
+    private final boolean readOnly;
 
     // ---- guarded by lock -------------------------------------------------------------------
     private final ReentrantLock lock = new ReentrantLock();
@@ -197,6 +199,7 @@ public final class WALShard {
         this.maxBatchRecords = opt.maxBatchRecords();
         this.deferredRoll = durability == Durability.ASYNC;
         this.background = background != null ? background : Runnable::run;
+        this.readOnly = opt.readOnly();
     }
 
     /** This shard's index. */
@@ -229,6 +232,41 @@ public final class WALShard {
         s.recover();
         return s;
     }
+
+    /**
+     * Opens shard {@code id} read-only: {@link ShardRecovery}'s dry run decides in memory what a
+     * recovery would keep; nothing on disk changes and no file stays open. A missing shard
+     * directory is an empty shard. {@link #nextOffset()} is the end of what was read.
+     */
+    static WALShard openReadOnly(int id, Path root, WalOptions opt, RecoveryReport report) throws IOException {
+        Path dir = shardDir(root, id);
+        WALShard s = new WALShard(id, dir, opt, report, null);
+        if (!Files.isDirectory(dir)) return s;
+        ShardRecovery.Result r = new ShardRecovery(id, dir, s.disk, s.strict, report, true).recover();
+        List<Segment> segs = r.segments();
+        long next;
+        if (!segs.isEmpty()) next = segs.get(segs.size() - 1).endOffset;
+        else if (r.vanishedEnd() >= 0) next = r.vanishedEnd();
+        else next = r.anchor() != null ? r.anchor().committedOffset() : 0;
+        s.lock.lock();
+        try {
+            s.nextOffset = next;
+            s.discardedEnd = next;
+        } finally {
+            s.lock.unlock();
+        }
+        s.segments = segs;
+        s.lastAnchor = r.anchor();
+        return s;
+    }
+
+    /** Throws if this shard was opened read-only. */
+    private void requireWritable(String call) {
+        if (readOnly) throw new WalReadOnlyException(call + " on shard " + id + " of a WAL opened read-only (" + dir + ")");
+    }
+
+    /** True if this shard was opened read-only. */
+    public boolean readOnly() { return readOnly; }
 
     /**
      * Recovers the shard's files ({@link ShardRecovery}), then resumes writing after the newest
@@ -480,6 +518,7 @@ public final class WALShard {
     /** Appends one record; returns its offset once acknowledged per the durability mode. */
     public long append(ByteBuffer record, long attribute) throws IOException {
         Objects.requireNonNull(record, "record");
+        requireWritable("append");
         return doAppend(record, null, attribute, attribute);
     }
 
@@ -489,6 +528,7 @@ public final class WALShard {
      */
     public long appendBatch(List<ByteBuffer> records, long minAttribute, long maxAttribute) throws IOException {
         Objects.requireNonNull(records, "records");
+        requireWritable("appendBatch");
         if (records.isEmpty()) throw new IllegalArgumentException("records must not be empty (shard " + id + ")");
         if (minAttribute > maxAttribute)
             throw new IllegalArgumentException("minAttribute " + minAttribute + " > maxAttribute " + maxAttribute);
@@ -1112,6 +1152,7 @@ public final class WALShard {
 
     /** Writes out the pending batch and waits for it (and its fsync in SYNC_BATCH). */
     public void flush() throws IOException {
+        requireWritable("flush");
         lock.lock();
         try {
             if (closed) return;
@@ -1132,6 +1173,7 @@ public final class WALShard {
      * if the device is full.
      */
     public void sync() throws IOException {
+        requireWritable("sync");
         lock.lock();
         try {
             if (closed) return;
@@ -1254,6 +1296,7 @@ public final class WALShard {
         try {
             if (closed) return;
             closed = true;
+            if (readOnly) return; // nothing buffered, no file open for writing: nothing to write
             space.signalAll();
             while (flushing) done.awaitUninterruptibly();
             if (failure == null && active != null) {
@@ -1416,6 +1459,7 @@ public final class WALShard {
      * one whose ASYNC roll is still being finished: that is finished first). Returns how many.
      */
     public int truncateBefore(long offset) throws IOException {
+        requireWritable("truncateBefore");
         List<Segment> del = new ArrayList<>();
         syncLock.lock();
         try {

@@ -26,6 +26,7 @@ public final class WalOptions {
     private final Duration periodicSync;
     private final Disk disk;
     private final java.util.concurrent.Executor rollExecutor;
+    private final boolean readOnly;
 
     private WalOptions(Builder b) {
         this.shards = b.shards;
@@ -42,6 +43,7 @@ public final class WalOptions {
         this.periodicSync = b.periodicSync;
         this.disk = b.disk;
         this.rollExecutor = b.rollExecutor;
+        this.readOnly = b.readOnly;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -64,6 +66,11 @@ public final class WalOptions {
     public Duration periodicSync() { return periodicSync; }
     /** The file layer (the real one unless a test injects faults). */
     public Disk disk() { return disk; }
+    /**
+     * True: {@link ShardedWAL#open} inspects the log without changing anything on disk (see
+     * {@link Builder#readOnly(boolean)}).
+     */
+    public boolean readOnly() { return readOnly; }
     /** Tests only: where ASYNC roll completions run (null: the log's sync thread). */
     java.util.concurrent.Executor rollExecutor() { return rollExecutor; }
 
@@ -76,7 +83,7 @@ public final class WalOptions {
         b.maxBatchBytes = maxBatchBytes; b.maxBatchRecords = maxBatchRecords; b.segmentBytes = segmentBytes;
         b.maxRecordBytes = maxRecordBytes; b.maxBufferedBytesPerShard = maxBufferedBytesPerShard;
         b.backpressureTimeout = backpressureTimeout; b.compression = compression; b.strict = strict;
-        b.periodicSync = periodicSync; b.disk = disk; b.rollExecutor = rollExecutor;
+        b.periodicSync = periodicSync; b.disk = disk; b.rollExecutor = rollExecutor; b.readOnly = readOnly;
         return b;
     }
 
@@ -87,7 +94,7 @@ public final class WalOptions {
                 + ", segmentBytes=" + segmentBytes + ", maxRecordBytes=" + maxRecordBytes
                 + ", maxBufferedBytesPerShard=" + maxBufferedBytesPerShard
                 + ", backpressureTimeout=" + backpressureTimeout + ", compression=" + compression
-                + ", strict=" + strict + ", periodicSync=" + periodicSync + "}";
+                + ", strict=" + strict + ", periodicSync=" + periodicSync + (readOnly ? ", readOnly" : "") + "}";
     }
 
     public static final class Builder {
@@ -105,6 +112,7 @@ public final class WalOptions {
         private Duration periodicSync = null;
         private Disk disk = Disk.DEFAULT;
         private java.util.concurrent.Executor rollExecutor;
+        private boolean readOnly;
 
         private Builder() {}
 
@@ -174,6 +182,17 @@ public final class WalOptions {
             if (d != null && (d.isNegative() || d.isZero()))
                 throw new IllegalArgumentException("periodicSync must be positive or null, got " + d);
             this.periodicSync = d;
+            return this;
+        }
+        /**
+         * true: a read-only open, for inspection beside a live writer process (docs/durability.md,
+         * "Read-only open"). {@link ShardedWAL#open} then creates, truncates, renames, deletes and
+         * writes nothing (it fails if the directory does not exist), works out in memory what
+         * recovery would keep, and starts no background thread; {@code replay} reads exactly that
+         * prefix, and the write calls throw {@link WalReadOnlyException}. Default false.
+         */
+        public Builder readOnly(boolean readOnly) {
+            this.readOnly = readOnly;
             return this;
         }
         /** The file layer; tests substitute a fault-injecting one. */
