@@ -52,6 +52,8 @@ public final class StorageImpl implements AutoCloseable {
     private final Path dir;
     /** The writer's lock on {@code dir}, released by {@link #close()}; null for a read-only open. */
     private final StoreLock lock;
+    /** Opened by {@link #openReadOnly}: replays into memory, writes nothing, takes no lock. */
+    private final boolean readOnly;
     private final StorageOptions options;
     private final ShardedWAL wal;
     private final int shardCount;
@@ -113,9 +115,10 @@ public final class StorageImpl implements AutoCloseable {
     private final Object chunkWriterLock = new Object();
     private volatile Throwable lastMaintenanceError;
 
-    private StorageImpl(Path dir, StorageOptions options, ShardedWAL wal, StoreLock lock) {
+    private StorageImpl(Path dir, StorageOptions options, ShardedWAL wal, StoreLock lock, boolean readOnly) {
         this.dir = dir;
         this.lock = lock;
+        this.readOnly = readOnly;
         this.options = options;
         this.wal = wal;
         this.shardCount = wal.shardCount();
@@ -129,7 +132,7 @@ public final class StorageImpl implements AutoCloseable {
             parts[i] = new HeadPartition(i, shardCount, totalSeries, options.maxSeries(), generation::incrementAndGet,
                     options.outOfOrderWindow().toMillis());
         }
-        this.chunkLog = options.headChunkLog() ? new HeadChunkLog.Writer[shardCount] : null;
+        this.chunkLog = options.headChunkLog() && !readOnly ? new HeadChunkLog.Writer[shardCount] : null;
         for (HeadPartition p : parts) {
             p.persistSealed = chunkLog != null;
         }
@@ -155,6 +158,73 @@ public final class StorageImpl implements AutoCloseable {
                 e.addSuppressed(suppressed);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Opens the store in {@code dir} for reading only, with default options: see
+     * {@link #openReadOnly(Path, StorageOptions)}.
+     */
+    public static StorageImpl openReadOnly(Path dir) throws IOException {
+        return openReadOnly(dir, StorageOptions.defaults());
+    }
+
+    /**
+     * Opens an existing store for reading only: loads its checkpoints and replays its WAL into
+     * memory (what a writer's open would hold, without repairing anything), and writes, creates,
+     * renames or deletes nothing in {@code dir}. It takes no lock, so it can run beside the
+     * process writing the store (inspection tools: {@code tsdb stats}, {@code tsdb query}); it then
+     * sees, per shard, a prefix of what that writer had written when the open read it. The head
+     * chunk log is not used (it is a cache; the WAL holds the same samples), and no background
+     * maintenance runs. Write calls throw {@link ReadOnlyStoreException}; reads, {@link #stats()}
+     * and {@link #applyRetention()} (in memory) work.
+     *
+     * <p>Of {@code options}, only the replay and query-side settings apply
+     * ({@code replayParallelism}, {@code retention}, {@code outOfOrderWindow} for replay).
+     *
+     * @throws java.nio.file.NoSuchFileException    {@code dir} does not exist
+     * @throws java.nio.file.NotDirectoryException  {@code dir} is a regular file
+     * @throws IOException                          {@code dir} holds no store ({@code STORE} missing or
+     *                                              damaged), or reading failed
+     */
+    public static StorageImpl openReadOnly(Path dir, StorageOptions options) throws IOException {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(options, "options");
+        if (!Files.exists(dir)) {
+            throw new java.nio.file.NoSuchFileException(dir.toString(), null, "no store to open read-only");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new java.nio.file.NotDirectoryException(dir + " is not a directory: a store is a directory");
+        }
+        int recorded = StoreMeta.readShards(dir);
+        if (recorded == 0) {
+            throw new IOException("directory " + dir + " holds no tsdb store (no " + StoreMeta.FILE + " file)");
+        }
+        WalOptions walOptions = WalOptions.builder().readOnly(true).shards(recorded)
+                .compression(options.walCompression()).build();
+        ShardedWAL wal = ShardedWAL.open(dir.resolve("wal"), walOptions);
+        try {
+            StorageImpl store = new StorageImpl(dir, options.toBuilder().checkpointOnClose(false).build(), wal, null, true);
+            store.recover();
+            return store;
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                wal.close();
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** Whether this store was opened with {@link #openReadOnly}. */
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    private void checkWritable(String call) {
+        if (readOnly) {
+            throw new ReadOnlyStoreException(call + ": store " + dir + " was opened read-only");
         }
     }
 
@@ -225,7 +295,7 @@ public final class StorageImpl implements AutoCloseable {
         ShardedWAL wal = ShardedWAL.open(dir.resolve("wal"), wb.build());
         StorageImpl store = null;
         try {
-            store = new StorageImpl(dir, options, wal, lock);
+            store = new StorageImpl(dir, options, wal, lock, false);
             store.recover();
             store.startMaintenance();
             store.startChunkWriter();
@@ -355,7 +425,10 @@ public final class StorageImpl implements AutoCloseable {
         // A checkpoint newer than the WAL's end (the WAL lost its tail): new records would get offsets
         // the checkpoint claims to cover. Write a fresh checkpoint at the real end and drop the stale ones.
         for (int i = 0; i < shardCount; i++) {
-            if (lastCheckpointOffset[i] > wal.nextOffset(i)) {
+            if (lastCheckpointOffset[i] > wal.nextOffset(i) && readOnly) {
+                checkpointProblems.add("shard " + i + ": checkpoint at WAL offset " + lastCheckpointOffset[i]
+                        + " is beyond the WAL's end " + wal.nextOffset(i) + " (read-only open: a writer's open rewrites it)");
+            } else if (lastCheckpointOffset[i] > wal.nextOffset(i)) {
                 checkpointProblems.add("shard " + i + ": checkpoint at WAL offset " + lastCheckpointOffset[i]
                         + " is beyond the WAL's end " + wal.nextOffset(i) + "; rewritten");
                 lastCheckpointOffset[i] = -1;
@@ -371,7 +444,9 @@ public final class StorageImpl implements AutoCloseable {
     /** Loads the newest valid checkpoint of a shard; returns {offset or -1, samples}. */
     private long[] loadCheckpoint(Path ckRoot, int shard) throws IOException {
         Path sd = Checkpoints.shardDir(ckRoot, shard);
-        Checkpoints.removeTemps(sd);
+        if (!readOnly) {
+            Checkpoints.removeTemps(sd);
+        }
         for (long off : Checkpoints.list(sd)) {
             Path f = Checkpoints.file(sd, off);
             try {
@@ -384,6 +459,11 @@ public final class StorageImpl implements AutoCloseable {
             } catch (CorruptRecordException | IOException e) {
                 String msg = "shard " + shard + ": damaged checkpoint " + f.getFileName() + " skipped (falling back to "
                         + "an older one and the WAL) and renamed to *.damaged: " + e.getMessage();
+                if (readOnly) {
+                    checkpointProblems.add("shard " + shard + ": damaged checkpoint " + f.getFileName()
+                            + " skipped (read-only open: left as it is): " + e.getMessage());
+                    continue;
+                }
                 checkpointProblems.add(msg);
                 LOG.log(System.Logger.Level.WARNING, msg);
                 // set it aside so that it no longer counts as one of the two checkpoints kept: the WAL
@@ -406,6 +486,9 @@ public final class StorageImpl implements AutoCloseable {
      */
     private void loadChunkLog(int shard, long ckOffset) throws IOException {
         Path root = dir.resolve(CHUNK_LOG_DIR);
+        if (readOnly) {
+            return; // a cache of the WAL; loading it could mean repairing it
+        }
         if (chunkLog == null) {
             Path sd = HeadChunkLog.shardDir(root, shard);
             for (long seq : HeadChunkLog.list(sd)) {
@@ -509,6 +592,7 @@ public final class StorageImpl implements AutoCloseable {
     /** A new appender for scrape-shaped writes (one per thread). */
     public Appender appender() {
         checkOpen();
+        checkWritable("appender");
         Appender a = new Appender(this);
         openAppenders.add(a);
         return a;
@@ -545,6 +629,7 @@ public final class StorageImpl implements AutoCloseable {
             si++;
         }
         checkOpen();
+        checkWritable("write");
         int count = si;
         long[] flatStart = new long[count + 1];
         List<PartialWriteException.Rejection> pre = new ArrayList<>();
@@ -850,6 +935,7 @@ public final class StorageImpl implements AutoCloseable {
         lifecycle.readLock().lock();
         try {
             checkOpen();
+            checkWritable("flush");
             wal.flush();
         } finally {
             lifecycle.readLock().unlock();
@@ -1021,6 +1107,7 @@ public final class StorageImpl implements AutoCloseable {
         lifecycle.readLock().lock();
         try {
             checkOpen();
+            checkWritable("checkpoint");
             checkpointAll();
         } finally {
             lifecycle.readLock().unlock();
@@ -1224,12 +1311,14 @@ public final class StorageImpl implements AutoCloseable {
         }
         IOException failure = null;
         try {
-            wal.flush();
-            if (chunkLog != null) {
-                persistSealedChunks();
-            }
-            if (options.checkpointOnClose()) {
-                checkpointAll();
+            if (!readOnly) { // a read-only store has nothing to flush or checkpoint
+                wal.flush();
+                if (chunkLog != null) {
+                    persistSealedChunks();
+                }
+                if (options.checkpointOnClose()) {
+                    checkpointAll();
+                }
             }
             if (chunkLog != null) {
                 for (HeadChunkLog.Writer w : chunkLog) {

@@ -2,7 +2,6 @@ package io.tsdb.bench.cli;
 
 import io.tsdb.bench.util.ProcStats;
 import io.tsdb.core.StorageImpl;
-import io.tsdb.core.StorageOptions;
 import io.tsdb.core.StorageStats;
 import io.tsdb.core.SampleIterator;
 import io.tsdb.wal.WalStats;
@@ -45,7 +44,10 @@ public final class StatsCommand implements Callable<Integer> {
     @Option(names = "--prometheus", description = "Print the figures in the Prometheus text exposition format instead.")
     boolean prometheus;
 
-    /** Opens a store without letting close write a checkpoint (for read-only commands). */
+    /**
+     * Opens a store read-only (for the inspection commands): nothing in it is written, and it works
+     * beside the process that writes the store.
+     */
     static StorageImpl openExisting(CommandLine cl, Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new CommandLine.ParameterException(cl, "store directory " + dir + " does not exist");
@@ -53,7 +55,7 @@ public final class StatsCommand implements Callable<Integer> {
         if (!Files.exists(dir.resolve("STORE"))) {
             throw new CommandLine.ParameterException(cl, dir + " is not a tsdb store (no STORE file)");
         }
-        return StorageImpl.open(dir, StorageOptions.builder().checkpointOnClose(false).build());
+        return StorageImpl.openReadOnly(dir);
     }
 
     @Override

@@ -1,0 +1,11 @@
+package io.tsdb.core;
+
+/**
+ * A write call ({@code appender}, {@code write}, {@code flush}, {@code checkpoint}) on a store
+ * opened with {@link StorageImpl#openReadOnly}: such a store only reads.
+ */
+public class ReadOnlyStoreException extends IllegalStateException {
+    public ReadOnlyStoreException(String message) {
+        super(message);
+    }
+}
