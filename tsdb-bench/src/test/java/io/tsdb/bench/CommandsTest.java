@@ -129,6 +129,23 @@ class CommandsTest {
     }
 
     @Test
+    void promqltestNamesTheFileAndLineOfAParseError(@TempDir Path tmp) throws Exception {
+        Path bad = tmp.resolve("broken.test");
+        Files.writeString(bad, """
+                load 5m
+                  http_requests{job="a"} 0+10x10
+
+                eval instant at 50m http_requests
+                  http_requests{job="a"} 100
+                  expect nothing_like_this
+                """);
+        CliTest.Run r = CliTest.run("promqltest", bad.toString());
+        assertEquals(1, r.rc(), r.out() + r.err());
+        assertTrue(r.out().contains("FAIL broken.test:6: "), r.out());
+        assertTrue(r.out().contains("cannot parse " + bad + ": line 6: "), r.out());
+    }
+
+    @Test
     void tinyDemoPrintsItsReport(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("demo");
         CliTest.Run r = CliTest.run("demo", "--dir", dir.toString(), "--instances", "2", "--hours", "0.25", "--writers", "2");
