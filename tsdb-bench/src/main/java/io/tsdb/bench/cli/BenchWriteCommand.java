@@ -51,8 +51,8 @@ public final class BenchWriteCommand implements Callable<Integer> {
     static final String OWNS = "the store files (" + OwnedDir.STORE_FILES_TEXT + ") in " + STORAGE + "/ and "
             + CRASH_IMAGE + "/, then those directories if they are left empty";
 
+    /** The --out directory, once claimed. */
     private OwnedDir owned;
-
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
