@@ -52,6 +52,32 @@ class CommandsTest {
     }
 
     @Test
+    void queryTakesTimesRelativeToNow(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("db");
+        long now = System.currentTimeMillis();
+        try (StorageImpl store = StorageImpl.open(dir, StorageOptions.defaults())) {
+            // one sample a minute over the last 10 minutes, value = minutes ago
+            List<Sample> samples = new ArrayList<>();
+            for (int ago = 10; ago >= 0; ago--) {
+                samples.add(new Sample(now - ago * 60_000L, ago));
+            }
+            store.write(new TimeSeries(Labels.of("__name__", "age_minutes", "job", "a"), samples));
+        }
+        // at now-3m30s the last sample is the one 4 minutes old
+        CliTest.Run at = CliTest.run("query", dir.toString(), "age_minutes", "--at", "now-3m30s");
+        assertEquals(0, at.rc(), at.err());
+        assertTrue(at.out().contains("age_minutes{job=\"a\"} => 4 @"), at.out());
+        CliTest.Run range = CliTest.run("query", dir.toString(), "age_minutes", "--start", "now-5m", "--end", "now",
+                "--step", "1m");
+        assertEquals(0, range.rc(), range.err());
+        assertTrue(range.out().contains("age_minutes{job=\"a\"} =>"), range.out());
+        CliTest.Run bad = CliTest.run("query", dir.toString(), "age_minutes", "--start", "now-5q", "--end", "now",
+                "--step", "1m");
+        assertEquals(2, bad.rc(), bad.out());
+        assertTrue(bad.err().contains("--start: 'now-5q'"), bad.err());
+    }
+
+    @Test
     void statsPerShard(@TempDir Path tmp) throws Exception {
         Path dir = smallStore(tmp);
         CliTest.Run r = CliTest.run("stats", dir.toString());
@@ -100,6 +126,23 @@ class CommandsTest {
         CliTest.Run missing = CliTest.run("promqltest", tmp.resolve("nope.test").toString());
         assertEquals(2, missing.rc());
         assertTrue(missing.err().contains("does not exist"), missing.err());
+    }
+
+    @Test
+    void promqltestNamesTheFileAndLineOfAParseError(@TempDir Path tmp) throws Exception {
+        Path bad = tmp.resolve("broken.test");
+        Files.writeString(bad, """
+                load 5m
+                  http_requests{job="a"} 0+10x10
+
+                eval instant at 50m http_requests
+                  http_requests{job="a"} 100
+                  expect nothing_like_this
+                """);
+        CliTest.Run r = CliTest.run("promqltest", bad.toString());
+        assertEquals(1, r.rc(), r.out() + r.err());
+        assertTrue(r.out().contains("FAIL broken.test:6: "), r.out());
+        assertTrue(r.out().contains("cannot parse " + bad + ": line 6: "), r.out());
     }
 
     @Test

@@ -41,7 +41,7 @@ public final class Matcher {
         this.value = Objects.requireNonNull(value, "value");
         if (type == Type.REGEX || type == Type.NOT_REGEX) {
             try {
-                this.pattern = Pattern.compile("^(?:" + RegexTranslator.toJava(value) + ")$", Pattern.DOTALL);
+                this.pattern = anchoredPattern(value);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("invalid regular expression \"" + value + "\" in matcher for label \""
                         + name + "\": " + e.getMessage().split("\n")[0], e);
@@ -53,6 +53,16 @@ public final class Matcher {
             this.literalSet = null;
             this.literalPrefix = "";
         }
+    }
+
+    /**
+     * A PromQL regex (RE2 syntax: {@code (?P<name>...)}, POSIX classes) as a fully anchored Java pattern in which
+     * {@code .} matches newlines, the way matchers and {@code label_replace} use it.
+     *
+     * @throws java.util.regex.PatternSyntaxException if it is not a valid regex
+     */
+    public static Pattern anchoredPattern(String re) {
+        return Pattern.compile("^(?:" + RegexTranslator.toJava(re) + ")$", Pattern.DOTALL);
     }
 
     public static Matcher of(Type type, String name, String value) {

@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,6 +43,16 @@ import picocli.CommandLine.Parameters;
                 "Prints samples/sec, then crash_replay_seconds (restart of a killed writer's store) and replay_seconds"
                         + " (restart after a clean close), bytes per sample, series and samples."})
 public final class BenchWriteCommand implements Callable<Integer> {
+    /** Marks a directory made by bench write: only then does a rerun delete anything in it. */
+    static final String MARKER = ".tsdb-bench";
+    static final String STORAGE = "storage";
+    /** --in-process: the copy of the store taken before close, restarted first and deleted after. */
+    static final String CRASH_IMAGE = "crash-image";
+    static final String OWNS = "the store files (" + OwnedDir.STORE_FILES_TEXT + ") in " + STORAGE + "/ and "
+            + CRASH_IMAGE + "/, then those directories if they are left empty";
+
+    /** The --out directory, once claimed. */
+    private OwnedDir owned;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -54,7 +63,9 @@ public final class BenchWriteCommand implements Callable<Integer> {
     @Option(names = "--scrapes", paramLabel = "S", description = "Number of scrapes (default: ${DEFAULT-VALUE}).")
     int scrapes = 3000;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Output directory, wiped first; the store goes to DIR/storage (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR", description = "Output directory, new or empty or made by an earlier bench write"
+            + " (it holds a .tsdb-bench file); the store goes to DIR/storage. A rerun deletes only the store files there,"
+            + " nothing else (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("bench-out", "write");
 
     @Option(names = "--threads", paramLabel = "N", description = "Ingest worker threads (default: available processors = ${DEFAULT-VALUE}).")
@@ -82,13 +93,10 @@ public final class BenchWriteCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "series file " + file + " does not exist (or is not a file)");
         }
         PrintWriter o = cl.getOut();
-        if (Files.isDirectory(out) && !isEmpty(out) && !Files.isDirectory(out.resolve("storage"))) {
-            throw new CommandLine.ParameterException(cl, "refusing to wipe --out " + out
-                    + ": it is not empty and holds no earlier bench output (no storage/ in it)");
-        }
-        ProcStats.deleteRecursively(out);
-        Files.createDirectories(out);
-        Path storeDir = out.resolve("storage");
+        owned = OwnedDir.claim(cl, "--out", out, MARKER, "tsdb bench write", OWNS);
+        owned.deleteStore(STORAGE);
+        owned.deleteStore(CRASH_IMAGE);
+        Path storeDir = out.resolve(STORAGE);
         return inProcess ? runInProcess(o, storeDir) : runWithChild(o, storeDir);
     }
 
@@ -146,7 +154,7 @@ public final class BenchWriteCommand implements Callable<Integer> {
 
     private int runInProcess(PrintWriter o, Path storeDir) throws Exception {
         List<Labels> series = PromtoolWorkload.readLabelSets(file, metrics);
-        Path crashImage = out.resolve("crash-image");
+        Path crashImage = out.resolve(CRASH_IMAGE);
         long ingested;
         StorageImpl store = StorageImpl.open(storeDir, BenchWriteSupport.storageOptions());
         try {
@@ -162,14 +170,14 @@ public final class BenchWriteCommand implements Callable<Integer> {
             }
             o.print(buf.toString(StandardCharsets.UTF_8));
             ingested = r.samples();
-            ProcStats.copyTree(storeDir, crashImage);
+            OwnedDir.copyStore(storeDir, crashImage);
             o.printf(Locale.ROOT, "crash_image_bytes: %d%n", ProcStats.dirBytes(crashImage));
         } catch (Throwable t) {
             store.close();
             throw t;
         }
         restarts(o, crashImage, store, ingested);
-        ProcStats.deleteRecursively(crashImage);
+        owned.deleteStore(CRASH_IMAGE);
         return 0;
     }
 
@@ -178,7 +186,7 @@ public final class BenchWriteCommand implements Callable<Integer> {
      * reopen; in-process mode closes {@code liveStore} and times the reopen of the store dir.
      */
     private void restarts(PrintWriter o, Path crashDir, StorageImpl liveStore, long ingested) throws IOException {
-        Path storeDir = out.resolve("storage");
+        Path storeDir = out.resolve(STORAGE);
         if (liveStore != null) {
             long c0 = System.nanoTime();
             liveStore.close();
@@ -219,12 +227,6 @@ public final class BenchWriteCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "disk_bytes: %d%n", ProcStats.dirBytes(storeDir));
         o.printf(Locale.ROOT, "peak_rss_bytes: %d%n", ProcStats.peakRssBytes());
         o.flush();
-    }
-
-    static boolean isEmpty(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.findAny().isEmpty();
-        }
     }
 
     private static void checkNothingLost(String what, long ingested, long found) throws IOException {

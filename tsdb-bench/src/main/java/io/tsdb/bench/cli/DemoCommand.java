@@ -37,11 +37,21 @@ import picocli.CommandLine.Option;
                 + " (timed replay), runs PromQL queries and prints a report: throughput, commit latency, WAL lock wait,"
                 + " replay time, bytes per sample, memory. Writes ingest-throughput.png into the directory."})
 public final class DemoCommand implements Callable<Integer> {
+    /** Marks a directory made by the demo: only then does a rerun delete anything in it. */
+    static final String MARKER = ".tsdb-demo";
+    /** The copy of the store taken before close (a crash image), restarted first and deleted after. */
+    static final String CRASH_IMAGE = "crash-image";
+    static final String CHART = "ingest-throughput.png";
+    /** What the demo may delete in its directory on a rerun, for its marker file. */
+    static final String OWNS = "the store's own files (" + OwnedDir.STORE_FILES_TEXT + "), the store files in "
+            + CRASH_IMAGE + "/ (then that directory if it is left empty), and " + CHART;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "Store directory, wiped first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dir", paramLabel = "DIR", description = {"Store directory (default: ${DEFAULT-VALUE}): new or empty,"
+            + " or one an earlier demo made (it holds a .tsdb-demo file); a rerun deletes only the store's files and the"
+            + " demo's outputs there, nothing else."})
     Path dir = Path.of("tsdb-data", "demo");
 
     @Option(names = "--instances", paramLabel = "N", description = "Scraped instances, ~115 series each (default: ${DEFAULT-VALUE}).")
@@ -72,12 +82,11 @@ public final class DemoCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--writers must be 1..1024, got " + writers);
         }
         PrintWriter o = cl.getOut();
-        if (Files.isDirectory(dir) && !BenchWriteCommand.isEmpty(dir) && !Files.exists(dir.resolve("STORE"))) {
-            throw new CommandLine.ParameterException(cl, "refusing to wipe --dir " + dir
-                    + ": it is not empty and is not a tsdb store (no STORE file)");
-        }
-        ProcStats.deleteRecursively(dir);
-        Files.createDirectories(dir);
+        // the store is DIR itself; the demo deletes only its store files and its own outputs there
+        OwnedDir owned = OwnedDir.claim(cl, "--dir", dir, MARKER, "tsdb demo", OWNS);
+        owned.deleteStore(".");
+        owned.deleteStore(CRASH_IMAGE);
+        owned.delete(CHART);
 
         List<AgentWorkload.Instance> targets = AgentWorkload.instances(instances, 42);
         int seriesCount = targets.stream().mapToInt(t -> t.series.size()).sum();
@@ -168,9 +177,9 @@ public final class DemoCommand implements Callable<Integer> {
         // a crash image: the directory as a kill -9 right after this flush would leave it (no
         // shutdown checkpoint), restarted first; then the clean close and its restart
         store.flush();
-        Path crashDir = dir.resolveSibling(dir.getFileName() + "-crash-image");
-        ProcStats.deleteRecursively(crashDir);
-        ProcStats.copyTree(dir, crashDir);
+        Path crashDir = dir.resolve(CRASH_IMAGE);
+        owned.deleteStore(CRASH_IMAGE);
+        OwnedDir.copyStore(dir, crashDir);
         long c0 = System.nanoTime();
         store.close();
         double closeSecs = (System.nanoTime() - c0) / 1e9;
@@ -181,7 +190,7 @@ public final class DemoCommand implements Callable<Integer> {
         var crashReplay = crashed.stats().replay();
         crashed.close();
         crashed = null;
-        ProcStats.deleteRecursively(crashDir);
+        owned.deleteStore(CRASH_IMAGE);
         long r0 = System.nanoTime();
         store = StorageImpl.open(dir, options);
         double replaySecs = (System.nanoTime() - r0) / 1e9;
@@ -211,7 +220,7 @@ public final class DemoCommand implements Callable<Integer> {
             if (after.samples() != samples.get()) {
                 o.printf(Locale.ROOT, "  WARNING: %,d samples written but %,d found after restart%n", samples.get(), after.samples());
             }
-            o.printf(Locale.ROOT, "  disk                %s%n", ProcStats.human(ProcStats.dirBytes(dir)));
+            o.printf(Locale.ROOT, "  disk                %s%n", ProcStats.human(OwnedDir.storeBytes(dir)));
             System.gc();
             o.println("== memory");
             o.printf(Locale.ROOT, "  heap used           %s (after GC), max heap %s%n", ProcStats.human(ProcStats.heapUsedBytes()),
@@ -223,7 +232,7 @@ public final class DemoCommand implements Callable<Integer> {
         } finally {
             store.close();
         }
-        Path chart = dir.resolve("ingest-throughput.png");
+        Path chart = dir.resolve(CHART);
         XYChart c = new XYChartBuilder().width(800).height(400).title("tsdb demo: ingest throughput")
                 .xAxisTitle("seconds").yAxisTitle("samples/s").build();
         c.getStyler().setLegendVisible(false);

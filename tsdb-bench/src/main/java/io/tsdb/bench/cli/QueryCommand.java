@@ -19,8 +19,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "query", mixinStandardHelpOptions = true,
         description = {"Evaluates a PromQL expression on a store: an instant query (--at, default now) or a range query"
                 + " (--start, --end, --step).",
-                "Times: RFC 3339 (2024-01-02T03:04:05Z), Unix seconds (1700000000.5), or 'now'. Step: a PromQL duration"
-                        + " (15s, 1m, 1h30m) or seconds."})
+                "Times: RFC 3339 (2024-01-02T03:04:05Z), Unix seconds (1700000000.5), 'now', or 'now' plus or minus a"
+                        + " PromQL duration (now-1h, now-1h30m, now+5m). Step: a PromQL duration (15s, 1m, 1h30m) or"
+                        + " seconds."})
 public final class QueryCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -57,9 +58,10 @@ public final class QueryCommand implements Callable<Integer> {
         if (limit < 1) {
             throw new CommandLine.ParameterException(cl, "--limit must be >= 1, got " + limit);
         }
-        Instant t = range ? null : at == null ? Instant.now() : TimeArgs.parseTime(cl, "--at", at);
-        Instant s = range ? TimeArgs.parseTime(cl, "--start", start) : null;
-        Instant e = range ? TimeArgs.parseTime(cl, "--end", end) : null;
+        Instant now = Instant.now(); // one 'now' for all options: --start now-1h --end now spans an hour
+        Instant t = range ? null : at == null ? now : TimeArgs.parseTime(cl, "--at", at, now);
+        Instant s = range ? TimeArgs.parseTime(cl, "--start", start, now) : null;
+        Instant e = range ? TimeArgs.parseTime(cl, "--end", end, now) : null;
         Duration d = range ? TimeArgs.parseDuration(cl, "--step", step) : null;
         if (range && e.isBefore(s)) {
             throw new CommandLine.ParameterException(cl, "--end (" + e + ") is before --start (" + s + ")");

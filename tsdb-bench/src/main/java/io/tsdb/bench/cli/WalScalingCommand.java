@@ -73,6 +73,7 @@ public final class WalScalingCommand implements Callable<Integer> {
         }
         Files.createDirectories(out);
         Path data = dataDir != null ? dataDir : out.resolve("data");
+        boolean dataExisted = Files.exists(data); // if so, not ours to remove: only the runs' own subdirectories go
         o.printf("# wal-scaling: %d configurations x %.1f s (+%.1f s warm-up), %d CPUs, data in %s%n",
                 configs.size(), secs, warmup, Runtime.getRuntime().availableProcessors(), data.toAbsolutePath());
         o.flush();
@@ -92,10 +93,12 @@ public final class WalScalingCommand implements Callable<Integer> {
             o.flush();
         }
         progress.done();
-        try {
-            Files.deleteIfExists(data);
-        } catch (java.nio.file.DirectoryNotEmptyException ignored) {
-            // a user-supplied data dir with other content stays
+        if (!dataExisted) {
+            try {
+                Files.deleteIfExists(data);
+            } catch (java.nio.file.DirectoryNotEmptyException ignored) {
+                // something else was put there during the run: it stays
+            }
         }
         Path csv = out.resolve("wal-scaling.csv");
         List<String> lines = new ArrayList<>();

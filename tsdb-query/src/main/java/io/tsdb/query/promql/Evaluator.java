@@ -700,7 +700,8 @@ final class Evaluator {
     private VecVal labelReplace(VecVal in, String dst, String repl, String src, String regex) {
         java.util.regex.Pattern p;
         try {
-            p = java.util.regex.Pattern.compile("^(?:" + regex + ")$", java.util.regex.Pattern.DOTALL);
+            // RE2 syntax as in selectors: (?P<name>...) named groups, POSIX classes
+            p = Matcher.anchoredPattern(regex);
         } catch (java.util.regex.PatternSyntaxException ex) {
             throw fail("invalid regular expression in label_replace(): " + regex);
         }

@@ -146,8 +146,10 @@ public final class PromqlTestRunner {
         List<Outcome> outcomes = new ArrayList<>();
         try {
             cmds = ScriptParser.parse(text);
-        } catch (IllegalArgumentException e) {
-            outcomes.add(new Outcome(file, 0, "(whole file)", Status.FAILED, "cannot parse script: " + e.getMessage()));
+        } catch (ScriptParser.ScriptParseException e) {
+            // the line at fault, 1-based, as the outcome's line (file:line in the report); the message repeats it
+            outcomes.add(new Outcome(file, e.line(), "(whole file)", Status.FAILED,
+                    "cannot parse " + file + ": " + e.getMessage()));
             if (out != null) {
                 out.println("FAIL " + outcomes.get(0));
             }

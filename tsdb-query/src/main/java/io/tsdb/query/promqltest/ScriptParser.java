@@ -47,6 +47,30 @@ final class ScriptParser {
             "^expect\\s+range\\s+vector\\s+from\\s+(\\S+)\\s+to\\s+(\\S+)\\s+step\\s+(\\S+)$");
     private static final Pattern EXPECT = Pattern.compile("^expect\\s+(\\w+)(?:\\s+(msg|regex)\\s*:\\s?(.*))?$");
 
+    /**
+     * A script that cannot be parsed, with the 1-based line at fault. The message starts with {@code line N: }.
+     */
+    static final class ScriptParseException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+        private final int line;
+
+        ScriptParseException(int line, String message, Throwable cause) {
+            super("line " + line + ": " + message, cause);
+            this.line = line;
+        }
+
+        /** 1-based. */
+        int line() {
+            return line;
+        }
+    }
+
+    /**
+     * Parses a whole script.
+     *
+     * @throws ScriptParseException naming the 1-based line at fault, whatever went wrong on it (a bad number in a
+     *         series, a bad expected string, ...)
+     */
     static List<Command> parse(String text) {
         String[] raw = text.split("\n", -1);
         String[] lines = new String[raw.length];
@@ -54,8 +78,20 @@ final class ScriptParser {
             String l = raw[i].strip();
             lines[i] = l.startsWith("#") ? "" : l;
         }
+        int[] at = {0}; // the 0-based line being read, for errors raised by the helpers
+        try {
+            return parse(lines, at);
+        } catch (ScriptParseException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new ScriptParseException(at[0] + 1, String.valueOf(e.getMessage()), e);
+        }
+    }
+
+    private static List<Command> parse(String[] lines, int[] at) {
         List<Command> out = new ArrayList<>();
         for (int i = 0; i < lines.length; i++) {
+            at[0] = i;
             String l = lines[i];
             if (l.isEmpty()) {
                 continue;
@@ -73,11 +109,12 @@ final class ScriptParser {
                 int start = i;
                 while (i + 1 < lines.length && !lines[i + 1].isEmpty()) {
                     i++;
+                    at[0] = i;
                     series.add(parseSeries(lines[i], i));
                 }
                 out.add(new Load(start + 1, interval, series, m.group(1) != null));
             } else if (first.startsWith("eval")) {
-                i = parseEval(lines, i, out);
+                i = parseEval(lines, i, out, at);
             } else {
                 throw error(i, "invalid command \"" + l + "\"");
             }
@@ -85,11 +122,12 @@ final class ScriptParser {
         return out;
     }
 
-    static IllegalArgumentException error(int line, String msg) {
-        return new IllegalArgumentException("line " + (line + 1) + ": " + msg);
+    /** {@code line} is 0-based; the message names it 1-based. */
+    static ScriptParseException error(int line, String msg) {
+        return new ScriptParseException(line + 1, msg, null);
     }
 
-    private static int parseEval(String[] lines, int i, List<Command> out) {
+    private static int parseEval(String[] lines, int i, List<Command> out, int[] at) {
         String l = lines[i];
         int lineNo = i + 1;
         boolean range;
@@ -130,6 +168,7 @@ final class ScriptParser {
         boolean hist = false;
         while (i + 1 < lines.length && !lines[i + 1].isEmpty()) {
             i++;
+            at[0] = i;
             String d = lines[i];
             if (d.startsWith("expected_fail_message")) {
                 fail = true;

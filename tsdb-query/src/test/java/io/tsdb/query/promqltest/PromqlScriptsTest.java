@@ -10,9 +10,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs Prometheus's promqltest scripts from {@code ../shared/promql} (or {@code -Dtsdb.promql.dir=DIR}) and fails if
- * fewer evals pass than the record in {@code promql-passed-min.txt}. Fails, naming where it looked, when no scripts
- * are found: the scripts are part of the project's test data (../shared beside the repository). {@code -Dtsdb.promql.backend=memory} runs on the in-memory source instead of StorageImpl.
+ * The conformance suite: runs Prometheus's promqltest scripts from {@code ../shared/promql} (or
+ * {@code -Dtsdb.promql.dir=DIR}) and fails if fewer evals pass than the record in {@code promql-passed-min.txt}.
+ * Those scripts are Prometheus's (Apache 2.0) and stay outside the repository, so Maven runs this class only in the
+ * {@code promql-conformance} profile of tsdb-query's pom, which switches itself on when {@code ../shared/promql}
+ * exists and passes its path as {@code tsdb.promql.dir}. Once asked to run, it fails, naming where it looked, when
+ * no scripts are found. The project's own scripts run always, in {@link OwnPromqlScriptsTest}.
+ * {@code -Dtsdb.promql.backend=memory} runs on the in-memory source instead of StorageImpl.
  */
 class PromqlScriptsTest {
 
@@ -45,9 +49,11 @@ class PromqlScriptsTest {
     @Test
     void prometheusScriptsPassAtLeastTheRecordedCount() throws IOException {
         Path dir = findScripts();
-        assertTrue(dir != null,
-                "no promql test scripts found: looked for shared/promql above the working directory (the project's "
-                        + "../shared) and -Dtsdb.promql.dir=DIR");
+        String prop = System.getProperty("tsdb.promql.dir");
+        assertTrue(dir != null, prop != null && !prop.isBlank()
+                ? "no promql test scripts found: tsdb.promql.dir=" + prop + " is not a directory"
+                : "no promql test scripts found: looked for shared/promql above the working directory (the project's "
+                        + "../shared); -Dtsdb.promql.dir=DIR names another place");
         List<Path> files = PromqlTestRunner.scriptsIn(dir);
         assertTrue(!files.isEmpty(), "no *.test files in " + dir);
         PromqlTestRunner.Backend backend = "memory".equalsIgnoreCase(System.getProperty("tsdb.promql.backend"))
