@@ -97,6 +97,7 @@ class OwnedDirectoriesTest {
         assertEquals("y", Files.readString(sibling.resolve("x")));
         assertTrue(!Files.exists(dir.resolve("crash-image")), "the crash image is removed after its restart");
         assertTrue(Files.size(dir.resolve("ingest-throughput.png")) > 0);
+        assertTrue(Files.isRegularFile(dir.resolve("store/STORE")), "the store lives in DIR/store");
     }
 
     @Test
@@ -109,12 +110,19 @@ class OwnedDirectoriesTest {
         assertEquals(0, first.rc(), first.out() + first.err());
         assertTrue(Files.isRegularFile(out.resolve(".tsdb-bench")));
         Files.writeString(out.resolve("results.txt"), "run 1\n");
-        Files.writeString(out.resolve("storage/README"), "a note beside the store\n");
+        Files.writeString(out.resolve("storage/README"), "a note inside the store\n");
+        // a file of the user's inside the store directory: its store files go, the note stays, and the
+        // store refuses to be recreated in a directory that is not empty and not a store
+        CliTest.Run refused = CliTest.run(args.toArray(String[]::new));
+        assertEquals(1, refused.rc(), refused.out() + refused.err());
+        assertTrue(refused.err().contains("holds no tsdb store") && refused.err().contains("README"), refused.err());
+        assertEquals("a note inside the store\n", Files.readString(out.resolve("storage/README")));
+        Files.move(out.resolve("storage/README"), out.resolve("README"));
         CliTest.Run second = CliTest.run(args.toArray(String[]::new));
         assertEquals(0, second.rc(), second.out() + second.err());
         // a fresh store: the second run finds its own 15 samples, not 30
         assertEquals("15", BenchWriteTest.parse(second.out()).get("samples"), second.out());
         assertEquals("run 1\n", Files.readString(out.resolve("results.txt")));
-        assertEquals("a note beside the store\n", Files.readString(out.resolve("storage/README")));
+        assertEquals("a note inside the store\n", Files.readString(out.resolve("README")));
     }
 }

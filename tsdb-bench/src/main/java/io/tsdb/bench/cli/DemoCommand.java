@@ -39,17 +39,19 @@ import picocli.CommandLine.Option;
 public final class DemoCommand implements Callable<Integer> {
     /** Marks a directory made by the demo: only then does a rerun delete anything in it. */
     static final String MARKER = ".tsdb-demo";
+    /** The store, in its own directory under DIR (a store directory holds nothing but the store). */
+    static final String STORE = "store";
     /** The copy of the store taken before close (a crash image), restarted first and deleted after. */
     static final String CRASH_IMAGE = "crash-image";
     static final String CHART = "ingest-throughput.png";
     /** What the demo may delete in its directory on a rerun, for its marker file. */
-    static final String OWNS = "the store's own files (" + OwnedDir.STORE_FILES_TEXT + "), the store files in "
-            + CRASH_IMAGE + "/ (then that directory if it is left empty), and " + CHART;
+    static final String OWNS = "the store files (" + OwnedDir.STORE_FILES_TEXT + ") in " + STORE + "/ and in "
+            + CRASH_IMAGE + "/ (then each directory if it is left empty), and " + CHART;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = {"Store directory (default: ${DEFAULT-VALUE}): new or empty,"
+    @Option(names = "--dir", paramLabel = "DIR", description = {"Demo directory, the store in DIR/store (default: ${DEFAULT-VALUE}): new or empty,"
             + " or one an earlier demo made (it holds a .tsdb-demo file); a rerun deletes only the store's files and the"
             + " demo's outputs there, nothing else."})
     Path dir = Path.of("tsdb-data", "demo");
@@ -82,9 +84,10 @@ public final class DemoCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--writers must be 1..1024, got " + writers);
         }
         PrintWriter o = cl.getOut();
-        // the store is DIR itself; the demo deletes only its store files and its own outputs there
+        // the store is DIR/store; the demo deletes only store files and its own outputs in DIR
         OwnedDir owned = OwnedDir.claim(cl, "--dir", dir, MARKER, "tsdb demo", OWNS);
-        owned.deleteStore(".");
+        owned.deleteStore(STORE);
+        Path storeDir = dir.resolve(STORE);
         owned.deleteStore(CRASH_IMAGE);
         owned.delete(CHART);
 
@@ -97,11 +100,11 @@ public final class DemoCommand implements Callable<Integer> {
         long expected = (long) seriesCount * scrapes;
         o.printf(Locale.ROOT, "tsdb demo: %d instances, %d series, %d scrapes every %d s (%.1f h), %d writer threads -> %,d samples%n",
                 instances, seriesCount, scrapes, interval, hours, writers, expected);
-        o.printf("store: %s%n%n", dir.toAbsolutePath());
+        o.printf("store: %s%n%n", storeDir.toAbsolutePath());
         o.flush();
 
         StorageOptions options = StorageOptions.defaults();
-        final StorageImpl writeStore = StorageImpl.open(dir, options);
+        final StorageImpl writeStore = StorageImpl.open(storeDir, options);
         StorageImpl store = writeStore;
         AtomicLong samples = new AtomicLong();
         List<Histogram> commitHists = new ArrayList<>();
@@ -179,7 +182,7 @@ public final class DemoCommand implements Callable<Integer> {
         store.flush();
         Path crashDir = dir.resolve(CRASH_IMAGE);
         owned.deleteStore(CRASH_IMAGE);
-        OwnedDir.copyStore(dir, crashDir);
+        OwnedDir.copyStore(storeDir, crashDir);
         long c0 = System.nanoTime();
         store.close();
         double closeSecs = (System.nanoTime() - c0) / 1e9;
@@ -192,7 +195,7 @@ public final class DemoCommand implements Callable<Integer> {
         crashed = null;
         owned.deleteStore(CRASH_IMAGE);
         long r0 = System.nanoTime();
-        store = StorageImpl.open(dir, options);
+        store = StorageImpl.open(storeDir, options);
         double replaySecs = (System.nanoTime() - r0) / 1e9;
         CoreFigures after = CoreFigures.of(store);
         try {
@@ -220,7 +223,7 @@ public final class DemoCommand implements Callable<Integer> {
             if (after.samples() != samples.get()) {
                 o.printf(Locale.ROOT, "  WARNING: %,d samples written but %,d found after restart%n", samples.get(), after.samples());
             }
-            o.printf(Locale.ROOT, "  disk                %s%n", ProcStats.human(OwnedDir.storeBytes(dir)));
+            o.printf(Locale.ROOT, "  disk                %s%n", ProcStats.human(OwnedDir.storeBytes(storeDir)));
             System.gc();
             o.println("== memory");
             o.printf(Locale.ROOT, "  heap used           %s (after GC), max heap %s%n", ProcStats.human(ProcStats.heapUsedBytes()),
