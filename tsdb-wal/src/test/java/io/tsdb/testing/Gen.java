@@ -30,6 +30,8 @@ public final class Gen extends Random {
         Double.doubleToRawLongBits(Double.MAX_VALUE), Double.doubleToRawLongBits(-Double.MAX_VALUE),
         Double.doubleToRawLongBits(Double.MIN_NORMAL)};
 
+    private static final String SPECIAL_CHARS = "\"\\/\u0000\u007f\u00ff\u2028\uffff\ufeff'`{}";
+
     public Gen(long seed) {
         super(seed);
     }
@@ -156,7 +158,7 @@ public final class Gen extends Random {
         while (sb.length() < n) {
             switch (nextInt(8)) {
                 case 0 -> sb.append((char) nextInt(0x20)); // control
-                case 1 -> sb.append("\"\\/\u0000\u007f\u00ff\u2028\uffff".charAt(nextInt(10)));
+                case 1 -> sb.append(SPECIAL_CHARS.charAt(nextInt(SPECIAL_CHARS.length())));
                 case 2 -> sb.append((char) (0xD800 + nextInt(0x800))); // lone surrogate
                 case 3 -> sb.appendCodePoint(0x10000 + nextInt(0x100000)); // pair
                 case 4 -> sb.append((char) nextInt(0x10000));
