@@ -43,6 +43,44 @@ public final class Fuzz {
         void decode(byte[] input) throws Throwable;
     }
 
+    /** Writes the big-endian CRC32C of {@code b[from, crcAt)} at {@code crcAt} (the checksum layout of every tsdb file). */
+    public static void putCrc32c(byte[] b, int from, int crcAt) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b, from, crcAt - from);
+        int v = (int) crc.getValue();
+        b[crcAt] = (byte) (v >>> 24);
+        b[crcAt + 1] = (byte) (v >>> 16);
+        b[crcAt + 2] = (byte) (v >>> 8);
+        b[crcAt + 3] = (byte) v;
+    }
+
+    /** A temporary directory, on tmpfs ({@code /dev/shm}) when there is one: decoders that repair files fsync. */
+    public static Path tempDir(String prefix) throws IOException {
+        Path shm = Path.of("/dev/shm");
+        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+            return Files.createTempDirectory(shm, prefix);
+        }
+        return Files.createTempDirectory(prefix);
+    }
+
+    /** Deletes a directory tree (best effort). */
+    public static void deleteTree(Path root) {
+        if (root == null || !Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // best effort
+                }
+            });
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+
     /** Applies 1 to 4 random mutations to a copy of {@code valid}. */
     public static byte[] mutate(byte[] valid, Gen g) {
         byte[] b = valid.clone();
@@ -142,10 +180,11 @@ public final class Fuzz {
     public static void run(String decoder, int tries, Function<Gen, byte[]> valid, UnaryOperator<byte[]> fixChecksum,
             Decoder d, List<Class<? extends Throwable>> allowed) {
         Seeds.checkNamed(Seeds.callerName(1), Seeds.fuzzTries(tries), g -> {
-            byte[] in = mutate(valid.apply(g), g);
-            if (fixChecksum != null && g.nextInt(4) != 0) {
-                in = fixChecksum.apply(in);
-            }
+            // the generator and the checksum fixer are bounded too: a fixer walking a damaged structure must not spin
+            byte[] in = assertTimeoutPreemptively(PER_INPUT, () -> {
+                byte[] b = mutate(valid.apply(g), g);
+                return fixChecksum != null && g.nextInt(4) != 0 ? fixChecksum.apply(b) : b;
+            }, () -> decoder + ": generating or repairing the input took over " + PER_INPUT.toMillis() + " ms");
             decodeOnce(decoder, in, d, allowed);
         });
     }
