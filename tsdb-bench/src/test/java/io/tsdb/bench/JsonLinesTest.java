@@ -10,8 +10,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
+import io.tsdb.testing.Seeds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,8 +53,13 @@ class JsonLinesTest {
         assertTrue(e.getMessage().contains(":2:"), e.getMessage());
     }
 
-    @Property(tries = 200)
-    void roundTripsAnyStrings(@ForAll List<String> keys, @ForAll List<String> values) {
+    @Test
+    void roundTripsAnyStrings() {
+        // any UTF-16 strings (controls, quotes, backslashes, lone surrogates, pairs), empty up to 255 chars
+        Seeds.check(200, g -> roundTripsAnyStrings(g.list(0, 255, () -> g.anyString(255)), g.list(0, 255, () -> g.anyString(255))));
+    }
+
+    private static void roundTripsAnyStrings(List<String> keys, List<String> values) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < Math.min(keys.size(), values.size()); i++) {
             m.putIfAbsent(keys.get(i), values.get(i));

@@ -105,7 +105,14 @@ final class ByteSource {
      * holds interned strings weakly, so nothing accumulates once the series are gone).
      */
     String readString(int maxLen) {
-        int len = uvarintInt(Math.min(maxLen, remaining()), "string length");
+        // bound by what remains after the length varint itself (remaining() before it would let a
+        // length reach into the varint's bytes and past the end: StringIndexOutOfBoundsException)
+        long v = uvarint();
+        if (v < 0 || v > Math.min(maxLen, remaining())) {
+            throw new CorruptRecordException("string length out of range: " + Long.toUnsignedString(v) + " > "
+                    + Math.min(maxLen, remaining()) + " bytes left");
+        }
+        int len = (int) v;
         String s = new String(buf, pos, len, StandardCharsets.UTF_8).intern();
         pos += len;
         return s;

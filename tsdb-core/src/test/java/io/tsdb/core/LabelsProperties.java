@@ -14,27 +14,34 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.Size;
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
+import org.junit.jupiter.api.Test;
 
 class LabelsProperties {
 
-    @Provide
-    Arbitrary<Map<String, String>> labelMaps() {
-        Arbitrary<String> names = Arbitraries.strings().withCharRange('a', 'e').withChars('_', 'Z', '0')
-                .ofMinLength(1).ofMaxLength(6).filter(s -> !Character.isDigit(s.charAt(0)));
-        Arbitrary<String> values = Arbitraries.strings().withCharRange('a', 'z').withChars('"', '\\', '\n', 'é', '€')
-                .ofMinLength(0).ofMaxLength(8);
-        return Arbitraries.maps(names, values).ofMinSize(0).ofMaxSize(8);
+    private static final String NAME_CHARS = "abcde_Z0";
+    private static final String VALUE_CHARS = "abcdefghijklmnopqrstuvwxyz\"\\\né€";
+
+    /** 0..8 labels: names of 1..6 chars of [a-e_Z0] not starting with a digit, values of 0..8 chars (quotes, escapes, non-ASCII). */
+    static Map<String, String> labelMap(Gen g) {
+        int size = g.size(0, 8);
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int attempts = 0; m.size() < size && attempts < 100; attempts++) {
+            String name = g.string(NAME_CHARS, 1, 6);
+            if (!Character.isDigit(name.charAt(0))) {
+                m.putIfAbsent(name, g.string(VALUE_CHARS, 0, 8));
+            }
+        }
+        return m;
     }
 
-    @Property(tries = 300)
-    void everyPermutationIsOneLabelSet(@ForAll("labelMaps") Map<String, String> map, @ForAll long seed) {
+    @Test
+    void everyPermutationIsOneLabelSet() {
+        Seeds.check(300, g -> everyPermutationIsOneLabelSet(labelMap(g), g.anyLong()));
+    }
+
+    private static void everyPermutationIsOneLabelSet(Map<String, String> map, long seed) {
         List<Map.Entry<String, String>> entries = new ArrayList<>(map.entrySet());
         Labels reference = Labels.of(map);
         Collections.shuffle(entries, new Random(seed));
@@ -65,8 +72,12 @@ class LabelsProperties {
         assertEquals(reference, Labels.of(reference.toMap()));
     }
 
-    @Property(tries = 300)
-    void differentLabelSetsDiffer(@ForAll("labelMaps") Map<String, String> a, @ForAll("labelMaps") Map<String, String> b) {
+    @Test
+    void differentLabelSetsDiffer() {
+        Seeds.check(300, g -> differentLabelSetsDiffer(labelMap(g), labelMap(g)));
+    }
+
+    private static void differentLabelSetsDiffer(Map<String, String> a, Map<String, String> b) {
         Labels la = Labels.of(a);
         Labels lb = Labels.of(b);
         Map<String, String> na = new HashMap<>(a);
@@ -85,8 +96,12 @@ class LabelsProperties {
         }
     }
 
-    @Property(tries = 200)
-    void hashIsXxh64OfTheCanonicalForm(@ForAll("labelMaps") Map<String, String> map) {
+    @Test
+    void hashIsXxh64OfTheCanonicalForm() {
+        Seeds.check(200, g -> hashIsXxh64OfTheCanonicalForm(labelMap(g)));
+    }
+
+    private static void hashIsXxh64OfTheCanonicalForm(Map<String, String> map) {
         Labels l = Labels.of(map);
         StringBuilder sb = new StringBuilder();
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
@@ -100,7 +115,7 @@ class LabelsProperties {
         assertEquals(XxHash64.hash(b, 0, b.length, 0), l.hash(), sb.toString());
     }
 
-    @Example
+    @Test
     void xxhash64KnownVectors() {
         assertEquals(0xEF46DB3751D8E999L, XxHash64.hash(new byte[0], 0, 0, 0));
         byte[] a = "a".getBytes(StandardCharsets.US_ASCII);
@@ -109,7 +124,7 @@ class LabelsProperties {
         assertEquals(0x44BC2CF5AD770999L, XxHash64.hash(abc, 0, 3, 0));
     }
 
-    @Example
+    @Test
     void hashIsStableAcrossReleases() {
         // routing of series to WAL shards depends on it: it must never change
         Labels l = Labels.of("__name__", "up", "job", "node");
@@ -118,7 +133,7 @@ class LabelsProperties {
         assertEquals(XxHash64.hash(b, 0, b.length, 0), l.hash());
     }
 
-    @Example
+    @Test
     void validation() {
         InvalidLabelsException dup = assertThrows(InvalidLabelsException.class, () -> Labels.of("x", "1", "y", "2", "x", "3"));
         assertEquals("label name \"x\" is not unique", dup.getMessage());
@@ -140,7 +155,7 @@ class LabelsProperties {
         assertThrows(NullPointerException.class, () -> Labels.of(m));
     }
 
-    @Example
+    @Test
     void emptyValueMeansAbsent() {
         Labels l = Labels.of("__name__", "up", "job", "");
         assertEquals(Labels.of("__name__", "up"), l);
@@ -150,7 +165,7 @@ class LabelsProperties {
         assertEquals(Labels.of("a", "1"), Labels.of("a", "1", "b", "2").toBuilder().remove("b").build());
     }
 
-    @Example
+    @Test
     void prometheusNotation() {
         assertEquals("up{instance=\"h:1\", job=\"a\\\"b\"}", Labels.of("job", "a\"b", "__name__", "up", "instance", "h:1").toString());
         assertEquals("{a=\"x\\\\y\\n\"}", Labels.of("a", "x\\y\n").toString());
@@ -158,8 +173,12 @@ class LabelsProperties {
         assertEquals("up", Labels.of("__name__", "up").metricName());
     }
 
-    @Property(tries = 100)
-    void compareToIsATotalOrder(@ForAll @Size(3) List<@net.jqwik.api.From("labelMaps") Map<String, String>> maps) {
+    @Test
+    void compareToIsATotalOrder() {
+        Seeds.check(100, g -> compareToIsATotalOrder(List.of(labelMap(g), labelMap(g), labelMap(g))));
+    }
+
+    private static void compareToIsATotalOrder(List<Map<String, String>> maps) {
         Labels a = Labels.of(maps.get(0));
         Labels b = Labels.of(maps.get(1));
         Labels c = Labels.of(maps.get(2));
@@ -169,7 +188,7 @@ class LabelsProperties {
         assertEquals(a.compareTo(b) == 0, a.equals(b));
     }
 
-    @Example
+    @Test
     void seriesIdComparesLabels() {
         Labels a = Labels.of("a", "1");
         Labels b = Labels.of("a", "2");

@@ -11,10 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
+import io.tsdb.testing.Seeds;
+import org.junit.jupiter.api.Test;
 
 /** The optional out-of-order window: accepted like the model says, readable in order, identical after replay. */
 class OutOfOrderWindowProperties {
@@ -52,9 +50,12 @@ class OutOfOrderWindowProperties {
         }
     }
 
-    @Property(tries = 20)
-    void windowedWritesMatchTheModelLiveAndAfterReplay(@ForAll long seed, @ForAll @IntRange(min = 1, max = 25) int batches,
-            @ForAll boolean checkpointMidway) throws Exception {
+    @Test
+    void windowedWritesMatchTheModelLiveAndAfterReplay() {
+        Seeds.check(20, g -> windowedWrites(g.anyLong(), g.intBetween(1, 25), g.bool()));
+    }
+
+    private static void windowedWrites(long seed, int batches, boolean checkpointMidway) throws Exception {
         Path dir = Files.createTempDirectory("tsdb-ooo");
         try {
             StorageOptions opts = TestUtil.small().outOfOrderWindow(Duration.ofMillis(WINDOW)).checkpointOnClose(false).build();
@@ -111,7 +112,7 @@ class OutOfOrderWindowProperties {
         }
     }
 
-    @Example
+    @Test
     void outsideTheWindowIsRejectedInsideIsInserted() throws Exception {
         Path dir = Files.createTempDirectory("tsdb-ooo");
         try (StorageImpl s = StorageImpl.open(dir, TestUtil.small().outOfOrderWindow(Duration.ofMillis(WINDOW)).build())) {

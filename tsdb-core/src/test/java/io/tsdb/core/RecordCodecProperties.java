@@ -9,40 +9,49 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
+import org.junit.jupiter.api.Test;
 
 class RecordCodecProperties {
 
-    @Provide
-    Arbitrary<Long> timestamps() {
-        return Arbitraries.oneOf(Arbitraries.longs(), Arbitraries.longs().between(0, 10_000_000),
-                Arbitraries.of(Long.MIN_VALUE + 1, Long.MAX_VALUE - 1, 0L, -1L));
+    /** Any long, a small non-negative one, or an edge of the timestamp range. */
+    static long timestamp(Gen g) {
+        return switch (g.nextInt(3)) {
+            case 0 -> g.anyLong();
+            case 1 -> g.longBetween(0, 10_000_000);
+            default -> g.oneOf(Long.MIN_VALUE + 1, Long.MAX_VALUE - 1, 0L, -1L);
+        };
     }
 
-    @Provide
-    Arbitrary<Long> valueBits() {
-        return Arbitraries.oneOf(Arbitraries.longs(),
-                Arbitraries.doubles().map(Double::doubleToRawLongBits),
-                Arbitraries.integers().between(-1000, 100000).map(i -> Double.doubleToRawLongBits(i * 1000.0)),
-                Arbitraries.of(Sample.STALE_NAN_BITS, Double.doubleToRawLongBits(Double.NaN), 0x7ff8dead0000beefL,
-                        Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(Double.POSITIVE_INFINITY),
-                        Double.doubleToRawLongBits(Double.NEGATIVE_INFINITY), 0L));
+    /** Any bits, a double's bits, a round integer's bits, or a special value (stale marker, NaN payloads, -0.0, ±Inf). */
+    static long valueBits(Gen g) {
+        return switch (g.nextInt(4)) {
+            case 0 -> g.anyLong();
+            case 1 -> Double.doubleToRawLongBits(g.anyDouble());
+            case 2 -> Double.doubleToRawLongBits(g.intBetween(-1000, 100000) * 1000.0);
+            default -> g.oneOf(Sample.STALE_NAN_BITS, Double.doubleToRawLongBits(Double.NaN), 0x7ff8dead0000beefL,
+                    Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(Double.POSITIVE_INFINITY),
+                    Double.doubleToRawLongBits(Double.NEGATIVE_INFINITY), 0L);
+        };
     }
 
-    @Property(tries = 500)
-    void samplesRoundTrip(@ForAll @IntRange(min = 1, max = 300) int n, @ForAll("timestamps") long base,
-            @ForAll long seed) {
+    @Test
+    void samplesRoundTrip() {
+        Seeds.check(500, g -> {
+            List<Long> pool = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                pool.add(valueBits(g));
+            }
+            samplesRoundTrip(g.intBetween(1, 300), timestamp(g), g.anyLong(), pool);
+        });
+    }
+
+    private static void samplesRoundTrip(int n, long base, long seed, List<Long> pool) {
         Random r = new Random(seed);
         int[] refs = new int[n];
         long[] ts = new long[n];
         long[] bits = new long[n];
-        List<Long> pool = valueBits().sampleStream().limit(8).toList();
         for (int i = 0; i < n; i++) {
             refs[i] = r.nextInt(4) == 0 ? Integer.MAX_VALUE - r.nextInt(3) : r.nextInt(100_000);
             ts[i] = switch (r.nextInt(4)) {
@@ -63,7 +72,7 @@ class RecordCodecProperties {
         assertArrayEquals(bits, Arrays.copyOf(b.bits, n));
     }
 
-    @Example
+    @Test
     void promtoolShapedRecordIsSmall() {
         // 250 series of one shard (refs step 4), one timestamp, equal values: ~3 bytes/sample before LZ4
         int n = 250;
@@ -80,8 +89,12 @@ class RecordCodecProperties {
         assertTrue(sink.pos <= 3 * n + 20, "record of " + sink.pos + " bytes");
     }
 
-    @Property(tries = 300)
-    void seriesRoundTrip(@ForAll @IntRange(min = 1, max = 20) int n, @ForAll long seed) {
+    @Test
+    void seriesRoundTrip() {
+        Seeds.check(300, g -> seriesRoundTrip(g.intBetween(1, 20), g.anyLong()));
+    }
+
+    private static void seriesRoundTrip(int n, long seed) {
         Random r = new Random(seed);
         ByteSink sink = new ByteSink(16);
         RecordCodec.beginSeries(sink);
@@ -110,8 +123,12 @@ class RecordCodecProperties {
     }
 
     /** Any damage to a record yields CorruptRecordException or a (different) valid decode, never another exception or a huge allocation. */
-    @Property(tries = 1000)
-    void damagedRecordsFailCleanly(@ForAll long seed, @ForAll boolean series) {
+    @Test
+    void damagedRecordsFailCleanly() {
+        Seeds.check(1000, g -> damagedRecordsFailCleanly(g.anyLong(), g.bool()));
+    }
+
+    private static void damagedRecordsFailCleanly(long seed, boolean series) {
         Random r = new Random(seed);
         ByteSink sink = new ByteSink(16);
         if (series) {
@@ -157,7 +174,7 @@ class RecordCodecProperties {
         }
     }
 
-    @Example
+    @Test
     void hostileCountsDoNotAllocate() {
         ByteSink sink = new ByteSink(16);
         sink.writeByte(RecordCodec.SAMPLES_V1);

@@ -10,9 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
+import io.tsdb.testing.Seeds;
+import org.junit.jupiter.api.Test;
 
 /** For any sequence of writes, what is read back (live, after close + open, after a crash) equals the model. */
 class StorageRoundTripProperties {
@@ -92,9 +91,13 @@ class StorageRoundTripProperties {
         return model;
     }
 
-    @Property(tries = 25)
-    void closeAndOpenGiveTheSameSeriesAndSamples(@ForAll long seed, @ForAll @IntRange(min = 1, max = 30) int batches,
-            @ForAll boolean checkpointOnClose) throws Exception {
+    @Test
+    void closeAndOpenGiveTheSameSeriesAndSamples() {
+        Seeds.check(25, g -> closeAndOpenGiveTheSameSeriesAndSamples(g.anyLong(), g.intBetween(1, 30), g.bool()));
+    }
+
+    /** One try (also called with more seeds by {@link StorageLongRun}). */
+    void closeAndOpenGiveTheSameSeriesAndSamples(long seed, int batches, boolean checkpointOnClose) throws Exception {
         Path dir = Files.createTempDirectory("tsdb-rt");
         try {
             StorageOptions opts = TestUtil.small().checkpointOnClose(checkpointOnClose).build();
@@ -129,9 +132,13 @@ class StorageRoundTripProperties {
         }
     }
 
-    @Property(tries = 20)
-    void checkpointPlusWalTailEqualsFullWalReplay(@ForAll long seed, @ForAll @IntRange(min = 1, max = 15) int before,
-            @ForAll @IntRange(min = 0, max = 15) int after) throws Exception {
+    @Test
+    void checkpointPlusWalTailEqualsFullWalReplay() {
+        Seeds.check(20, g -> checkpointPlusWalTailEqualsFullWalReplay(g.anyLong(), g.intBetween(1, 15), g.intBetween(0, 15)));
+    }
+
+    /** One try (also called with more seeds by {@link StorageLongRun}). */
+    void checkpointPlusWalTailEqualsFullWalReplay(long seed, int before, int after) throws Exception {
         Path dir = Files.createTempDirectory("tsdb-ck");
         try {
             StorageOptions opts = TestUtil.small().checkpointOnClose(false).build();

@@ -10,12 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
 import org.junit.jupiter.api.Test;
 import org.roaringbitmap.RoaringBitmap;
 
@@ -25,36 +21,38 @@ class PostingsPlannerProperties {
     private static final List<String> NAMES = List.of("__name__", "job", "env", "zone");
     private static final List<String> VALUES = List.of("a", "b", "ab", "abc", "b-1", "x.y", "");
 
-    @Provide
-    Arbitrary<List<Map<String, String>>> seriesSets() {
-        Arbitrary<Map<String, String>> one = Arbitraries.of(VALUES).list().ofSize(NAMES.size()).map(vals -> {
+    /** 0..40 series, each label of NAMES set to one of VALUES (empty: absent). */
+    static List<Map<String, String>> seriesSet(Gen g) {
+        return g.list(0, 40, () -> {
             Map<String, String> m = new TreeMap<>();
-            for (int i = 0; i < NAMES.size(); i++) {
-                if (!vals.get(i).isEmpty()) {
-                    m.put(NAMES.get(i), vals.get(i));
+            for (String name : NAMES) {
+                String v = g.pick(VALUES);
+                if (!v.isEmpty()) {
+                    m.put(name, v);
                 }
             }
             return m;
         });
-        return one.list().ofMinSize(0).ofMaxSize(40);
     }
 
-    @Provide
-    Arbitrary<List<Matcher>> matcherLists() {
-        Arbitrary<String> value = Arbitraries.of("a", "b", "ab", "", "a.*", ".*", ".+", "b|abc", "a|", "x\\.y",
-                "(a|b)c?", "[ab]+", "b-.*");
-        Arbitrary<Matcher> m = Combinators.combine(Arbitraries.of(Matcher.Type.values()), Arbitraries.of(NAMES),
-                value).as((t, n, v) -> Matcher.of(t, n, v));
-        return m.list().ofMinSize(1).ofMaxSize(4);
+    private static final List<String> MATCHER_VALUES = List.of("a", "b", "ab", "", "a.*", ".*", ".+", "b|abc", "a|",
+            "x\\.y", "(a|b)c?", "[ab]+", "b-.*");
+
+    /** 1..4 matchers of any type, name and value. */
+    static List<Matcher> matcherList(Gen g) {
+        return g.list(1, 4, () -> Matcher.of(g.oneOf(Matcher.Type.values()), g.pick(NAMES), g.pick(MATCHER_VALUES)));
     }
 
     private static boolean selectable(List<Matcher> ms) {
         return ms.stream().anyMatch(x -> !x.matchesEmpty());
     }
 
-    @Property(tries = 300)
-    void plannerMatchesBruteForce(@ForAll("seriesSets") List<Map<String, String>> series,
-            @ForAll("matcherLists") List<Matcher> matchers) {
+    @Test
+    void plannerMatchesBruteForce() {
+        Seeds.check(300, g -> plannerMatchesBruteForce(seriesSet(g), matcherList(g)));
+    }
+
+    private static void plannerMatchesBruteForce(List<Map<String, String>> series, List<Matcher> matchers) {
         MemorySeriesSource src = new MemorySeriesSource();
         List<Labels> added = new ArrayList<>();
         for (Map<String, String> s : series) {

@@ -7,25 +7,21 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.LongRange;
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
+import org.junit.jupiter.api.Test;
 
 class BlockCodecProperties {
 
-    @Provide
-    Arbitrary<List<byte[]>> recordLists() {
-        Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMinSize(0).ofMaxSize(600);
-        Arbitrary<byte[]> repetitive = Arbitraries.integers().between(0, 3000).map(n -> {
+    /** 1..60 records, each random bytes (0..600) or a repetitive, compressible run (0..3000). */
+    static List<byte[]> recordLists(Gen g) {
+        return g.listOf(1, 60, x -> {
+            if (x.nextBoolean()) return x.bytes(0, 600);
+            int n = x.intBetween(0, 3000);
             byte[] a = new byte[n];
             for (int i = 0; i < n; i++) a[i] = (byte) ("sample-metric{job=x}".charAt(i % 20));
             return a;
         });
-        return Arbitraries.oneOf(random, repetitive).list().ofMinSize(1).ofMaxSize(60);
     }
 
     static byte[] frame(List<byte[]> recs) {
@@ -41,10 +37,14 @@ class BlockCodecProperties {
         return p;
     }
 
-    @Property(tries = 300)
-    void encodeDecodeRoundTrip(@ForAll("recordLists") List<byte[]> recs,
-                               @ForAll @LongRange(min = 0, max = Long.MAX_VALUE / 2) long firstOffset,
-                               @ForAll long attrA, @ForAll long attrB, @ForAll boolean compress) throws Exception {
+    @Test
+    void encodeDecodeRoundTrip() {
+        Seeds.check(300, g -> encodeDecodeRoundTrip(recordLists(g), g.longBetween(0, Long.MAX_VALUE / 2),
+                g.anyLong(), g.anyLong(), g.bool()));
+    }
+
+    private static void encodeDecodeRoundTrip(List<byte[]> recs, long firstOffset, long attrA, long attrB,
+                                              boolean compress) throws Exception {
         byte[] payload = frame(recs);
         long mn = Math.min(attrA, attrB), mx = Math.max(attrA, attrB);
         BlockCodec.Encoder enc = new BlockCodec.Encoder();
@@ -70,9 +70,12 @@ class BlockCodecProperties {
         if (!compress) assertFalse(h.compressed());
     }
 
-    @Property(tries = 300)
-    void anySingleBitFlipIsDetected(@ForAll("recordLists") List<byte[]> recs, @ForAll boolean compress,
-                                    @ForAll @IntRange(min = 0, max = Integer.MAX_VALUE) int where) throws Exception {
+    @Test
+    void anySingleBitFlipIsDetected() {
+        Seeds.check(300, g -> anySingleBitFlipIsDetected(recordLists(g), g.bool(), g.anyNonNegativeInt()));
+    }
+
+    private static void anySingleBitFlipIsDetected(List<byte[]> recs, boolean compress, int where) throws Exception {
         byte[] payload = frame(recs);
         BlockCodec.Encoder enc = new BlockCodec.Encoder();
         int len = enc.encode(payload, payload.length, 7, 0, recs.size(), 1, 2, compress);
@@ -83,11 +86,12 @@ class BlockCodecProperties {
     }
 
     /** Hostile frames: header/payload bytes overwritten, CRC fixed up. Only CorruptBlockException (or a valid decode). */
-    @Property(tries = 1000)
-    void hostileFramesWithFixedCrcOnlyThrowCorruptBlockException(@ForAll("recordLists") List<byte[]> recs,
-                                                                  @ForAll boolean compress,
-                                                                  @ForAll @IntRange(min = 1, max = 6) int edits,
-                                                                  @ForAll long seed) throws Exception {
+    @Test
+    void hostileFramesWithFixedCrcOnlyThrowCorruptBlockException() {
+        Seeds.check(1000, g -> hostileFrame(recordLists(g), g.bool(), g.intBetween(1, 6), g.anyLong()));
+    }
+
+    private static void hostileFrame(List<byte[]> recs, boolean compress, int edits, long seed) throws Exception {
         byte[] payload = frame(recs);
         BlockCodec.Encoder enc = new BlockCodec.Encoder();
         int len = enc.encode(payload, payload.length, 7, 0, recs.size(), 1, 2, compress);

@@ -10,19 +10,21 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.DoubleRange;
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
+import org.junit.jupiter.api.Test;
 
 /** For any append sequence and any crash point (the log cut at any byte), recovery yields exactly the records of the complete blocks, in order. */
 class RecoveryProperties {
 
-    @Provide
-    Arbitrary<List<List<Integer>>> batches() {
-        return Arbitraries.integers().between(0, 300).list().ofMinSize(1).ofMaxSize(8).list().ofMinSize(1).ofMaxSize(12);
+    /** 1..12 batches of 1..8 record lengths in [0, 300]. */
+    static List<List<Integer>> batches(Gen g) {
+        return g.listOf(1, 12, x -> x.listOf(1, 8, y -> y.intBetween(0, 300)));
+    }
+
+    /** A cut point in [0, 1]; edges: 0 and 1 (an empty and an intact segment). */
+    static double cutAt(Gen g) {
+        return g.edge() ? g.oneOf(0.0, 1.0) : g.nextDouble();
     }
 
     static byte[] content(long offset, int len) {
@@ -31,10 +33,12 @@ class RecoveryProperties {
         return a;
     }
 
-    @Property(tries = 60)
-    void recoveryAfterCutKeepsExactlyTheCompleteBlocks(@ForAll("batches") List<List<Integer>> batches,
-                                                       @ForAll @DoubleRange(min = 0, max = 1) double cutAt,
-                                                       @ForAll boolean compress) throws Exception {
+    @Test
+    void recoveryAfterCutKeepsExactlyTheCompleteBlocks() {
+        Seeds.check(60, g -> recoveryAfterCut(batches(g), cutAt(g), g.bool()));
+    }
+
+    private static void recoveryAfterCut(List<List<Integer>> batches, double cutAt, boolean compress) throws Exception {
         Path root = Files.createTempDirectory("walcut");
         try {
             Path live = root.resolve("live");

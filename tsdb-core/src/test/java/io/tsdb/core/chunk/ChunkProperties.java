@@ -9,13 +9,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.tsdb.core.SampleIterator;
 import java.util.Arrays;
 import java.util.Random;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
+import org.junit.jupiter.api.Test;
 
 /** Randomised round trips and robustness of {@link Chunk}. */
 class ChunkProperties {
@@ -30,96 +26,141 @@ class ChunkProperties {
         (double) Long.MAX_VALUE, (double) Long.MIN_VALUE,
     };
 
-    @Provide
-    Arbitrary<long[]> timestamps() {
-        Arbitrary<long[]> sortedAny = Arbitraries.longs().set().ofMaxSize(130)
-                .map(s -> s.stream().mapToLong(Long::longValue).sorted().toArray());
-        Arbitrary<long[]> regular = Combinators.combine(
-                        Arbitraries.longs().between(-4_000_000_000_000L, 4_000_000_000_000L),
-                        Arbitraries.longs().between(1, 120_000),
-                        Arbitraries.integers().between(0, 130),
-                        Arbitraries.longs())
-                .as((start, step, count, seed) -> {
-                    Random r = new Random(seed);
-                    boolean jitter = r.nextBoolean();
-                    long[] ts = new long[count];
-                    for (int i = 0; i < count; i++) {
-                        ts[i] = start + i * step + (jitter ? (long) (r.nextDouble() * step * 0.999) : 0);
+    /**
+     * Sample timestamps, weighted 3:4:3:1: any sorted distinct longs; a regular grid (start within
+     * ±4e12, step 1..120000, optional jitter); random gaps from 1 to 2^62 until Long.MAX_VALUE; or
+     * one of the extreme sets (MIN_VALUE, MAX_VALUE and their neighbours). 0..130 samples.
+     */
+    static long[] timestamps(Gen g) {
+        switch (g.weighted(3, 4, 3, 1)) {
+            case 0 -> {
+                int n = g.size(0, 130);
+                java.util.TreeSet<Long> set = new java.util.TreeSet<>();
+                for (int i = 0; i < n; i++) {
+                    set.add(g.anyLong());
+                }
+                return set.stream().mapToLong(Long::longValue).toArray();
+            }
+            case 1 -> {
+                long start = g.longBetween(-4_000_000_000_000L, 4_000_000_000_000L);
+                long step = g.longBetween(1, 120_000);
+                int count = g.intBetween(0, 130);
+                Random r = new Random(g.anyLong());
+                boolean jitter = r.nextBoolean();
+                long[] ts = new long[count];
+                for (int i = 0; i < count; i++) {
+                    ts[i] = start + i * step + (jitter ? (long) (r.nextDouble() * step * 0.999) : 0);
+                }
+                return ts;
+            }
+            case 2 -> {
+                long start = g.anyLong();
+                int count = g.intBetween(0, 130);
+                Random r = new Random(g.anyLong());
+                long[] ts = new long[count];
+                long t = start;
+                int k = 0;
+                for (; k < count; k++) {
+                    ts[k] = t;
+                    long gap = switch (r.nextInt(5)) {
+                        case 0 -> 1;
+                        case 1 -> 1 + r.nextInt(100);
+                        case 2 -> 1 + (r.nextLong() >>> (1 + r.nextInt(63)));
+                        case 3 -> 30_000 + r.nextInt(3) - 1;
+                        default -> 1 + r.nextInt(1_000_000);
+                    };
+                    if (t > Long.MAX_VALUE - gap) {
+                        k++;
+                        break;
                     }
-                    return ts;
-                });
-        Arbitrary<long[]> gaps = Combinators.combine(Arbitraries.longs(), Arbitraries.integers().between(0, 130),
-                        Arbitraries.longs())
-                .as((start, count, seed) -> {
-                    Random r = new Random(seed);
-                    long[] ts = new long[count];
-                    long t = start;
-                    int k = 0;
-                    for (; k < count; k++) {
-                        ts[k] = t;
-                        long gap = switch (r.nextInt(5)) {
-                            case 0 -> 1;
-                            case 1 -> 1 + r.nextInt(100);
-                            case 2 -> 1 + (r.nextLong() >>> (1 + r.nextInt(63)));
-                            case 3 -> 30_000 + r.nextInt(3) - 1;
-                            default -> 1 + r.nextInt(1_000_000);
-                        };
-                        if (t > Long.MAX_VALUE - gap) {
-                            k++;
-                            break;
-                        }
-                        t += gap;
-                    }
-                    return Arrays.copyOf(ts, k);
-                });
-        Arbitrary<long[]> edges = Arbitraries.of(
-                new long[] {Long.MIN_VALUE, Long.MAX_VALUE},
-                new long[] {Long.MIN_VALUE, -1, 0, Long.MAX_VALUE},
-                new long[] {Long.MIN_VALUE, Long.MIN_VALUE + 1, Long.MAX_VALUE - 1, Long.MAX_VALUE},
-                new long[] {Long.MIN_VALUE, 0, 1, Long.MAX_VALUE},
-                new long[] {-5, Long.MAX_VALUE - 3, Long.MAX_VALUE - 2, Long.MAX_VALUE});
-        return Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(3, sortedAny), net.jqwik.api.Tuple.of(4, regular),
-                net.jqwik.api.Tuple.of(3, gaps), net.jqwik.api.Tuple.of(1, edges));
+                    t += gap;
+                }
+                return Arrays.copyOf(ts, k);
+            }
+            default -> {
+                return g.oneOf(
+                        new long[] {Long.MIN_VALUE, Long.MAX_VALUE},
+                        new long[] {Long.MIN_VALUE, -1, 0, Long.MAX_VALUE},
+                        new long[] {Long.MIN_VALUE, Long.MIN_VALUE + 1, Long.MAX_VALUE - 1, Long.MAX_VALUE},
+                        new long[] {Long.MIN_VALUE, 0, 1, Long.MAX_VALUE},
+                        new long[] {-5, Long.MAX_VALUE - 3, Long.MAX_VALUE - 2, Long.MAX_VALUE}).clone();
+            }
+        }
     }
 
-    @Provide
-    Arbitrary<double[]> values() {
-        Arbitrary<Double> anyBits = Arbitraries.longs().map(Double::longBitsToDouble);
-        Arbitrary<Double> special = Arbitraries.of(Arrays.stream(SPECIALS).boxed().toArray(Double[]::new));
-        Arbitrary<Double> ints = Arbitraries.longs().between(-ChunkIterator.MAX_INT_VALUE, ChunkIterator.MAX_INT_VALUE)
-                .map(x -> (double) x);
-        Arbitrary<Double> smallInts = Arbitraries.integers().between(-1000, 1000).map(x -> (double) x);
-        Arbitrary<Double> decimals = Arbitraries.integers().between(-100000, 100000).map(x -> x / 100.0);
-        Arbitrary<Double> mixed = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(3, anyBits), net.jqwik.api.Tuple.of(2, special),
-                net.jqwik.api.Tuple.of(2, ints), net.jqwik.api.Tuple.of(2, smallInts),
-                net.jqwik.api.Tuple.of(2, decimals), net.jqwik.api.Tuple.of(1, Arbitraries.doubles()));
-        Arbitrary<double[]> anyMix = mixed.array(double[].class).ofMaxSize(130);
-        Arbitrary<double[]> intsOnly = Arbitraries.oneOf(ints, smallInts).array(double[].class).ofMaxSize(130);
-        // integers first, then anything: exercises the INT_DOD -> XOR switch at every position
-        Arbitrary<double[]> intsThenMix = Combinators.combine(intsOnly, anyMix).as((a, b) -> {
-            double[] r = Arrays.copyOf(a, a.length + b.length);
-            System.arraycopy(b, 0, r, a.length, b.length);
-            return r;
-        });
-        Arbitrary<double[]> counters = Combinators.combine(Arbitraries.longs().between(-1_000_000, 1_000_000),
-                        Arbitraries.integers().between(0, 5000), Arbitraries.longs(), Arbitraries.integers().between(0, 130))
-                .as((start, inc, seed, count) -> {
-                    Random r = new Random(seed);
-                    double[] v = new double[count];
-                    long x = start;
-                    for (int i = 0; i < count; i++) {
-                        v[i] = x;
-                        x += r.nextBoolean() ? inc : r.nextInt(inc + 1);
-                    }
-                    return v;
-                });
-        return Arbitraries.oneOf(anyMix, intsOnly, intsThenMix, counters);
+    /** One value, weighted 3:2:2:2:2:1: any bits, a special, a 53-bit integer, a small integer, a decimal, any double. */
+    static double mixedValue(Gen g) {
+        return switch (g.weighted(3, 2, 2, 2, 2, 1)) {
+            case 0 -> Double.longBitsToDouble(g.anyLong());
+            case 1 -> SPECIALS[g.nextInt(SPECIALS.length)];
+            case 2 -> intValue(g);
+            case 3 -> smallInt(g);
+            case 4 -> g.intBetween(-100000, 100000) / 100.0;
+            default -> g.anyDouble();
+        };
     }
 
-    @Property(tries = 300)
-    void roundTripsEverySample(@ForAll("timestamps") long[] ts, @ForAll("values") double[] vs) {
+    static double intValue(Gen g) {
+        return (double) g.longBetween(-ChunkIterator.MAX_INT_VALUE, ChunkIterator.MAX_INT_VALUE);
+    }
+
+    static double smallInt(Gen g) {
+        return (double) g.intBetween(-1000, 1000);
+    }
+
+    static double anyInt(Gen g) {
+        return g.nextBoolean() ? intValue(g) : smallInt(g);
+    }
+
+    static double[] array(Gen g, java.util.function.ToDoubleFunction<Gen> element) {
+        double[] a = new double[g.size(0, 130)];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = element.applyAsDouble(g);
+        }
+        return a;
+    }
+
+    /**
+     * Sample values, one of: a mix of everything; integers only; integers then a mix (the
+     * INT_DOD -> XOR switch at every position); a counter (start ±1e6, increments 0..5000).
+     */
+    static double[] values(Gen g) {
+        switch (g.nextInt(4)) {
+            case 0 -> {
+                return array(g, ChunkProperties::mixedValue);
+            }
+            case 1 -> {
+                return array(g, ChunkProperties::anyInt);
+            }
+            case 2 -> {
+                double[] a = array(g, ChunkProperties::anyInt);
+                double[] b = array(g, ChunkProperties::mixedValue);
+                double[] r = Arrays.copyOf(a, a.length + b.length);
+                System.arraycopy(b, 0, r, a.length, b.length);
+                return r;
+            }
+            default -> {
+                long start = g.longBetween(-1_000_000, 1_000_000);
+                int inc = g.intBetween(0, 5000);
+                Random r = new Random(g.anyLong());
+                int count = g.intBetween(0, 130);
+                double[] v = new double[count];
+                long x = start;
+                for (int i = 0; i < count; i++) {
+                    v[i] = x;
+                    x += r.nextBoolean() ? inc : r.nextInt(inc + 1);
+                }
+                return v;
+            }
+        }
+    }
+
+    @Test
+    void roundTripsEverySample() {
+        Seeds.check(300, g -> roundTripsEverySample(timestamps(g), values(g)));
+    }
+
+    private static void roundTripsEverySample(long[] ts, double[] vs) {
         int count = Math.min(ts.length, vs.length);
         Chunk c = Chunk.create();
         int stored = appendAll(c, ts, vs, 0, count);
@@ -153,9 +194,12 @@ class ChunkProperties {
     }
 
     /** A chunk restored from bytes resumes appending exactly where the original would have. */
-    @Property(tries = 200)
-    void restoredChunkContinuesIdentically(@ForAll("timestamps") long[] ts, @ForAll("values") double[] vs,
-            @ForAll @IntRange(min = 0, max = 130) int split, @ForAll boolean sealFirst) {
+    @Test
+    void restoredChunkContinuesIdentically() {
+        Seeds.check(200, g -> restoredChunkContinuesIdentically(timestamps(g), values(g), g.intBetween(0, 130), g.bool()));
+    }
+
+    private static void restoredChunkContinuesIdentically(long[] ts, double[] vs, int split, boolean sealFirst) {
         int count = Math.min(ts.length, vs.length);
         int k = Math.min(split, count);
         Chunk whole = Chunk.create();
@@ -175,9 +219,12 @@ class ChunkProperties {
         assertSamples(resumed, ts, vs, Math.min(count, Chunk.TARGET_SAMPLES));
     }
 
-    @Property(tries = 200)
-    void seekFindsFirstSampleAtOrAfterTarget(@ForAll("timestamps") long[] ts, @ForAll long target,
-            @ForAll @IntRange(min = 0, max = 130) int pick) {
+    @Test
+    void seekFindsFirstSampleAtOrAfterTarget() {
+        Seeds.check(200, g -> seekFindsFirstSampleAtOrAfterTarget(timestamps(g), g.anyLong(), g.intBetween(0, 130)));
+    }
+
+    private static void seekFindsFirstSampleAtOrAfterTarget(long[] ts, long target, int pick) {
         Chunk c = Chunk.create();
         int stored = appendAll(c, ts, new double[ts.length], 0, ts.length);
         long t = stored > 0 && pick < stored ? ts[pick] + (target & 1) - ((target >>> 1) & 1) : target;
@@ -201,8 +248,12 @@ class ChunkProperties {
     }
 
     /** Garbage never escapes as anything but IllegalArgumentException, and never hangs. */
-    @Property(tries = 500)
-    void fromBytesOnGarbageThrowsIllegalArgument(@ForAll byte[] garbage) {
+    @Test
+    void fromBytesOnGarbageThrowsIllegalArgument() {
+        Seeds.check(500, g -> fromBytesOnGarbage(g.bytes(0, 255)));
+    }
+
+    private static void fromBytesOnGarbage(byte[] garbage) {
         try {
             Chunk.fromBytes(garbage, 0, garbage.length);
         } catch (IllegalArgumentException e) {
@@ -214,9 +265,12 @@ class ChunkProperties {
      * Random payloads behind a valid header and a matching CRC reach the bit decoder: it must
      * either accept them (and then the chunk round-trips) or reject them with IllegalArgumentException.
      */
-    @Property(tries = 1000)
-    void decoderRejectsOrAcceptsRandomPayloadWithValidCrc(@ForAll byte[] payload,
-            @ForAll @IntRange(min = 0, max = 0xFFFF) int count, @ForAll boolean intDod) {
+    @Test
+    void decoderRejectsOrAcceptsRandomPayloadWithValidCrc() {
+        Seeds.check(1000, g -> randomPayloadWithValidCrc(g.bytes(0, 255), g.intBetween(0, 0xFFFF), g.bool()));
+    }
+
+    private static void randomPayloadWithValidCrc(byte[] payload, int count, boolean intDod) {
         byte[] b = ChunkTest.frame(intDod ? 1 : 0, count, payload);
         Chunk c;
         try {
@@ -241,8 +295,12 @@ class ChunkProperties {
     }
 
     /** Every truncation and every single bit flip of a valid chunk is rejected. */
-    @Property(tries = 60)
-    void truncatedOrFlippedChunksAreRejected(@ForAll("timestamps") long[] ts, @ForAll("values") double[] vs) {
+    @Test
+    void truncatedOrFlippedChunksAreRejected() {
+        Seeds.check(60, g -> truncatedOrFlippedChunksAreRejected(timestamps(g), values(g)));
+    }
+
+    private static void truncatedOrFlippedChunksAreRejected(long[] ts, double[] vs) {
         Chunk c = Chunk.create();
         appendAll(c, ts, vs, 0, Math.min(ts.length, vs.length));
         byte[] b = c.toBytes();

@@ -5,9 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tsdb.core.SampleIterator;
 import java.util.Random;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
+import io.tsdb.testing.Seeds;
+import org.junit.jupiter.api.Test;
 
 /**
  * {@link Chunk#appendUnshared} (the replay path) and {@link Chunk#create(int)} (capacity hint) must
@@ -16,9 +15,12 @@ import net.jqwik.api.constraints.IntRange;
  */
 class ChunkUnsharedProperties {
 
-    @Property(tries = 300)
-    void unsharedAppendsEncodeLikeSharedOnes(@ForAll long seed, @ForAll @IntRange(min = 0, max = 130) int count,
-                                            @ForAll @IntRange(min = -5, max = 3000) int hint) {
+    @Test
+    void unsharedAppendsEncodeLikeSharedOnes() {
+        Seeds.check(300, g -> unsharedAppendsEncodeLikeSharedOnes(g.anyLong(), g.intBetween(0, 130), g.intBetween(-5, 3000)));
+    }
+
+    private static void unsharedAppendsEncodeLikeSharedOnes(long seed, int count, int hint) {
         Random r = new Random(seed);
         int kind = r.nextInt(4);
         Chunk shared = Chunk.create();

@@ -6,11 +6,10 @@ import io.tsdb.query.MemorySeriesSource;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
 
 /**
  * Whatever the input, the parser either returns a tree or throws PromqlParseException, and evaluating what parses
@@ -40,13 +39,17 @@ class ParserFuzzProperties {
             "topk", "count_values", "label_replace", "`x`", "#c\n", " ", "1h30m", ".5", "without", "@ end()",
             "histogram_quantile", "\"", "!", "~", "$", "9e9", "atan2", "-1");
 
-    @Provide
-    Arbitrary<String> queries() {
-        return Arbitraries.of(PIECES).list().ofMinSize(1).ofMaxSize(14).map(l -> String.join(" ", l));
+    /** 1..14 grammar pieces joined by spaces. */
+    static String query(Gen g) {
+        return String.join(" ", g.list(1, 14, () -> g.pick(PIECES)));
     }
 
-    @Property(tries = 2000)
-    void parseFailsOnlyWithParseExceptions(@ForAll("queries") String q) {
+    @Test
+    void parseFailsOnlyWithParseExceptions() {
+        Seeds.check(2000, g -> parseFailsOnlyWithParseExceptions(query(g)));
+    }
+
+    private static void parseFailsOnlyWithParseExceptions(String q) {
         Expr e;
         try {
             e = Parser.parse(q);
@@ -67,8 +70,12 @@ class ParserFuzzProperties {
     }
 
     /** Random well-typed queries built from the grammar, evaluated as instant and range queries. */
-    @Property(tries = 400)
-    void wellTypedQueriesEvaluateOrFailCleanly(@ForAll("vectorExprs") String q) {
+    @Test
+    void wellTypedQueriesEvaluateOrFailCleanly() {
+        Seeds.check(400, g -> wellTypedQueriesEvaluateOrFailCleanly(vector(g, 3)));
+    }
+
+    private static void wellTypedQueriesEvaluateOrFailCleanly(String q) {
         try {
             ENGINE.instantQuery(q, Instant.ofEpochSecond(300));
             ENGINE.rangeQuery(q, Instant.ofEpochSecond(0), Instant.ofEpochSecond(600), Duration.ofSeconds(60));
@@ -77,48 +84,54 @@ class ParserFuzzProperties {
         }
     }
 
-    @Provide
-    Arbitrary<String> vectorExprs() {
-        return vector(3);
-    }
-
-    private static Arbitrary<String> scalar(int depth) {
-        Arbitrary<String> leaf = Arbitraries.of("1", "0.5", "time()", "NaN", "-2", "scalar(foo{a=\"a\"})");
+    static String scalar(Gen g, int depth) {
+        String leaf = g.oneOf("1", "0.5", "time()", "NaN", "-2", "scalar(foo{a=\"a\"})");
         if (depth == 0) {
             return leaf;
         }
-        return Arbitraries.oneOf(leaf, vector(depth - 1).map(v -> "scalar(" + v + ")"),
-                Arbitraries.of("+", "-", "*", "/", "%", "^", "> bool").flatMap(op -> scalar(depth - 1)
-                        .map(x -> "(" + x + " " + op + " 2)")));
+        return switch (g.nextInt(3)) {
+            case 0 -> leaf;
+            case 1 -> "scalar(" + vector(g, depth - 1) + ")";
+            default -> "(" + scalar(g, depth - 1) + " " + g.oneOf("+", "-", "*", "/", "%", "^", "> bool") + " 2)";
+        };
     }
 
-    private static Arbitrary<String> vector(int depth) {
-        Arbitrary<String> leaf = Arbitraries.of("foo", "bar", "foo{a=\"a\"}", "{__name__=~\"foo|bar\"}",
+    static String vector(Gen g, int depth) {
+        String leafChoice = g.oneOf("foo", "bar", "foo{a=\"a\"}", "{__name__=~\"foo|bar\"}",
                 "foo offset 1m", "bar @ 100", "vector(1)", "nosuch", "foo{a!~\"b.*\"}");
         if (depth == 0) {
-            return leaf;
+            return leafChoice;
         }
-        Arbitrary<String> sub = vector(depth - 1);
-        Arbitrary<String> sel = Arbitraries.of("foo", "bar", "foo{a=\"b\"}");
-        return Arbitraries.oneOf(leaf,
-                sel.flatMap(x -> Arbitraries.of("rate", "irate", "delta", "deriv", "changes", "resets",
-                        "avg_over_time", "stddev_over_time", "last_over_time", "absent_over_time", "present_over_time")
-                        .map(f -> f + "(" + x + "[2m])")),
-                sub.flatMap(x -> Arbitraries.of("sum", "avg", "count", "min", "max", "group", "stddev")
-                        .map(a -> a + " by (a) (" + x + ")")),
-                sub.flatMap(x -> Arbitraries.of("abs", "ceil", "sort", "sort_desc", "timestamp", "absent", "-")
-                        .map(f -> f.equals("-") ? "-(" + x + ")" : f + "(" + x + ")")),
-                sub.flatMap(x -> scalar(depth - 1).flatMap(k -> Arbitraries.of("topk", "bottomk", "quantile", "limitk")
-                        .map(a -> a + "(" + k + ", " + x + ")"))),
-                sub.flatMap(x -> sub.flatMap(y -> Arbitraries.of("+", "and", "or", "unless", "> bool", "/ on(a)",
-                        "* ignoring(le) group_left()", "== on(a) group_right(le)", "<")
-                        .map(op -> "(" + x + " " + op + " " + y + ")"))),
-                sub.flatMap(x -> scalar(depth - 1).map(k -> "(" + x + " * " + k + ")")),
-                sub.map(x -> "max_over_time((" + x + ")[5m:1m])"),
-                sub.map(x -> "label_replace(" + x + ", \"b\", \"$1\", \"a\", \"(.*)\")"),
-                sub.map(x -> "histogram_quantile(0.9, " + x + ")"),
-                sub.map(x -> "count_values(\"v\", " + x + ")"),
-                sub.map(x -> "clamp(" + x + ", 1, 10)"),
-                sub.map(x -> "round(" + x + ", 0.5)"));
+        Function<Gen, String> sub = x -> vector(x, depth - 1);
+        return switch (g.nextInt(13)) {
+            case 0 -> leafChoice;
+            case 1 -> g.oneOf("rate", "irate", "delta", "deriv", "changes", "resets", "avg_over_time",
+                    "stddev_over_time", "last_over_time", "absent_over_time", "present_over_time")
+                    + "(" + g.oneOf("foo", "bar", "foo{a=\"b\"}") + "[2m])";
+            case 2 -> g.oneOf("sum", "avg", "count", "min", "max", "group", "stddev") + " by (a) (" + sub.apply(g) + ")";
+            case 3 -> {
+                String x = sub.apply(g);
+                String f = g.oneOf("abs", "ceil", "sort", "sort_desc", "timestamp", "absent", "-");
+                yield f.equals("-") ? "-(" + x + ")" : f + "(" + x + ")";
+            }
+            case 4 -> {
+                String x = sub.apply(g);
+                String k = scalar(g, depth - 1);
+                yield g.oneOf("topk", "bottomk", "quantile", "limitk") + "(" + k + ", " + x + ")";
+            }
+            case 5 -> {
+                String x = sub.apply(g);
+                String y = sub.apply(g);
+                yield "(" + x + " " + g.oneOf("+", "and", "or", "unless", "> bool", "/ on(a)",
+                        "* ignoring(le) group_left()", "== on(a) group_right(le)", "<") + " " + y + ")";
+            }
+            case 6 -> "(" + sub.apply(g) + " * " + scalar(g, depth - 1) + ")";
+            case 7 -> "max_over_time((" + sub.apply(g) + ")[5m:1m])";
+            case 8 -> "label_replace(" + sub.apply(g) + ", \"b\", \"$1\", \"a\", \"(.*)\")";
+            case 9 -> "histogram_quantile(0.9, " + sub.apply(g) + ")";
+            case 10 -> "count_values(\"v\", " + sub.apply(g) + ")";
+            case 11 -> "clamp(" + sub.apply(g) + ", 1, 10)";
+            default -> "round(" + sub.apply(g) + ", 0.5)";
+        };
     }
 }
