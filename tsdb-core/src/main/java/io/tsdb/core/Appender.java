@@ -73,11 +73,14 @@ public final class Appender implements AutoCloseable {
      * @param v      the value (bits kept exactly)
      * @return the appender ref of the series, to pass to the next append of it
      * @throws StoreClosedException   if the store is closed
+     * @throws IllegalStateException  if this appender is closed
      * @throws OutOfBoundsException   if {@code t} is {@code Long.MIN_VALUE} or {@code Long.MAX_VALUE},
      *                                beyond now + {@link StorageOptions#maxFutureSkew()}, or older than
-     *                                the retention floor (newest sample - {@link StorageOptions#retention()})
+     *                                the retention floor (min(newest sample, now) -
+     *                                {@link StorageOptions#retention()})
      * @throws NullPointerException   if {@code labels} is null and {@code ref} is not a valid ref
-     * @throws InvalidLabelsException if the label set is empty
+     * @throws InvalidLabelsException if the label set is empty, or its metric name is one PromQL cannot
+     *                                select bare (unless {@link StorageOptions#utf8MetricNames()})
      * @throws LimitExceededException if the label set is over a limit of {@link StorageOptions},
      *                                or a new series would exceed {@code maxSeries}
      */
@@ -180,7 +183,7 @@ public final class Appender implements AutoCloseable {
      *                                   stored timestamp with other value bits
      * @throws OutOfBoundsException      the only rejection, when nothing was written: a sample below
      *                                   the retention floor, which moved since {@code append}
-     * @throws StoreClosedException      the store is closed
+     * @throws StoreClosedException      the store is closed (and samples were buffered)
      * @throws IOException               the WAL failed (e.g. {@link io.tsdb.wal.StorageFullException},
      *                                   {@link io.tsdb.wal.DurabilityException} in SYNC_BATCH); shards
      *                                   committed before the failure keep their samples

@@ -364,6 +364,8 @@ public final class Labels implements Comparable<Labels> {
      * The form used in error messages: like {@link #toString()}, but at most
      * {@value #SHORT_LABELS} labels and {@value #SHORT_VALUE_CHARS} characters per value, with
      * what was left out counted (a 101-label set does not fill a log line).
+     *
+     * @return the short form, e.g. {@code up{job="a"}}
      */
     public String toShortString() {
         return render(SHORT_LABELS, SHORT_VALUE_CHARS);

@@ -157,20 +157,26 @@ public final class StorageImpl implements AutoCloseable {
     /**
      * Opens (creating if needed) the store in {@code dir}: loads the newest valid checkpoint of each
      * shard and replays the WAL after it, in parallel. A damaged checkpoint is skipped (renamed to
-     * {@code *.damaged}, reported in {@link StorageStats#checkpoint()}), not thrown. One process
-     * at a time: the directory is not locked against a second open.
+     * {@code *.damaged}, reported in {@link StorageStats#checkpoint()}), not thrown. One writer at a
+     * time: the store holds an OS lock on {@code <dir>/lock} until {@link #close()} (released by the
+     * OS if the process dies).
      *
-     * @param dir     the store directory; created with its parents if missing
+     * @param dir     the store directory; created with its parents if missing; otherwise it must be a
+     *                writable directory that holds a store ({@code STORE}) or nothing
      * @param options the options; {@link StorageOptions#shards()} must be 0 or the count the store
      *                was created with
      * @return the open store; close it with {@link #close()}
      * @throws NullPointerException     if {@code dir} or {@code options} is null
      * @throws IllegalArgumentException if the store was created with another shard count than a
      *                                  non-zero {@link StorageOptions#shards()}
-     * @throws IOException              if the directory cannot be created or read, its {@code STORE}
-     *                                  identity file is damaged, of another format version or not a
-     *                                  tsdb store, or the WAL cannot be opened and recovered (the
-     *                                  WAL is closed again before this is thrown)
+     * @throws StoreLockedException     if another writer, in this JVM or another process, holds the store
+     * @throws java.nio.file.NotDirectoryException if {@code dir} is a regular file
+     * @throws java.nio.file.AccessDeniedException if {@code dir} is not writable
+     * @throws IOException              if the directory is not empty and holds no store, cannot be
+     *                                  created or read, its {@code STORE} identity file is damaged,
+     *                                  of another format version or not a tsdb store, or the WAL
+     *                                  cannot be opened and recovered (the WAL and the lock are
+     *                                  released again before this is thrown)
      */
     public static StorageImpl open(Path dir, StorageOptions options) throws IOException {
         Objects.requireNonNull(dir, "dir");
@@ -669,12 +675,15 @@ public final class StorageImpl implements AutoCloseable {
      * @throws StoreClosedException     if the store is closed
      * @throws PartialWriteException    if some samples or series were rejected and the others written
      *                                  (an {@link IllegalArgumentException})
-     * @throws InvalidLabelsException   if the only rejection was a series' empty label set
+     * @throws InvalidLabelsException   if the only rejection was a series' empty label set, or a
+     *                                  metric name PromQL cannot select bare (unless
+     *                                  {@link StorageOptions#utf8MetricNames()})
      * @throws LimitExceededException   if the only rejection was a label set over a limit of
      *                                  {@link StorageOptions} ({@code maxSeries} included)
      * @throws OutOfBoundsException     if the only rejected sample had a reserved timestamp
      *                                  ({@code Long.MIN_VALUE}, {@code Long.MAX_VALUE}), one beyond
-     *                                  now + {@code maxFutureSkew}, or one older than the retention
+     *                                  now + {@code maxFutureSkew} (1 h by default), or one older than
+     *                                  the retention floor
      * @throws OutOfOrderSampleException if the only rejected sample was older than its series' newest
      * @throws DuplicateSampleException if the only rejected sample had the timestamp of a stored one
      *                                  with other value bits
@@ -1414,7 +1423,9 @@ public final class StorageImpl implements AutoCloseable {
     // ====================================================================== close
 
     /**
-     * Flushes the WAL, writes a checkpoint of every shard (unless disabled) and closes. Idempotent;
+     * Flushes the WAL, writes a checkpoint of every shard (unless disabled), releases the directory
+     * lock and closes. Samples still buffered in open {@link Appender}s are discarded (counted in
+     * {@link StorageStats#samplesDiscarded()}, logged). Idempotent;
      * later calls on the store throw {@link StoreClosedException} (except those listed in the class
      * comment). Waits up to 60 s each for background maintenance and the chunk log writer to stop.
      * The WAL is closed even when an earlier step failed.

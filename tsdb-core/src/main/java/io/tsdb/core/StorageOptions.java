@@ -129,7 +129,7 @@ public final class StorageOptions {
     public boolean checkpointOnClose() { return checkpointOnClose; }
     /** {@return whether sealed chunks are kept in the head chunk log} */
     public boolean headChunkLog() { return headChunkLog; }
-    /** {@return the time retention (relative to the newest sample); zero = unlimited} */
+    /** {@return the time retention (relative to the newest sample, bounded by the clock); zero = unlimited} */
     public Duration retention() { return retention; }
     /** {@return how far beyond the wall clock a timestamp may be; zero = no bound} */
     public Duration maxFutureSkew() { return maxFutureSkew; }
@@ -293,7 +293,7 @@ public final class StorageOptions {
 
         /**
          * Time retention; {@link Duration#ZERO} = unlimited (default). Chunks and series older than
-         * the newest sample minus the retention are dropped, and older samples rejected
+         * min(newest sample, now) minus the retention are dropped, and older samples rejected
          * ({@link OutOfBoundsException}).
          *
          * @param d the retention, not negative; used in milliseconds
