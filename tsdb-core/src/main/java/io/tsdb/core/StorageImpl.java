@@ -198,6 +198,11 @@ public final class StorageImpl implements AutoCloseable {
     /**
      * Opens the store in {@code dir} for reading only, with default options: see
      * {@link #openReadOnly(Path, StorageOptions)}.
+     *
+     * @param dir the store directory
+     * @return the read-only store; close it with {@link #close()}
+     * @throws NullPointerException if {@code dir} is null
+     * @throws IOException          as for {@link #openReadOnly(Path, StorageOptions)}
      */
     public static StorageImpl openReadOnly(Path dir) throws IOException {
         return openReadOnly(dir, StorageOptions.defaults());
@@ -216,6 +221,10 @@ public final class StorageImpl implements AutoCloseable {
      * <p>Of {@code options}, only the replay and query-side settings apply
      * ({@code replayParallelism}, {@code retention}, {@code outOfOrderWindow} for replay).
      *
+     * @param dir     the store directory; must exist and hold a store
+     * @param options the options (see above)
+     * @return the read-only store; close it with {@link #close()}
+     * @throws NullPointerException                 if {@code dir} or {@code options} is null
      * @throws java.nio.file.NoSuchFileException    {@code dir} does not exist
      * @throws java.nio.file.NotDirectoryException  {@code dir} is a regular file
      * @throws IOException                          {@code dir} holds no store ({@code STORE} missing or
@@ -251,7 +260,7 @@ public final class StorageImpl implements AutoCloseable {
         }
     }
 
-    /** Whether this store was opened with {@link #openReadOnly}. */
+    /** {@return whether this store was opened with {@link #openReadOnly}} */
     public boolean isReadOnly() {
         return readOnly;
     }
@@ -628,6 +637,7 @@ public final class StorageImpl implements AutoCloseable {
      *
      * @return a new, empty appender; not thread-safe
      * @throws StoreClosedException if the store is closed
+     * @throws ReadOnlyStoreException if the store was opened with {@link #openReadOnly}
      */
     public Appender appender() {
         checkOpen();
@@ -654,7 +664,7 @@ public final class StorageImpl implements AutoCloseable {
      *
      * @param series the labels and samples (timestamps in ms since the epoch) to write
      * @throws NullPointerException if {@code series} is null
-     * @throws IOException          see {@link #write(Collection)}
+     * @throws IOException          see {@link #write(Collection)}; the other exceptions too
      */
     public void write(TimeSeries series) throws IOException {
         Objects.requireNonNull(series, "series");
@@ -673,6 +683,7 @@ public final class StorageImpl implements AutoCloseable {
      * @throws NullPointerException     if {@code series} or one of its elements is null (then nothing
      *                                  is written)
      * @throws StoreClosedException     if the store is closed
+     * @throws ReadOnlyStoreException   if the store was opened with {@link #openReadOnly}
      * @throws PartialWriteException    if some samples or series were rejected and the others written
      *                                  (an {@link IllegalArgumentException})
      * @throws InvalidLabelsException   if the only rejection was a series' empty label set, or a
@@ -1012,6 +1023,7 @@ public final class StorageImpl implements AutoCloseable {
      * ({@link io.tsdb.wal.ShardFailedException}) are skipped.
      *
      * @throws StoreClosedException if the store is closed
+     * @throws ReadOnlyStoreException if the store was opened with {@link #openReadOnly}
      * @throws IOException          if a shard's write-out failed (the first failure, later ones
      *                              suppressed), e.g. {@link io.tsdb.wal.StorageFullException}
      */
@@ -1251,6 +1263,7 @@ public final class StorageImpl implements AutoCloseable {
      * with nothing new since their last checkpoint are skipped. Waits for a checkpoint in progress.
      *
      * @throws StoreClosedException if the store is closed
+     * @throws ReadOnlyStoreException if the store was opened with {@link #openReadOnly}
      * @throws IOException          if the WAL could not be synced ({@link io.tsdb.wal.DurabilityException},
      *                              {@link io.tsdb.wal.StorageFullException}) or a checkpoint file not
      *                              written; the WAL still holds everything
@@ -1424,7 +1437,8 @@ public final class StorageImpl implements AutoCloseable {
 
     /**
      * Flushes the WAL, writes a checkpoint of every shard (unless disabled), releases the directory
-     * lock and closes. Samples still buffered in open {@link Appender}s are discarded (counted in
+     * lock and closes (a read-only store only closes its WAL). Samples still buffered in open
+     * {@link Appender}s are discarded (counted in
      * {@link StorageStats#samplesDiscarded()}, logged). Idempotent;
      * later calls on the store throw {@link StoreClosedException} (except those listed in the class
      * comment). Waits up to 60 s each for background maintenance and the chunk log writer to stop.

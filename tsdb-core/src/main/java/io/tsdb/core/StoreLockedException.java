@@ -5,8 +5,7 @@ import java.nio.file.Path;
 
 /**
  * The store directory is already open for writing, by another process or in this JVM. Only one
- * writer may hold a store; inspection tools open it with {@code StorageImpl.openReadOnly} (not in
- * this tree yet, hence no link).
+ * writer may hold a store; inspection tools open it with {@link StorageImpl#openReadOnly}.
  */
 public class StoreLockedException extends IOException {
     /** The store directory. */
