@@ -11,16 +11,12 @@ import java.util.regex.Pattern;
  * empty string. Immutable and thread-safe.
  */
 public final class Matcher {
-    /** The four matcher kinds. */
+    /**
+     * The four matcher kinds: {@code EQUAL} ({@code =}, the value equals), {@code NOT_EQUAL} ({@code !=}),
+     * {@code REGEX} ({@code =~}, the value matches the anchored regex) and {@code NOT_REGEX} ({@code !~}).
+     */
     public enum Type {
-        /** {@code =}: the value equals. */
-        EQUAL("="),
-        /** {@code !=}: the value differs. */
-        NOT_EQUAL("!="),
-        /** {@code =~}: the value matches the anchored regex. */
-        REGEX("=~"),
-        /** {@code !~}: the value does not match the anchored regex. */
-        NOT_REGEX("!~");
+        EQUAL("="), NOT_EQUAL("!="), REGEX("=~"), NOT_REGEX("!~");
 
         private final String symbol;
 

@@ -11,17 +11,11 @@ public sealed interface Expr {
     /** {@return the type the node evaluates to} */
     ValueType type();
 
-    /** How an {@code @} modifier pins the evaluation time. */
-    enum At {
-        /** No {@code @} modifier. */
-        NONE,
-        /** {@code @ <timestamp>}. */
-        TIMESTAMP,
-        /** {@code @ start()}. */
-        START,
-        /** {@code @ end()}. */
-        END
-    }
+    /**
+     * How an {@code @} modifier pins the evaluation time: {@code NONE} (no modifier), {@code TIMESTAMP}
+     * ({@code @ <timestamp>}), {@code START} ({@code @ start()}), {@code END} ({@code @ end()}).
+     */
+    enum At { NONE, TIMESTAMP, START, END }
 
     /** A number, e.g. {@code 1.5} or a duration used as a number of seconds. */
     record NumberLiteral(double value, int pos) implements Expr {
@@ -68,17 +62,12 @@ public sealed interface Expr {
         public ValueType type() { return ValueType.VECTOR; }
     }
 
-    /** The cardinality of a vector match. */
-    enum Card {
-        /** Each side's element matches at most one on the other side. */
-        ONE_TO_ONE,
-        /** {@code group_left}. */
-        MANY_TO_ONE,
-        /** {@code group_right}. */
-        ONE_TO_MANY,
-        /** Set operators ({@code and}, {@code or}, {@code unless}). */
-        MANY_TO_MANY
-    }
+    /**
+     * The cardinality of a vector match: {@code ONE_TO_ONE} (the default), {@code MANY_TO_ONE}
+     * ({@code group_left}), {@code ONE_TO_MANY} ({@code group_right}), {@code MANY_TO_MANY} (set operators
+     * {@code and}, {@code or}, {@code unless}).
+     */
+    enum Card { ONE_TO_ONE, MANY_TO_ONE, ONE_TO_MANY, MANY_TO_MANY }
 
     /** Vector matching of a binary operation between two vectors. */
     record VectorMatching(Card card, List<String> labels, boolean on, List<String> include) {}

@@ -1,15 +1,11 @@
 package io.tsdb.query.promql;
 
-/** The type a PromQL expression evaluates to. */
+/**
+ * The type a PromQL expression evaluates to: {@code SCALAR} (a number), {@code VECTOR} (an instant vector: one
+ * sample per series), {@code MATRIX} (a range vector: samples over a range per series), {@code STRING}.
+ */
 public enum ValueType {
-    /** A single number. */
-    SCALAR("scalar"),
-    /** One sample per series, at one time. */
-    VECTOR("instant vector"),
-    /** A range of samples per series. */
-    MATRIX("range vector"),
-    /** A string literal. */
-    STRING("string");
+    SCALAR("scalar"), VECTOR("instant vector"), MATRIX("range vector"), STRING("string");
 
     private final String text;
 

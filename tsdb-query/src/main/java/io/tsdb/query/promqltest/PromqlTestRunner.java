@@ -47,15 +47,11 @@ public final class PromqlTestRunner {
         MEMORY
     }
 
-    /** How one eval ended. */
-    public enum Status {
-        /** The result matched. */
-        PASSED,
-        /** The result, or the expected error, did not match. */
-        FAILED,
-        /** Not run (e.g. it needs native histograms). */
-        SKIPPED
-    }
+    /**
+     * How one eval ended: {@code PASSED} (the result matched), {@code FAILED} (the result, or the expected error,
+     * did not match), {@code SKIPPED} (not run, e.g. it needs native histograms).
+     */
+    public enum Status { PASSED, FAILED, SKIPPED }
 
     /**
      * The outcome of one eval.
