@@ -485,4 +485,61 @@ class SegmentIndexStrideTest {
             assertEquals(cutAt.pos(), idx.entries().pos[last] + idx.entries().len[last], "the index ends at the cut");
         }
     }
+
+    static byte[] contentOf(long offset) {
+        byte[] a = new byte[8 + (int) (offset % 73)];
+        for (int i = 0; i < a.length; i++) a[i] = (byte) (offset * 31 + i);
+        return a;
+    }
+
+    @Test
+    void replayWhileAWriterAppendsHandsOutExactlyTheRecordsFromItsStartOffset() throws Exception {
+        long seed = 8_675_309L;
+        Random rnd = new Random(seed);
+        try (ShardedWAL wal = ShardedWAL.open(tmp.resolve("w"), options())) {
+            WALShard shard = wal.shard(0);
+            java.util.concurrent.atomic.AtomicLong acked = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicReference<Throwable> writerError = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread writer = new Thread(() -> {
+                Random wr = new Random(seed + 1);
+                long next = 0;
+                try {
+                    for (int b = 0; b < 20_000; b++) {
+                        int n = 1 + wr.nextInt(3);
+                        List<ByteBuffer> recs = new ArrayList<>();
+                        for (int i = 0; i < n; i++) recs.add(ByteBuffer.wrap(contentOf(next + i)));
+                        assertEquals(next + n - 1, shard.appendBatch(recs, b, b));
+                        next += n;
+                        acked.set(next);
+                    }
+                } catch (Throwable t) {
+                    writerError.set(t);
+                }
+            }, "writer");
+            writer.start();
+            int replays = 0;
+            while (writer.isAlive() || replays < 20) {
+                long ack = acked.get();
+                long from = ack == 0 ? 0 : (long) (rnd.nextDouble() * ack);
+                long[] expected = {from};
+                shard.replay(from, (off, b) -> {
+                    assertEquals(expected[0], off, "replay from " + from + " (seed " + seed + ")");
+                    byte[] a = new byte[b.remaining()];
+                    b.get(a);
+                    assertArrayEquals(contentOf(off), a, "offset " + off + ", replay from " + from + " (seed " + seed + ")");
+                    expected[0]++;
+                });
+                // everything acknowledged before the replay began is handed out, and nothing beyond what was written
+                assertTrue(expected[0] >= ack, "replay from " + from + " ended at " + expected[0] + ", " + ack
+                        + " acknowledged before it (seed " + seed + ")");
+                assertTrue(expected[0] <= shard.nextOffset(), "seed " + seed);
+                replays++;
+            }
+            writer.join();
+            assertNull(writerError.get(), () -> "writer failed: " + writerError.get());
+            assertTrue(shard.segmentCount() >= 3, "segments " + shard.segmentCount());
+            TreeMap<Long, Block> model = scan(shard);
+            assertEntriesAreRunsOfTheModel(shard, model, "after concurrent replays");
+        }
+    }
 }
