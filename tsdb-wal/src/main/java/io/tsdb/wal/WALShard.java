@@ -1453,7 +1453,12 @@ public final class WALShard {
                             // the next valid block of the run (full check, CRC included); the records
                             // in between are lost, reported unless they all lie below floor
                             BlockCodec.Header h2 = new BlockCodec.Header();
-                            long q = ShardRecovery.resync(w, dec, h2, pos + 1, runEnd, expected);
+                            long q;
+                            try {
+                                q = ShardRecovery.resync(w, dec, h2, pos + 1, runEnd, expected);
+                            } catch (EOFException eof) {
+                                q = -1; // the file is shorter than published (cut under a read-only reader): the run ends here
+                            }
                             // the end of the lost offsets: the next block's first, the run's end, or (the
                             // open run's end not yet published) unknown
                             long lostEnd = q >= 0 ? h2.firstOffset : runEndOffset > expected ? runEndOffset : -1;
