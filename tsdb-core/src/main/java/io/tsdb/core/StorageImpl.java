@@ -254,9 +254,22 @@ public final class StorageImpl implements AutoCloseable {
         WalOptions walOptions = WalOptions.builder().readOnly(true).shards(recorded)
                 .compression(options.walCompression()).build();
         ShardedWAL wal = ShardedWAL.open(dir.resolve("wal"), walOptions);
+        return start(dir, options.toBuilder().checkpointOnClose(false).build(), wal, null, true);
+    }
+
+    /**
+     * Builds the store over an opened WAL and recovers it; a writer's store also starts its
+     * background threads. Closes the WAL if that fails.
+     */
+    private static StorageImpl start(Path dir, StorageOptions options, ShardedWAL wal, StoreLock lock, boolean readOnly)
+            throws IOException {
         try {
-            StorageImpl store = new StorageImpl(dir, options.toBuilder().checkpointOnClose(false).build(), wal, null, true);
+            StorageImpl store = new StorageImpl(dir, options, wal, lock, readOnly);
             store.recover();
+            if (!readOnly) {
+                store.startMaintenance();
+                store.startChunkWriter();
+            }
             return store;
         } catch (IOException | RuntimeException | Error e) {
             try {
@@ -344,21 +357,7 @@ public final class StorageImpl implements AutoCloseable {
         }
         ReplayWarmup.startIfWorthwhile(dir.resolve("wal"), WARMUP_MIN_WAL_BYTES, options.seriesHash());
         ShardedWAL wal = ShardedWAL.open(dir.resolve("wal"), wb.build());
-        StorageImpl store = null;
-        try {
-            store = new StorageImpl(dir, options, wal, lock, false);
-            store.recover();
-            store.startMaintenance();
-            store.startChunkWriter();
-            return store;
-        } catch (IOException | RuntimeException | Error e) {
-            try {
-                wal.close();
-            } catch (IOException | RuntimeException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
-        }
+        return start(dir, options, wal, lock, false);
     }
 
     // ====================================================================== recovery
