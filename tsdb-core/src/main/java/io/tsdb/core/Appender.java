@@ -64,10 +64,25 @@ public final class Appender implements AutoCloseable {
     }
 
     /**
-     * Buffers one sample. Returns the appender ref of its series (non-zero).
+     * Buffers one sample. Returns the appender ref of its series (non-zero). A new series is
+     * created in the head at once (removed again by {@link #rollback} if never committed).
      *
      * @param ref    0, or a ref returned by an earlier append of this store
      * @param labels the series' labels; may be null only when {@code ref} is valid
+     * @param t      the timestamp, in milliseconds since the Unix epoch
+     * @param v      the value (bits kept exactly)
+     * @return the appender ref of the series, to pass to the next append of it
+     * @throws StoreClosedException   if the store is closed
+     * @throws IllegalStateException  if this appender is closed
+     * @throws OutOfBoundsException   if {@code t} is {@code Long.MIN_VALUE} or {@code Long.MAX_VALUE},
+     *                                beyond now + {@link StorageOptions#maxFutureSkew()}, or older than
+     *                                the retention floor (min(newest sample, now) -
+     *                                {@link StorageOptions#retention()})
+     * @throws NullPointerException   if {@code labels} is null and {@code ref} is not a valid ref
+     * @throws InvalidLabelsException if the label set is empty, or its metric name is one PromQL cannot
+     *                                select bare (unless {@link StorageOptions#utf8MetricNames()})
+     * @throws LimitExceededException if the label set is over a limit of {@link StorageOptions},
+     *                                or a new series would exceed {@code maxSeries}
      */
     public long append(long ref, Labels labels, long t, double v) {
         store.checkOpen();
@@ -111,7 +126,7 @@ public final class Appender implements AutoCloseable {
         return pT.length;
     }
 
-    /** Number of buffered samples. */
+    /** {@return the number of buffered samples} */
     public int pending() {
         return n;
     }
@@ -156,10 +171,26 @@ public final class Appender implements AutoCloseable {
     }
 
     /**
-     * Logs and applies the buffered samples, then clears the buffer (also when it throws).
+     * Logs and applies the buffered samples, then clears the buffer (also when it throws). Samples
+     * are acknowledged per {@link StorageOptions#durability()} when this returns, and visible to
+     * readers. Commits of different appenders may run concurrently.
      *
-     * @throws PartialWriteException some samples were rejected (the others are written)
-     * @throws IOException           the WAL failed; shards committed before the failure keep their samples
+     * @throws PartialWriteException     some samples were rejected (the others are written); its
+     *                                   {@code sampleIndex} is the append index
+     * @throws OutOfOrderSampleException the only rejection, when nothing was written: a sample older
+     *                                   than its series' newest
+     * @throws DuplicateSampleException  the only rejection, when nothing was written: a sample at a
+     *                                   stored timestamp with other value bits
+     * @throws OutOfBoundsException      the only rejection, when nothing was written: a sample below
+     *                                   the retention floor, which moved since {@code append}
+     * @throws StoreClosedException      the store is closed (and samples were buffered)
+     * @throws IOException               the WAL failed (e.g. {@link io.tsdb.wal.StorageFullException},
+     *                                   {@link io.tsdb.wal.DurabilityException} in SYNC_BATCH); shards
+     *                                   committed before the failure keep their samples
+     * @throws io.tsdb.wal.WalException  unchecked WAL refusals ({@link io.tsdb.wal.ShardFailedException},
+     *                                   {@link io.tsdb.wal.WalBackpressureException},
+     *                                   {@link io.tsdb.wal.RecordTooLargeException}); earlier shards keep
+     *                                   their samples
      */
     public void commit() throws IOException {
         try {

@@ -6,6 +6,7 @@ package io.tsdb.core;
  * the offending label.
  */
 public class InvalidLabelsException extends IllegalArgumentException {
+    /** @param message names the offending label */
     public InvalidLabelsException(String message) {
         super(message);
     }

@@ -30,8 +30,11 @@ import java.util.TreeMap;
  * {@code name₁ 0xFF value₁ 0xFF name₂ 0xFF value₂ 0xFF ...} with UTF-8 names and values; 0xFF
  * never occurs in UTF-8, so the form is unambiguous. It is stable across runs and JVMs (series are
  * routed to WAL shards by it).
+ *
+ * <p>Immutable, so thread-safe; its {@link Builder} is not.
  */
 public final class Labels implements Comparable<Labels> {
+    /** The label that holds the metric name: {@value}. */
     public static final String METRIC_NAME = "__name__";
 
     private static final Labels EMPTY = new Labels(new String[0], XxHash64.hash(new byte[0], 0, 0, 0L));
@@ -50,7 +53,17 @@ public final class Labels implements Comparable<Labels> {
         return nv.length == 0 ? EMPTY : new Labels(nv, computeHash(nv));
     }
 
-    /** From alternating names and values: {@code Labels.of("__name__", "up", "job", "a")}. */
+    /**
+     * From alternating names and values: {@code Labels.of("__name__", "up", "job", "a")}. Pairs with
+     * an empty value are dropped.
+     *
+     * @param namesAndValues name, value, name, value, ... in any name order
+     * @return the sorted label set ({@link #empty()} when no value is non-empty)
+     * @throws NullPointerException     if the array or any name or value is null
+     * @throws IllegalArgumentException if the count is odd
+     * @throws InvalidLabelsException   if a name is invalid or repeated, or a value holds an unpaired
+     *                                  surrogate
+     */
     public static Labels of(String... namesAndValues) {
         Objects.requireNonNull(namesAndValues, "namesAndValues");
         if ((namesAndValues.length & 1) != 0) {
@@ -67,6 +80,14 @@ public final class Labels implements Comparable<Labels> {
         return fromArrays(names, values, n);
     }
 
+    /**
+     * From a map of names to values. Entries with an empty value are dropped.
+     *
+     * @param map label names to values
+     * @return the sorted label set ({@link #empty()} when no value is non-empty)
+     * @throws NullPointerException   if the map or any name or value is null
+     * @throws InvalidLabelsException if a name is invalid, or a value holds an unpaired surrogate
+     */
     public static Labels of(Map<String, String> map) {
         Objects.requireNonNull(map, "map");
         int n = map.size();
@@ -81,10 +102,12 @@ public final class Labels implements Comparable<Labels> {
         return fromArrays(names, values, i);
     }
 
+    /** {@return the empty label set} It can be queried but not written. */
     public static Labels empty() {
         return EMPTY;
     }
 
+    /** {@return a new, empty builder} */
     public static Builder builder() {
         return new Builder();
     }
@@ -182,25 +205,47 @@ public final class Labels implements Comparable<Labels> {
         }
     }
 
+    /** {@return the number of labels} */
     public int size() {
         return nv.length >> 1;
     }
 
+    /** {@return whether there is no label} */
     public boolean isEmpty() {
         return nv.length == 0;
     }
 
+    /**
+     * The name of the {@code i}-th label in name order.
+     *
+     * @param i index, {@code 0 <= i < size()}
+     * @return the name
+     * @throws IndexOutOfBoundsException if {@code i} is out of range
+     */
     public String name(int i) {
         Objects.checkIndex(i, size());
         return nv[2 * i];
     }
 
+    /**
+     * The value of the {@code i}-th label in name order.
+     *
+     * @param i index, {@code 0 <= i < size()}
+     * @return the value, never empty
+     * @throws IndexOutOfBoundsException if {@code i} is out of range
+     */
     public String value(int i) {
         Objects.checkIndex(i, size());
         return nv[2 * i + 1];
     }
 
-    /** The value of a label, or null when absent. */
+    /**
+     * The value of a label, or null when absent.
+     *
+     * @param name the label name
+     * @return the value, or null
+     * @throws NullPointerException if {@code name} is null and the set is not empty
+     */
     public String get(String name) {
         int lo = 0;
         int hi = size() - 1;
@@ -218,12 +263,12 @@ public final class Labels implements Comparable<Labels> {
         return null;
     }
 
-    /** The metric name ({@code __name__}), or null. */
+    /** {@return the metric name (the value of {@code __name__}), or null} */
     public String metricName() {
         return get(METRIC_NAME);
     }
 
-    /** A builder pre-filled with these labels, to add, replace or remove some. */
+    /** {@return a builder pre-filled with these labels, to add, replace or remove some} */
     public Builder toBuilder() {
         Builder b = new Builder();
         for (int i = 0; i < nv.length; i += 2) {
@@ -232,6 +277,7 @@ public final class Labels implements Comparable<Labels> {
         return b;
     }
 
+    /** {@return the labels as an unmodifiable map, iterated in name order} */
     public Map<String, String> toMap() {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < nv.length; i += 2) {
@@ -240,12 +286,12 @@ public final class Labels implements Comparable<Labels> {
         return Collections.unmodifiableMap(m);
     }
 
-    /** The stable 64-bit hash of the sorted labels (the SeriesId's value). */
+    /** {@return the stable 64-bit hash of the sorted labels (the SeriesId's value; see the class comment)} */
     public long hash() {
         return hash;
     }
 
-    /** Number of UTF-8 bytes of all names and values (used for the total-size limit). */
+    /** {@return the number of UTF-8 bytes of all names and values (used for the total-size limit)} */
     public int utf8Bytes() {
         int total = 0;
         for (String s : nv) {
@@ -318,6 +364,8 @@ public final class Labels implements Comparable<Labels> {
      * The form used in error messages: like {@link #toString()}, but at most
      * {@value #SHORT_LABELS} labels and {@value #SHORT_VALUE_CHARS} characters per value, with
      * what was left out counted (a 101-label set does not fill a log line).
+     *
+     * @return the short form, e.g. {@code up{job="a"}}
      */
     public String toShortString() {
         return render(SHORT_LABELS, SHORT_VALUE_CHARS);
@@ -426,12 +474,21 @@ public final class Labels implements Comparable<Labels> {
         return new String(buf, off, len, StandardCharsets.UTF_8);
     }
 
+    /** Builds a label set by name; not thread-safe. Obtain one from {@link #builder()} or {@link #toBuilder()}. */
     public static final class Builder {
         private final TreeMap<String, String> map = new TreeMap<>();
 
         private Builder() {}
 
-        /** Sets a label; an empty value removes it (Prometheus semantics). */
+        /**
+         * Sets a label; an empty value removes it (Prometheus semantics). Names are checked by
+         * {@link #build()}.
+         *
+         * @param name  the label name
+         * @param value the value; empty removes the label
+         * @return this builder
+         * @throws NullPointerException if {@code name} or {@code value} is null
+         */
         public Builder set(String name, String value) {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(value, "value");
@@ -443,13 +500,25 @@ public final class Labels implements Comparable<Labels> {
             return this;
         }
 
+        /**
+         * Removes a label if present.
+         *
+         * @param name the label name
+         * @return this builder
+         * @throws NullPointerException if {@code name} is null
+         */
         public Builder remove(String name) {
             Objects.requireNonNull(name, "name");
             map.remove(name);
             return this;
         }
 
-        /** Validates (InvalidLabelsException) and sorts. */
+        /**
+         * Validates and sorts.
+         *
+         * @return the label set
+         * @throws InvalidLabelsException if a name is invalid, or a value holds an unpaired surrogate
+         */
         public Labels build() {
             if (map.isEmpty()) {
                 return EMPTY;

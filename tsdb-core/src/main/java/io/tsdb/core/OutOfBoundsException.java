@@ -5,6 +5,7 @@ package io.tsdb.core;
  * later than now + the allowed clock skew (when configured), or older than the retention.
  */
 public class OutOfBoundsException extends SampleRejectedException {
+    /** @param message names the timestamp, the bound it crossed, and the series */
     public OutOfBoundsException(String message) {
         super(message);
     }

@@ -9,7 +9,16 @@ import java.util.List;
  * and the reason.
  */
 public class PartialWriteException extends IllegalArgumentException {
-    /** One rejected sample or series. */
+    /**
+     * One rejected sample or series.
+     *
+     * @param seriesIndex index of the series in the batch ({@link StorageImpl#write}); 0 from an {@link Appender}
+     * @param sampleIndex index of the sample in its series, or -1 when the whole series was rejected;
+     *                    from an {@link Appender}, the append index since the last commit or rollback
+     * @param flatIndex   index of the sample over all samples of the batch (the append index for an appender)
+     * @param reason      why: a {@link SampleRejectedException}, {@link InvalidLabelsException} or
+     *                    {@link LimitExceededException}
+     */
     public record Rejection(int seriesIndex, int sampleIndex, long flatIndex, RuntimeException reason) {
         @Override
         public String toString() {
@@ -19,9 +28,16 @@ public class PartialWriteException extends IllegalArgumentException {
     }
 
     private final transient List<Rejection> rejected;
+    /** Samples rejected. */
     private final long rejectedSamples;
+    /** Samples written. */
     private final long writtenSamples;
 
+    /**
+     * @param rejected        the rejections, copied
+     * @param rejectedSamples samples rejected (a rejected series counts all its samples)
+     * @param writtenSamples  samples written
+     */
     public PartialWriteException(List<Rejection> rejected, long rejectedSamples, long writtenSamples) {
         super(message(rejected, rejectedSamples, writtenSamples));
         this.rejected = List.copyOf(rejected);
@@ -44,14 +60,17 @@ public class PartialWriteException extends IllegalArgumentException {
         return sb.toString();
     }
 
+    /** {@return the rejections, in batch order; immutable} */
     public List<Rejection> rejected() {
         return rejected;
     }
 
+    /** {@return the number of samples rejected} */
     public long rejectedSamples() {
         return rejectedSamples;
     }
 
+    /** {@return the number of samples written} */
     public long writtenSamples() {
         return writtenSamples;
     }

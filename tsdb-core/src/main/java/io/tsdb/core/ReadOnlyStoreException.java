@@ -5,6 +5,7 @@ package io.tsdb.core;
  * opened with {@link StorageImpl#openReadOnly}: such a store only reads.
  */
 public class ReadOnlyStoreException extends IllegalStateException {
+    /** @param message names the call and the store directory */
     public ReadOnlyStoreException(String message) {
         super(message);
     }

@@ -8,10 +8,20 @@ import java.util.Objects;
  * hash collision never merges series.
  */
 public record SeriesId(long hash, Labels labels) {
+    /**
+     * @param hash   the label set's hash, normally {@link Labels#hash()}
+     * @param labels the labels
+     * @throws NullPointerException if {@code labels} is null
+     */
     public SeriesId {
         Objects.requireNonNull(labels, "labels");
     }
 
+    /**
+     * @param labels the labels
+     * @return the id with {@link Labels#hash()}
+     * @throws NullPointerException if {@code labels} is null
+     */
     public static SeriesId of(Labels labels) {
         Objects.requireNonNull(labels, "labels");
         return new SeriesId(labels.hash(), labels);

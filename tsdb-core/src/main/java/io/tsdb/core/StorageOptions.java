@@ -77,14 +77,17 @@ public final class StorageOptions {
         this.walDisk = b.walDisk;
     }
 
+    /** {@return the defaults of the class comment's table} */
     public static StorageOptions defaults() {
         return builder().build();
     }
 
+    /** {@return a builder holding the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** {@return a builder holding these options} */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.shards = shards;
@@ -112,24 +115,43 @@ public final class StorageOptions {
         return b;
     }
 
+    /** {@return the WAL shard count asked for; 0 = the WAL's default, or the count the store was created with} */
     public int shards() { return shards; }
+    /** {@return when a write is acknowledged (see {@code docs/durability.md})} */
     public Durability durability() { return durability; }
+    /** {@return the WAL group-commit interval} */
     public Duration flushInterval() { return flushInterval; }
+    /** {@return the wall time between periodic checkpoints; zero = none} */
     public Duration checkpointInterval() { return checkpointInterval; }
+    /** {@return the WAL growth, in bytes, that triggers a checkpoint; 0 = none} */
     public long checkpointWalBytes() { return checkpointWalBytes; }
+    /** {@return whether {@link StorageImpl#close()} writes a checkpoint of every shard} */
     public boolean checkpointOnClose() { return checkpointOnClose; }
+    /** {@return whether sealed chunks are kept in the head chunk log} */
     public boolean headChunkLog() { return headChunkLog; }
+    /** {@return the time retention (relative to the newest sample, bounded by the clock); zero = unlimited} */
     public Duration retention() { return retention; }
+    /** {@return how far beyond the wall clock a timestamp may be; zero = no bound} */
     public Duration maxFutureSkew() { return maxFutureSkew; }
+    /** {@return how much older than its series' newest a sample may be; zero = none} */
     public Duration outOfOrderWindow() { return outOfOrderWindow; }
+    /** {@return the most labels a written series may have} */
     public int maxLabelsPerSeries() { return maxLabelsPerSeries; }
+    /** {@return the longest label name accepted, in chars} */
     public int maxLabelNameLength() { return maxLabelNameLength; }
+    /** {@return the longest label value accepted, in chars} */
     public int maxLabelValueLength() { return maxLabelValueLength; }
+    /** {@return the most UTF-8 bytes of names and values a label set may have} */
     public int maxLabelSetBytes() { return maxLabelSetBytes; }
+    /** {@return the most series the head may hold} */
     public int maxSeries() { return maxSeries; }
+    /** {@return whether a metric name may be any UTF-8 string (see {@link Builder#utf8MetricNames})} */
     public boolean utf8MetricNames() { return utf8MetricNames; }
+    /** {@return the threads replaying WAL shards and loading checkpoints on open} */
     public int replayParallelism() { return replayParallelism; }
+    /** {@return whether WAL blocks are LZ4-compressed} */
     public boolean walCompression() { return walCompression; }
+    /** {@return the WAL segment size in bytes; 0 = the WAL's default} */
     public long walSegmentBytes() { return walSegmentBytes; }
     LongSupplier clock() { return clock; }
     ToLongFunction<Labels> seriesHash() { return seriesHash; }
@@ -146,6 +168,7 @@ public final class StorageOptions {
                 + ", maxSeries=" + maxSeries + ", utf8MetricNames=" + utf8MetricNames + ", replayParallelism=" + replayParallelism + "}";
     }
 
+    /** Builds {@link StorageOptions}; each setter checks its argument at once. Not thread-safe. */
     public static final class Builder {
         private int shards = 0;
         private Durability durability = Durability.PAGE_CACHE;
@@ -173,7 +196,14 @@ public final class StorageOptions {
 
         private Builder() {}
 
-        /** WAL shards = head partitions (0 = WAL default). Fixed for a directory. */
+        /**
+         * WAL shards = head partitions (0 = WAL default). Fixed for a directory: a non-zero count
+         * that differs from the directory's makes {@link StorageImpl#open} throw.
+         *
+         * @param n the shard count, {@code 0..4096}
+         * @return this builder
+         * @throws IllegalArgumentException if {@code n} is outside {@code [0, 4096]}
+         */
         public Builder shards(int n) {
             if (n < 0 || n > 4096) {
                 throw new IllegalArgumentException("shards must be in [0, 4096] (0 = default), got " + n);
@@ -182,23 +212,53 @@ public final class StorageOptions {
             return this;
         }
 
+        /**
+         * When a write is acknowledged: {@code PAGE_CACHE} (default), {@code SYNC_BATCH} (fsynced)
+         * or {@code ASYNC}; see {@code docs/durability.md}.
+         *
+         * @param d the mode
+         * @return this builder
+         * @throws NullPointerException if {@code d} is null
+         */
         public Builder durability(Durability d) {
             this.durability = Objects.requireNonNull(d, "durability");
             return this;
         }
 
+        /**
+         * The WAL group-commit interval (default 20 ms).
+         *
+         * @param d the interval, not negative
+         * @return this builder
+         * @throws NullPointerException     if {@code d} is null
+         * @throws IllegalArgumentException if {@code d} is negative
+         */
         public Builder flushInterval(Duration d) {
             this.flushInterval = nonNegative(d, "flushInterval");
             return this;
         }
 
-        /** Wall time between periodic checkpoints; {@link Duration#ZERO} disables them. */
+        /**
+         * Wall time between periodic checkpoints (default 15 min); {@link Duration#ZERO} disables them.
+         *
+         * @param d the interval, not negative
+         * @return this builder
+         * @throws NullPointerException     if {@code d} is null
+         * @throws IllegalArgumentException if {@code d} is negative
+         */
         public Builder checkpointInterval(Duration d) {
             this.checkpointInterval = nonNegative(d, "checkpointInterval");
             return this;
         }
 
-        /** A checkpoint is taken when the WAL grew by this many bytes since the last one; 0 disables. */
+        /**
+         * A checkpoint is taken when the WAL grew by this many bytes since the last one (default
+         * 512 MiB); 0 disables.
+         *
+         * @param bytes the growth in bytes, not negative
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is negative
+         */
         public Builder checkpointWalBytes(long bytes) {
             if (bytes < 0) {
                 throw new IllegalArgumentException("checkpointWalBytes must be >= 0, got " + bytes);
@@ -207,6 +267,12 @@ public final class StorageOptions {
             return this;
         }
 
+        /**
+         * Whether {@link StorageImpl#close()} writes a checkpoint of every shard (default true).
+         *
+         * @param b true to checkpoint on close
+         * @return this builder
+         */
         public Builder checkpointOnClose(boolean b) {
             this.checkpointOnClose = b;
             return this;
@@ -216,13 +282,25 @@ public final class StorageOptions {
          * Keep the head chunk log ({@code docs/head-chunks-format.md}): sealed chunks are appended
          * to disk so that a restart decodes the WAL instead of re-compressing it. When off, an
          * existing log is deleted on open.
+         *
+         * @param b true (default) to keep the log
+         * @return this builder
          */
         public Builder headChunkLog(boolean b) {
             this.headChunkLog = b;
             return this;
         }
 
-        /** Time retention; {@link Duration#ZERO} = unlimited. */
+        /**
+         * Time retention; {@link Duration#ZERO} = unlimited (default). Chunks and series older than
+         * min(newest sample, now) minus the retention are dropped, and older samples rejected
+         * ({@link OutOfBoundsException}).
+         *
+         * @param d the retention, not negative; used in milliseconds
+         * @return this builder
+         * @throws NullPointerException     if {@code d} is null
+         * @throws IllegalArgumentException if {@code d} is negative
+         */
         public Builder retention(Duration d) {
             this.retention = nonNegative(d, "retention");
             return this;
@@ -232,6 +310,11 @@ public final class StorageOptions {
          * Timestamps later than now + skew are rejected with {@link OutOfBoundsException}; default
          * one hour. {@link Duration#ZERO} lifts the bound (backfill of synthetic or forecast data,
          * tests); retention stays bounded by the clock either way.
+         *
+         * @param d the skew, not negative; used in milliseconds
+         * @return this builder
+         * @throws NullPointerException     if {@code d} is null
+         * @throws IllegalArgumentException if {@code d} is negative
          */
         public Builder maxFutureSkew(Duration d) {
             this.maxFutureSkew = nonNegative(d, "maxFutureSkew");
@@ -242,32 +325,77 @@ public final class StorageOptions {
          * Samples up to this much older than their series' newest sample are accepted (inserted in
          * order; the affected chunks are re-encoded). {@link Duration#ZERO} (default) rejects every
          * out-of-order sample with {@link OutOfOrderSampleException}.
+         *
+         * @param d the window, not negative; used in milliseconds
+         * @return this builder
+         * @throws NullPointerException     if {@code d} is null
+         * @throws IllegalArgumentException if {@code d} is negative
          */
         public Builder outOfOrderWindow(Duration d) {
             this.outOfOrderWindow = nonNegative(d, "outOfOrderWindow");
             return this;
         }
 
+        /**
+         * The most labels a written series may have (default 64). Over it, writes throw
+         * {@link LimitExceededException}.
+         *
+         * @param n the limit, positive
+         * @return this builder
+         * @throws IllegalArgumentException if {@code n} is not positive
+         */
         public Builder maxLabelsPerSeries(int n) {
             this.maxLabelsPerSeries = positive(n, "maxLabelsPerSeries");
             return this;
         }
 
+        /**
+         * The longest label name accepted, in chars (default 256). Over it, writes throw
+         * {@link LimitExceededException}.
+         *
+         * @param n the limit, positive
+         * @return this builder
+         * @throws IllegalArgumentException if {@code n} is not positive
+         */
         public Builder maxLabelNameLength(int n) {
             this.maxLabelNameLength = positive(n, "maxLabelNameLength");
             return this;
         }
 
+        /**
+         * The longest label value accepted, in chars (default 4096). Over it, writes throw
+         * {@link LimitExceededException}.
+         *
+         * @param n the limit, positive
+         * @return this builder
+         * @throws IllegalArgumentException if {@code n} is not positive
+         */
         public Builder maxLabelValueLength(int n) {
             this.maxLabelValueLength = positive(n, "maxLabelValueLength");
             return this;
         }
 
+        /**
+         * The most UTF-8 bytes of names and values per label set (default 16 KiB). Over it, writes throw
+         * {@link LimitExceededException}.
+         *
+         * @param n the limit, positive
+         * @return this builder
+         * @throws IllegalArgumentException if {@code n} is not positive
+         */
         public Builder maxLabelSetBytes(int n) {
             this.maxLabelSetBytes = positive(n, "maxLabelSetBytes");
             return this;
         }
 
+        /**
+         * The most series the head may hold (default {@code Integer.MAX_VALUE}). Over it, writes throw
+         * {@link LimitExceededException}.
+         *
+         * @param n the limit, positive
+         * @return this builder
+         * @throws IllegalArgumentException if {@code n} is not positive
+         */
         public Builder maxSeries(int n) {
             this.maxSeries = positive(n, "maxSeries");
             return this;
@@ -278,23 +406,45 @@ public final class StorageOptions {
          * metric names must match {@code [a-zA-Z_:][a-zA-Z0-9_:]*}, the names PromQL can select
          * bare ({@code my_metric}); others are rejected with {@link InvalidLabelsException}. On,
          * {@code my.metric} is accepted and selected as {@code {__name__="my.metric"}}.
+         *
+         * @param on true to accept any metric name
+         * @return this builder
          */
         public Builder utf8MetricNames(boolean on) {
             this.utf8MetricNames = on;
             return this;
         }
 
+        /**
+         * Threads replaying WAL shards and loading checkpoints on open (default: available processors).
+         *
+         * @param n the limit, positive
+         * @return this builder
+         * @throws IllegalArgumentException if {@code n} is not positive
+         */
         public Builder replayParallelism(int n) {
             this.replayParallelism = positive(n, "replayParallelism");
             return this;
         }
 
+        /**
+         * Whether WAL blocks are LZ4-compressed (default true).
+         *
+         * @param lz4 true to compress
+         * @return this builder
+         */
         public Builder walCompression(boolean lz4) {
             this.walCompression = lz4;
             return this;
         }
 
-        /** WAL segment size in bytes; 0 = the WAL's default. */
+        /**
+         * WAL segment size in bytes; 0 = the WAL's default.
+         *
+         * @param bytes the size, not negative
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is negative
+         */
         public Builder walSegmentBytes(long bytes) {
             if (bytes < 0) {
                 throw new IllegalArgumentException("walSegmentBytes must be >= 0, got " + bytes);
@@ -303,7 +453,13 @@ public final class StorageOptions {
             return this;
         }
 
-        /** Wall clock in epoch milliseconds (for the future-skew bound); tests substitute one. */
+        /**
+         * Wall clock in epoch milliseconds (for the future-skew bound); tests substitute one.
+         *
+         * @param clock returns milliseconds since the epoch; called from writing threads
+         * @return this builder
+         * @throws NullPointerException if {@code clock} is null
+         */
         public Builder clock(LongSupplier clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
@@ -325,6 +481,7 @@ public final class StorageOptions {
             return this;
         }
 
+        /** {@return the options; the builder can be reused} */
         public StorageOptions build() {
             return new StorageOptions(this);
         }

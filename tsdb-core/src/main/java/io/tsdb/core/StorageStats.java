@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A snapshot of the store's figures ({@link StorageImpl#stats()}).
+ * A snapshot of the store's figures ({@link StorageImpl#stats()}). Immutable. Durations are in
+ * seconds ({@code double}), wall-clock times in milliseconds since the epoch, sizes in bytes.
  *
  * @param shards                 WAL shards = head partitions
  * @param series                 live series in the head
@@ -31,7 +32,12 @@ public record StorageStats(int shards, long series, long samples, long chunks, l
     /**
      * One shard's head.
      *
-     * @param walNextOffset      the next WAL offset of the shard
+     * @param shard              the shard index, {@code 0 <= shard < shards}
+     * @param series             live series in the shard's head
+     * @param samples            samples in the shard's head
+     * @param chunks             chunks in the shard's head
+     * @param headChunkBytes     encoded size of the shard's chunks
+     * @param walNextOffset      the next WAL offset of the shard (-1 if the WAL could not tell)
      * @param checkpointOffset   WAL offset of the newest checkpoint written or loaded, -1 if none
      */
     public record Shard(int shard, long series, long samples, long chunks, long headChunkBytes, long walNextOffset,
@@ -67,6 +73,8 @@ public record StorageStats(int shards, long series, long samples, long chunks, l
             List<String> chunkLogProblems) {}
 
     /**
+     * Checkpoints loaded on open and written since.
+     *
      * @param loaded           checkpoints loaded on open (one per shard at most)
      * @param loadedSamples    samples restored from them
      * @param loadSeconds      time spent loading them
@@ -79,7 +87,7 @@ public record StorageStats(int shards, long series, long samples, long chunks, l
     public record Checkpoint(int loaded, long loadedSamples, double loadSeconds, List<String> problems, long written,
             double lastSeconds, long lastBytes, long lastTimeMillis) {}
 
-    /** The figures in the Prometheus text exposition format (WAL figures appended when available). */
+    /** {@return the figures in the Prometheus text exposition format (WAL figures appended when available)} */
     public String toPrometheusText() {
         StringBuilder sb = new StringBuilder(2048);
         gauge(sb, "tsdb_head_series", "Live series in the head.", series);

@@ -8,21 +8,28 @@ import java.nio.file.Path;
  * writer may hold a store; inspection tools open it with {@link StorageImpl#openReadOnly}.
  */
 public class StoreLockedException extends IOException {
+    /** The store directory. */
     private final Path directory;
+    /** The holder's process id, or -1. */
     private final long holderPid;
 
+    /**
+     * @param directory the store directory
+     * @param holderPid the process id of the holder as it recorded it, or -1 when unknown
+     * @param message   names the directory and the holder
+     */
     public StoreLockedException(Path directory, long holderPid, String message) {
         super(message);
         this.directory = directory;
         this.holderPid = holderPid;
     }
 
-    /** The store directory. */
+    /** {@return the store directory} */
     public Path directory() {
         return directory;
     }
 
-    /** The process id of the holder as it recorded it, or -1 when unknown. */
+    /** {@return the process id of the holder as it recorded it, or -1 when unknown} */
     public long holderPid() {
         return holderPid;
     }

@@ -2,9 +2,19 @@ package io.tsdb.core;
 
 import java.util.List;
 
-/** A label set and samples in timestamp order. */
+/**
+ * A label set and samples in timestamp order. Immutable (the sample list is copied).
+ *
+ * @param labels  the series' labels
+ * @param samples the samples, oldest first (on write, a sample older than the one before it is
+ *                rejected as out of order unless {@link StorageOptions#outOfOrderWindow()} allows it)
+ */
 public record TimeSeries(Labels labels, List<Sample> samples) {
     /**
+     * Checks and copies.
+     *
+     * @param labels  the series' labels
+     * @param samples the samples; copied
      * @throws NullPointerException if {@code labels}, {@code samples} or one of the samples is null
      *     (the message names the parameter and the index)
      */
@@ -14,7 +24,14 @@ public record TimeSeries(Labels labels, List<Sample> samples) {
         samples = copyOf(samples);
     }
 
-    /** {@code TimeSeries.of(Labels.of("__name__", "up"), new Sample(t, 1))}. */
+    /**
+     * {@code TimeSeries.of(Labels.of("__name__", "up"), new Sample(t, 1))}.
+     *
+     * @param labels  the series' labels
+     * @param samples the samples, oldest first
+     * @return the series
+     * @throws NullPointerException if an argument or a sample is null
+     */
     public static TimeSeries of(Labels labels, Sample... samples) {
         java.util.Objects.requireNonNull(samples, "samples");
         return new TimeSeries(labels, java.util.Arrays.asList(samples));
@@ -35,7 +52,15 @@ public record TimeSeries(Labels labels, List<Sample> samples) {
         }
     }
 
-    /** One sample: {@code TimeSeries.of(labels, t, v)}. */
+    /**
+     * One sample: {@code TimeSeries.of(labels, t, v)}.
+     *
+     * @param labels    the series' labels
+     * @param timestamp milliseconds since the Unix epoch
+     * @param value     the value
+     * @return the series
+     * @throws NullPointerException if {@code labels} is null
+     */
     public static TimeSeries of(Labels labels, long timestamp, double value) {
         return new TimeSeries(labels, List.of(new Sample(timestamp, value)));
     }

@@ -11,7 +11,10 @@ import java.util.regex.Pattern;
  * empty string. Immutable and thread-safe.
  */
 public final class Matcher {
-    /** The four matcher kinds. */
+    /**
+     * The four matcher kinds: {@code EQUAL} ({@code =}, the value equals), {@code NOT_EQUAL} ({@code !=}),
+     * {@code REGEX} ({@code =~}, the value matches the anchored regex) and {@code NOT_REGEX} ({@code !~}).
+     */
     public enum Type {
         EQUAL("="), NOT_EQUAL("!="), REGEX("=~"), NOT_REGEX("!~");
 
@@ -21,6 +24,7 @@ public final class Matcher {
             this.symbol = symbol;
         }
 
+        /** {@return the PromQL operator, e.g. {@code =~}} */
         public String symbol() {
             return symbol;
         }
@@ -59,45 +63,102 @@ public final class Matcher {
      * A PromQL regex (RE2 syntax: {@code (?P<name>...)}, POSIX classes) as a fully anchored Java pattern in which
      * {@code .} matches newlines, the way matchers and {@code label_replace} use it.
      *
+     * @param re the PromQL regex
+     * @return the compiled, anchored pattern
      * @throws java.util.regex.PatternSyntaxException if it is not a valid regex
      */
     public static Pattern anchoredPattern(String re) {
         return Pattern.compile("^(?:" + RegexTranslator.toJava(re) + ")$", Pattern.DOTALL);
     }
 
+    /**
+     * A matcher of any type.
+     *
+     * @param type  the kind
+     * @param name  the label name
+     * @param value the value to compare with (a regex for {@code REGEX}, {@code NOT_REGEX})
+     * @return the matcher
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if {@code type} is a regex type and {@code value} is not a valid regular
+     *                                  expression (RE2 syntax, as in Prometheus)
+     */
     public static Matcher of(Type type, String name, String value) {
         return new Matcher(type, name, value);
     }
 
+    /**
+     * {@code name="value"}.
+     *
+     * @param name  the label name
+     * @param value the value to compare with
+     * @return the matcher
+     * @throws NullPointerException     if an argument is null
+     */
     public static Matcher equal(String name, String value) {
         return new Matcher(Type.EQUAL, name, value);
     }
 
+    /**
+     * {@code name!="value"}.
+     *
+     * @param name  the label name
+     * @param value the value to compare with
+     * @return the matcher
+     * @throws NullPointerException     if an argument is null
+     */
     public static Matcher notEqual(String name, String value) {
         return new Matcher(Type.NOT_EQUAL, name, value);
     }
 
+    /**
+     * {@code name=~"value"}, fully anchored.
+     *
+     * @param name  the label name
+     * @param value the value to compare with (a regex)
+     * @return the matcher
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if {@code value} is not a valid regular expression (RE2 syntax, as
+     *                                  in Prometheus)
+     */
     public static Matcher regex(String name, String value) {
         return new Matcher(Type.REGEX, name, value);
     }
 
+    /**
+     * {@code name!~"value"}, fully anchored.
+     *
+     * @param name  the label name
+     * @param value the value to compare with (a regex)
+     * @return the matcher
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if {@code value} is not a valid regular expression (RE2 syntax, as
+     *                                  in Prometheus)
+     */
     public static Matcher notRegex(String name, String value) {
         return new Matcher(Type.NOT_REGEX, name, value);
     }
 
+    /** {@return the kind} */
     public Type type() {
         return type;
     }
 
+    /** {@return the label name} */
     public String name() {
         return name;
     }
 
+    /** {@return the value or regex as given} */
     public String value() {
         return value;
     }
 
-    /** Whether the value (null for a missing label, treated as "") matches. */
+    /**
+     * Whether the value (null for a missing label, treated as "") matches.
+     *
+     * @param v a label value, or null
+     * @return true if it matches
+     */
     public boolean matches(String v) {
         String s = v == null ? "" : v;
         return switch (type) {
@@ -118,17 +179,17 @@ public final class Matcher {
         return pattern.matcher(s).matches();
     }
 
-    /** Whether a series without this label is selected. */
+    /** {@return whether a series without this label is selected} */
     public boolean matchesEmpty() {
         return matches("");
     }
 
-    /** The regex alternatives when the regex is a set of literals, else null. */
+    /** {@return the regex alternatives when the regex is a set of literals (a new list), else null} */
     public List<String> literalSet() {
         return literalSet == null ? null : new ArrayList<>(literalSet);
     }
 
-    /** The literal prefix every match of the regex starts with ("" if none or not a regex). */
+    /** {@return the literal prefix every match of the regex starts with ("" if none or not a regex)} */
     public String literalPrefix() {
         return literalPrefix;
     }

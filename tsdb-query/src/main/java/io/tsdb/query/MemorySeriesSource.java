@@ -22,7 +22,15 @@ public final class MemorySeriesSource implements SeriesSource {
     private final Map<String, TreeMap<String, RoaringBitmap>> postings = new TreeMap<>();
     private long generation;
 
-    /** Adds samples to the series with these labels (creating it); timestamps must increase. */
+    /**
+     * Adds samples to the series with these labels (creating it); timestamps must increase.
+     *
+     * @param l the series' labels
+     * @param s the samples, oldest first, all newer than the series' last
+     * @return the series ref
+     * @throws IllegalArgumentException if a timestamp is not above the one before it (the samples before
+     *                                  it are kept)
+     */
     public synchronized int add(Labels l, List<Sample> s) {
         Integer ref = refs.get(l);
         if (ref == null) {

@@ -23,16 +23,35 @@ public final class PostingsPlanner {
     private final Cache<Matcher, Entry> cache;
     private volatile long cachedGeneration = Long.MIN_VALUE;
 
+    /**
+     * A planner caching up to 10,000 matchers.
+     *
+     * @param source what to read
+     * @throws NullPointerException if {@code source} is null
+     */
     public PostingsPlanner(SeriesSource source) {
         this(source, 10_000);
     }
 
+    /**
+     * @param source            what to read
+     * @param maxCachedMatchers the most matcher bitmaps kept in the cache
+     * @throws NullPointerException     if {@code source} is null
+     * @throws IllegalArgumentException if {@code maxCachedMatchers} is negative
+     */
     public PostingsPlanner(SeriesSource source, long maxCachedMatchers) {
         this.source = Objects.requireNonNull(source, "source");
         this.cache = Caffeine.newBuilder().maximumSize(maxCachedMatchers).build();
     }
 
-    /** Validates a selector: at least one matcher, at least one that does not match the empty string. */
+    /**
+     * Validates a selector: at least one matcher, at least one that does not match the empty string.
+     *
+     * @param matchers the selector
+     * @throws IllegalArgumentException if {@code matchers} is null or empty, or every matcher matches the empty
+     *                                  string
+     * @throws NullPointerException     if a matcher is null
+     */
     public static void validate(List<Matcher> matchers) {
         if (matchers == null || matchers.isEmpty()) {
             throw new IllegalArgumentException("a selector needs at least one matcher, got none");
@@ -57,7 +76,14 @@ public final class PostingsPlanner {
         return sb.append('}').toString();
     }
 
-    /** The refs of the series matched by all matchers (a fresh bitmap). */
+    /**
+     * The refs of the series matched by all matchers (a fresh bitmap). Thread-safe.
+     *
+     * @param matchers the selector
+     * @return the refs
+     * @throws IllegalArgumentException if the selector is invalid (see {@link #validate})
+     * @throws NullPointerException     if a matcher is null
+     */
     public RoaringBitmap select(List<Matcher> matchers) {
         validate(matchers);
         long gen = source.generation();

@@ -5,8 +5,9 @@ import io.tsdb.core.SampleIterator;
 
 /** A selected series: its labels and a lazy iterator over its samples in the selected time range. */
 public interface Series {
+    /** {@return the series' labels} */
     Labels labels();
 
-    /** A fresh iterator each call; samples are read chunk by chunk, never all at once. */
+    /** {@return a fresh iterator each call; samples are read chunk by chunk, never all at once} */
     SampleIterator iterator();
 }

@@ -11,10 +11,15 @@ import org.roaringbitmap.RoaringBitmap;
 public final class StorageSeriesSource implements SeriesSource {
     private final StorageImpl storage;
 
+    /**
+     * @param storage the store to read
+     * @throws NullPointerException if {@code storage} is null
+     */
     public StorageSeriesSource(StorageImpl storage) {
         this.storage = Objects.requireNonNull(storage, "storage");
     }
 
+    /** {@return the store} */
     public StorageImpl storage() {
         return storage;
     }

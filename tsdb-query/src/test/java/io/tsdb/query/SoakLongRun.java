@@ -164,7 +164,7 @@ class SoakLongRun {
         System.out.println("soak heap after GC:" + trace);
         assertTrue(queries.get() > 0 && checkpoints.get() > 0, "queries and checkpoints ran");
         assertTrue(acked.get(0) > 2 * RETENTION.toMillis() / STEP, "retention turned over at least twice");
-        assertTrue(late <= early * 3 / 2 + (32L << 20), "heap grew: middle third's max " + early + ", last third's " + late + ";" + trace);
+        assertTrue(late <= early * 3 / 2 + (8L << 20), "heap grew: middle third's max " + early + ", last third's " + late + ";" + trace);
     }
 
     private void write(StorageImpl store, int w, AtomicBoolean stop) {

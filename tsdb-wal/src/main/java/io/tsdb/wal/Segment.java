@@ -16,7 +16,7 @@ final class Segment {
     final Path path;
     final Path idxPath;
     final String name;
-    final SegmentIndex index = new SegmentIndex();
+    final SegmentIndex index;
     /** Offset after the last published block (records [base, endOffset) may be present). */
     volatile long endOffset;
     /** Length of the published prefix of the file in bytes. */
@@ -34,8 +34,10 @@ final class Segment {
     /** After a failed fsync: bytes fsynced, and bytes holding published blocks; -1 while not sealed. */
     volatile long sealSynced = -1, sealLength = -1;
 
-    Segment(Path shardDir, long base) {
+    /** @param indexStride the stride of its index ({@link SegmentIndex#strideFor}) */
+    Segment(Path shardDir, long base, int indexStride) {
         this.base = base;
+        this.index = new SegmentIndex(indexStride);
         this.name = fileName(base);
         this.path = shardDir.resolve(name);
         this.idxPath = shardDir.resolve(String.format("%020d.idx", base));

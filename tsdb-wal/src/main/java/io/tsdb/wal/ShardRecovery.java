@@ -1,5 +1,6 @@
 package io.tsdb.wal;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -79,13 +80,12 @@ final class ShardRecovery {
     private final RecoveryReport report;
     /** Read-only open: decide in memory, change nothing on disk (see the class comment). */
     private final boolean dryRun;
+    /** The stride of the segments' indexes ({@link SegmentIndex#strideFor}). */
+    private final int indexStride;
 
-    ShardRecovery(int id, Path dir, Disk disk, boolean strict, RecoveryReport report) {
-        this(id, dir, disk, strict, report, false);
-    }
-
-    ShardRecovery(int id, Path dir, Disk disk, boolean strict, RecoveryReport report, boolean dryRun) {
+    ShardRecovery(int id, Path dir, Disk disk, boolean strict, RecoveryReport report, boolean dryRun, int indexStride) {
         this.id = id;
+        this.indexStride = indexStride;
         this.dir = dir;
         this.disk = disk;
         this.strict = strict;
@@ -178,7 +178,7 @@ final class ShardRecovery {
         ByteBuffer scanBuf = ByteBuffer.allocate(1 << 20);
         for (int i = 0; i < bases.size(); i++) {
             boolean last = i == bases.size() - 1;
-            Segment s = new Segment(dir, bases.get(i));
+            Segment s = new Segment(dir, bases.get(i), indexStride);
             long limit = last ? Long.MAX_VALUE : bases.get(i + 1);
             try {
                 long fileSize = Files.size(s.path);
@@ -194,6 +194,14 @@ final class ShardRecovery {
                         SegmentIndex.Entries e = s.index.entries();
                         s.size = fileSize;
                         s.endOffset = n == 0 ? s.base : e.first[n - 1] + e.count[n - 1];
+                        if (s.index.loadedVersion() == SegmentIndex.VERSION_PER_BLOCK && !dryRun) {
+                            // a per-block index of an older release: valid, rewritten once in runs (a cache: best effort)
+                            try {
+                                s.index.write(disk, s.idxPath, s.base);
+                            } catch (IOException ex) {
+                                try { disk.delete(s.idxPath); } catch (IOException ignored) { }
+                            }
+                        }
                     } else {
                         event(RecoveryReport.Kind.INDEX_REBUILT, s.idxPath.getFileName().toString(), -1, -1, -1, 0, why);
                         durable = scan(s, fileSize, durable, ScanMode.SEALED, scanBuf);
@@ -239,7 +247,7 @@ final class ShardRecovery {
         int n = bases.size();
         long aBase = bases.get(n - 2), bBase = bases.get(n - 1);
         if (anchor.segmentBase() != aBase || seals.containsKey(aBase) || seals.containsKey(bBase)) return;
-        Segment a = new Segment(dir, aBase), b = new Segment(dir, bBase);
+        Segment a = new Segment(dir, aBase, indexStride), b = new Segment(dir, bBase, indexStride);
         long aSize = Files.size(a.path);
         if (Files.exists(a.idxPath) && a.index.load(disk, a.idxPath, aBase, aSize, bBase) == null) return;
         BlockCodec.Decoder dec = new BlockCodec.Decoder();
@@ -311,20 +319,21 @@ final class ShardRecovery {
      * at the block boundary {@code s.base}; false (corruption) if there is none.
      */
     private boolean cutOverlap(Segment prev, Segment s) throws IOException {
-        int n = prev.index.size();
-        SegmentIndex.Entries e = prev.index.entries();
-        int k = -1;
-        for (int i = 0; i < n; i++) {
-            if (e.first[i] == s.base) {
-                k = i;
-                break;
-            }
-        }
-        if (k < 0) return false;
-        long pos = e.pos[k];
+        long pos;
         long oldEnd = prev.endOffset;
         long fileSize = Files.size(prev.path);
-        prev.index.truncateTo(k);
+        try (FileChannel ch = disk.open(prev.path, EnumSet.of(StandardOpenOption.READ))) {
+            FileWindow w = new FileWindow(ch, prev.size, 1 << 20, null);
+            BlockCodec.Decoder dec = new BlockCodec.Decoder();
+            BlockCodec.Header h = new BlockCodec.Header();
+            try {
+                pos = prev.index.locate(w, s.base, dec, h);
+                if (pos < 0 || h.firstOffset != s.base) return false;
+                prev.index.truncateAt(w, pos, dec, h);
+            } catch (CorruptBlockException | EOFException e) {
+                return false;
+            }
+        }
         if (!dryRun) {
             try (FileChannel ch = disk.open(prev.path, EnumSet.of(StandardOpenOption.WRITE))) {
                 cut(ch, pos);
@@ -419,8 +428,11 @@ final class ShardRecovery {
         return null;
     }
 
-    /** Finds the next valid block at or after {@code from}; -1 if none. */
-    private static long resync(FileWindow w, BlockCodec.Decoder dec, BlockCodec.Header h, long from, long fileSize,
+    /**
+     * Finds the next valid block (header, CRC, payload framing; first offset at least
+     * {@code expected}) at or after {@code from} that ends by {@code fileSize}; -1 if none.
+     */
+    static long resync(FileWindow w, BlockCodec.Decoder dec, BlockCodec.Header h, long from, long fileSize,
                                long expected) throws IOException {
         for (long p = from; p + BlockCodec.HEADER_BYTES <= fileSize; p++) {
             int at = w.ensure(p, 4);

@@ -120,6 +120,8 @@ public final class WALShard {
     private final Executor background;
     /** Opened read-only ({@link WalOptions#readOnly()}): no file is open for writing, every write call throws. */
     private final boolean readOnly;
+    /** Bytes per in-memory index entry of a segment ({@link SegmentIndex#strideFor}). */
+    private final int indexStride;
 
     // ---- guarded by lock -------------------------------------------------------------------
     private final ReentrantLock lock = new ReentrantLock();
@@ -200,6 +202,7 @@ public final class WALShard {
         this.deferredRoll = durability == Durability.ASYNC;
         this.background = background != null ? background : Runnable::run;
         this.readOnly = opt.readOnly();
+        this.indexStride = SegmentIndex.strideFor(opt.segmentBytes());
     }
 
     /** This shard's index. */
@@ -242,7 +245,7 @@ public final class WALShard {
         Path dir = shardDir(root, id);
         WALShard s = new WALShard(id, dir, opt, report, null);
         if (!Files.isDirectory(dir)) return s;
-        ShardRecovery.Result r = new ShardRecovery(id, dir, s.disk, s.strict, report, true).recover();
+        ShardRecovery.Result r = new ShardRecovery(id, dir, s.disk, s.strict, report, true, s.indexStride).recover();
         List<Segment> segs = r.segments();
         long next;
         if (!segs.isEmpty()) next = segs.get(segs.size() - 1).endOffset;
@@ -275,20 +278,20 @@ public final class WALShard {
      * the recovered state unless the anchor already records it.
      */
     private void recover() throws IOException {
-        ShardRecovery.Result recovered = new ShardRecovery(id, dir, disk, strict, report).recover();
+        ShardRecovery.Result recovered = new ShardRecovery(id, dir, disk, strict, report, false, indexStride).recover();
         Anchor anchor = recovered.anchor();
         if (anchor != null) anchorSeq = anchor.sequence();
         List<Segment> segs = new ArrayList<>(recovered.segments());
         if (segs.isEmpty()) {
             long base = anchor != null ? anchor.committedOffset() : 0;
-            Segment s = new Segment(dir, base);
+            Segment s = new Segment(dir, base, indexStride);
             createSegmentFile(s);
             segs.add(s);
         }
         Segment last = segs.get(segs.size() - 1);
         if (last.sealed()) {
             // a segment whose fsync failed is never written again
-            Segment n = new Segment(dir, last.endOffset);
+            Segment n = new Segment(dir, last.endOffset, indexStride);
             createSegmentFile(n);
             segs.add(n);
             last = n;
@@ -971,7 +974,7 @@ public final class WALShard {
                 // recovery cuts it at the sealed length
             }
         }
-        Segment b = new Segment(dir, a.endOffset);
+        Segment b = new Segment(dir, a.endOffset, indexStride);
         syncLock.lock();
         try {
             IOException older = finishPendingRoll();
@@ -1026,7 +1029,7 @@ public final class WALShard {
         }
         raiseSyncedEnd(a.endOffset);
         writeIndexQuietly(a);
-        Segment b = new Segment(dir, a.endOffset);
+        Segment b = new Segment(dir, a.endOffset, indexStride);
         try {
             createSegmentFile(b);
         } catch (IOException e) {
@@ -1059,7 +1062,7 @@ public final class WALShard {
     private void deferRoll(Segment a) {
         if (pendingRoll != null) return;
         trimTail(a);
-        Segment b = new Segment(dir, a.endOffset);
+        Segment b = new Segment(dir, a.endOffset, indexStride);
         try {
             if (Files.exists(b.path) && !listed(b)) disk.delete(b.path);
             b.ch = disk.open(b.path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
@@ -1409,35 +1412,73 @@ public final class WALShard {
             BlockCodec.Decoder dec = new BlockCodec.Decoder();
             BlockCodec.Header h = new BlockCodec.Header();
             ByteBuffer buf = null;
+            // records below floor are not handed out: those before from, and (whatever an index says) any
+            // offset already handed out, so offsets stay strictly increasing
+            long floor = from;
             for (int si = 0; si < use.size(); si++) {
                 Segment s = use.get(si);
+                // the published extent, read before the index (see Segment, SegmentIndex): every entry
+                // this reader uses lies in it; the last entry's length and count may still grow, so its
+                // run is walked up to the published size
+                long endOffset = s.endOffset;
+                long published = s.size;
                 int n = s.index.size();
                 SegmentIndex.Entries e = s.index.entries();
+                while (n > 0 && e.pos[n - 1] >= published) n--;
                 if (n == 0) continue;
-                long validEnd = e.pos[n - 1] + e.len[n - 1];
-                FileWindow w = new FileWindow(chans.get(si), validEnd, REPLAY_WINDOW_BYTES, buf);
-                for (int i = SegmentIndex.search(e, n, from); i < n; i++) {
-                    long pos = e.pos[i];
-                    int len = e.len[i];
-                    try {
-                        int at = w.ensure(pos, len);
-                        String why = dec.parseHeader(w.buf, at, len, h);
-                        if (why == null && (h.firstOffset != e.first[i] || h.recordCount != e.count[i] || h.blockLength() != len))
-                            why = "block header disagrees with its index entry";
-                        if (why != null) throw new CorruptBlockException(why);
-                        dec.decode(w.buf, at, h, from, counter);
-                        blocksRead++;
-                    } catch (CorruptBlockException | EOFException ex) {
-                        if (strict) throw new WalCorruptionException(id, s.name, pos, ex.getMessage());
-                        report.add(new RecoveryReport.Event(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED, id, s.name, pos,
-                                e.first[i], e.count[i], len, "found during replay: " + ex.getMessage()));
-                    } catch (HandlerFailure hf) {
-                        throw new IOException("replay handler of shard " + id + " failed at offset " + hf.offset
-                                + ": " + hf.getCause(), hf.getCause());
-                    } catch (IOException ex) {
-                        throw ex;
-                    } catch (Exception ex) {
-                        throw new IOException("replay of shard " + id + " failed at " + s.name + " position " + pos, ex);
+                FileWindow w = new FileWindow(chans.get(si), published, REPLAY_WINDOW_BYTES, buf);
+                for (int i = SegmentIndex.search(e, n, floor); i < n; i++) {
+                    boolean open = i == n - 1;
+                    long pos = e.pos[i], expected = e.first[i];
+                    long runEnd = open ? published : Math.min(published, e.pos[i] + e.len[i]);
+                    long runEndOffset = open ? endOffset : e.first[i] + e.count[i];
+                    while (pos < runEnd) {
+                        try {
+                            // walk the run's headers: blocks wholly below floor are skipped unread
+                            String why = runEnd - pos < BlockCodec.HEADER_BYTES ? "truncated header (" + (runEnd - pos) + " bytes)"
+                                    : dec.parseHeader(w.buf, w.ensure(pos, BlockCodec.HEADER_BYTES), runEnd - pos, h);
+                            if (why == null && h.firstOffset != expected)
+                                why = "block first offset " + h.firstOffset + ", expected " + expected + " (index)";
+                            if (why != null) throw new CorruptBlockException(why);
+                            int len = h.blockLength();
+                            long blockEnd = h.firstOffset + h.recordCount;
+                            if (blockEnd > floor) {
+                                dec.decode(w.buf, w.ensure(pos, len), h, floor, counter);
+                                blocksRead++;
+                                floor = blockEnd;
+                            }
+                            pos += len;
+                            expected = blockEnd;
+                        } catch (CorruptBlockException | EOFException ex) {
+                            // the next valid block of the run (full check, CRC included); the records
+                            // in between are lost, reported unless they all lie below floor
+                            BlockCodec.Header h2 = new BlockCodec.Header();
+                            long q;
+                            try {
+                                q = ShardRecovery.resync(w, dec, h2, pos + 1, runEnd, expected);
+                            } catch (EOFException eof) {
+                                q = -1; // the file is shorter than published (cut under a read-only reader): the run ends here
+                            }
+                            // the end of the lost offsets: the next block's first, the run's end, or (the
+                            // open run's end not yet published) unknown
+                            long lostEnd = q >= 0 ? h2.firstOffset : runEndOffset > expected ? runEndOffset : -1;
+                            if (lostEnd < 0 || lostEnd > floor) {
+                                if (strict) throw new WalCorruptionException(id, s.name, pos, ex.getMessage());
+                                report.add(new RecoveryReport.Event(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED, id, s.name, pos,
+                                        expected, lostEnd < 0 ? -1 : lostEnd - expected, (q >= 0 ? q : runEnd) - pos,
+                                        "found during replay: " + ex.getMessage()));
+                            }
+                            if (q < 0) break;
+                            pos = q;
+                            expected = h2.firstOffset;
+                        } catch (HandlerFailure hf) {
+                            throw new IOException("replay handler of shard " + id + " failed at offset " + hf.offset
+                                    + ": " + hf.getCause(), hf.getCause());
+                        } catch (IOException ex) {
+                            throw ex;
+                        } catch (Exception ex) {
+                            throw new IOException("replay of shard " + id + " failed at " + s.name + " position " + pos, ex);
+                        }
                     }
                 }
                 buf = w.buf;
@@ -1506,6 +1547,9 @@ public final class WALShard {
 
     /** Number of segment files. */
     public int segmentCount() { return segments.size(); }
+
+    /** The segments, oldest first (tests: their indexes). */
+    List<Segment> segments() { return segments; }
 
     /** Bytes of this shard's segment files. */
     public long diskBytes() {

@@ -47,9 +47,21 @@ public final class PromqlTestRunner {
         MEMORY
     }
 
+    /**
+     * How one eval ended: {@code PASSED} (the result matched), {@code FAILED} (the result, or the expected error,
+     * did not match), {@code SKIPPED} (not run, e.g. it needs native histograms).
+     */
     public enum Status { PASSED, FAILED, SKIPPED }
 
-    /** The outcome of one eval. */
+    /**
+     * The outcome of one eval.
+     *
+     * @param file   the script
+     * @param line   1-based line of the eval (0 for the whole file)
+     * @param expr   the expression
+     * @param status how it ended
+     * @param reason why it failed or was skipped; null when it passed
+     */
     public record Outcome(Path file, int line, String expr, Status status, String reason) {
         @Override
         public String toString() {
@@ -57,20 +69,31 @@ public final class PromqlTestRunner {
         }
     }
 
-    /** Totals over one or more files. */
+    /**
+     * Totals over one or more files.
+     *
+     * @param outcomes every eval's outcome, in script order
+     */
     public record Result(List<Outcome> outcomes) {
+        /**
+         * @param outcomes every eval's outcome, copied
+         * @throws NullPointerException if {@code outcomes} is null or holds a null
+         */
         public Result {
             outcomes = List.copyOf(outcomes);
         }
 
+        /** {@return the number of evals that passed} */
         public int passed() {
             return count(Status.PASSED);
         }
 
+        /** {@return the number of evals that failed} */
         public int failed() {
             return count(Status.FAILED);
         }
 
+        /** {@return the number of evals skipped} */
         public int skipped() {
             return count(Status.SKIPPED);
         }
@@ -79,15 +102,17 @@ public final class PromqlTestRunner {
             return (int) outcomes.stream().filter(o -> o.status() == s).count();
         }
 
+        /** {@return the failed outcomes} */
         public List<Outcome> failures() {
             return outcomes.stream().filter(o -> o.status() == Status.FAILED).toList();
         }
 
+        /** {@return the skipped outcomes} */
         public List<Outcome> skips() {
             return outcomes.stream().filter(o -> o.status() == Status.SKIPPED).toList();
         }
 
-        /** {@code promql evals: N passed, N failed, N skipped}. */
+        /** {@return {@code promql evals: N passed, N failed, N skipped}} */
         public String summary() {
             return "promql evals: " + passed() + " passed, " + failed() + " failed, " + skipped() + " skipped";
         }
@@ -98,13 +123,16 @@ public final class PromqlTestRunner {
     private final boolean verbose;
     private final PromqlEngine.Options options;
 
+    /** A runner on {@link Backend#STORAGE} that prints to {@code System.out}. */
     public PromqlTestRunner() {
         this(Backend.STORAGE, System.out, false);
     }
 
     /**
+     * @param backend where loaded series are stored
      * @param out where per-file and total lines (and each failure) are printed; null prints nothing
      * @param verbose also print each skipped eval
+     * @throws NullPointerException if {@code backend} is null
      */
     public PromqlTestRunner(Backend backend, PrintStream out, boolean verbose) {
         this.backend = Objects.requireNonNull(backend, "backend");
@@ -113,14 +141,27 @@ public final class PromqlTestRunner {
         this.options = PromqlEngine.Options.defaults().withTimeout(Duration.ofSeconds(60));
     }
 
-    /** All {@code *.test} files of a directory, sorted by name. */
+    /**
+     * All {@code *.test} files of a directory, sorted by name.
+     *
+     * @param dir the directory
+     * @return the files
+     * @throws IOException if the directory cannot be listed
+     */
     public static List<Path> scriptsIn(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.getFileName().toString().endsWith(".test")).sorted().toList();
         }
     }
 
-    /** Runs the files in order; prints a line per file and the total. */
+    /**
+     * Runs the files in order; prints a line per file and the total. A script that does not parse
+     * counts as one failed eval.
+     *
+     * @param files the scripts
+     * @return the outcomes of all evals
+     * @throws IOException if a file cannot be read, or a store cannot be created or closed
+     */
     public Result run(List<Path> files) throws IOException {
         List<Outcome> all = new ArrayList<>();
         for (Path f : files) {
@@ -139,7 +180,13 @@ public final class PromqlTestRunner {
         }
     }
 
-    /** Runs one script file. */
+    /**
+     * Runs one script file.
+     *
+     * @param file the script
+     * @return the outcomes of its evals
+     * @throws IOException if the file cannot be read, or a store cannot be created or closed
+     */
     public Result runFile(Path file) throws IOException {
         String text = Files.readString(file, StandardCharsets.UTF_8);
         List<ScriptParser.Command> cmds;
@@ -570,7 +617,12 @@ public final class PromqlTestRunner {
         return null;
     }
 
-    /** Command-line entry: {@code PromqlTestRunner [--memory] [-v] FILE_OR_DIR...}; exit 1 if any eval failed. */
+    /**
+     * Command-line entry: {@code PromqlTestRunner [--memory] [-v] FILE_OR_DIR...}; exit 1 if any eval failed.
+     *
+     * @param args the options and files or directories
+     * @throws IOException if a file or directory cannot be read, or a store cannot be created or closed
+     */
     public static void main(String[] args) throws IOException {
         Backend b = Backend.STORAGE;
         boolean verbose = false;

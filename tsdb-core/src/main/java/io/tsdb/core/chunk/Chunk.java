@@ -137,7 +137,7 @@ public final class Chunk {
         this.state = s;
     }
 
-    /** An empty open chunk (starts as INT_DOD, switches to XOR on the first non-integer value). */
+    /** {@return an empty open chunk (starts as INT_DOD, switches to XOR on the first non-integer value)} */
     public static Chunk create() {
         return new Chunk(new Writer(new byte[INITIAL_CAPACITY], Encoding.INT_DOD));
     }
@@ -146,6 +146,9 @@ public final class Chunk {
      * An empty open chunk whose buffer starts with room for about {@code expectedPayloadBytes} of
      * encoded samples (e.g. the size of the series' previous chunk), so that a chunk that ends up
      * that large never grows its buffer. Values below the default capacity give the default.
+     *
+     * @param expectedPayloadBytes capacity hint in bytes (capped)
+     * @return an empty open chunk
      */
     public static Chunk create(int expectedPayloadBytes) {
         int want = Math.min(Math.max(expectedPayloadBytes, 0), MAX_HINT_BYTES) + APPEND_SLACK + 8;
@@ -173,6 +176,8 @@ public final class Chunk {
     /**
      * Appends a sample.
      *
+     * @param t timestamp, ms since the epoch
+     * @param v value (bits kept exactly)
      * @return false if the chunk already holds {@link #TARGET_SAMPLES} samples (the caller starts a new chunk)
      * @throws IllegalArgumentException if {@code t} is not greater than the last appended timestamp
      */
@@ -213,6 +218,8 @@ public final class Chunk {
      * chunk is shared; the sharing itself must be a happens-before edge (e.g. a thread join or a
      * {@code Future.get()}). {@link #seal()} publishes too.
      *
+     * @param t timestamp, ms since the epoch
+     * @param v value (bits kept exactly)
      * @return false if the chunk already holds {@link #TARGET_SAMPLES} samples
      * @throws IllegalArgumentException if {@code t} is not greater than the last appended timestamp
      */
@@ -267,21 +274,22 @@ public final class Chunk {
                 && (i != 0 || Double.doubleToRawLongBits(v) == 0L);
     }
 
+    /** {@return the number of samples published so far} */
     public int numSamples() {
         return (int) ((long) PUBLISHED.getAcquire(this) >>> 32);
     }
 
-    /** First timestamp, or Long.MAX_VALUE when empty. */
+    /** {@return the first timestamp, or {@code Long.MAX_VALUE} when empty} */
     public long minTime() {
         return numSamples() == 0 ? Long.MAX_VALUE : (long) MIN_T.getOpaque(this);
     }
 
-    /** Last timestamp, or Long.MIN_VALUE when empty. */
+    /** {@return the last timestamp, or {@code Long.MIN_VALUE} when empty} */
     public long maxTime() {
         return numSamples() == 0 ? Long.MIN_VALUE : (long) MAX_T.getOpaque(this);
     }
 
-    /** Last value (bit-exact), or NaN when empty. */
+    /** {@return the last value (bit-exact), or NaN when empty} */
     public double lastValue() {
         if (lazyLast) {
             // a sealed chunk loaded without its last value (checkpoints): decode it once, on demand
@@ -302,18 +310,19 @@ public final class Chunk {
     /** The last value is not known yet ({@link #fromSealedBytes} without one); set once, then false. */
     private volatile boolean lazyLast;
 
+    /** {@return the current value encoding (INT_DOD until the chunk switched to XOR)} */
     public Encoding encoding() {
         return state.enc;
     }
 
-    /** Size of {@link #toBytes()}: header, payload and CRC (the figure reported as head bytes). */
+    /** {@return the size of {@link #toBytes()}: header, payload and CRC (the figure reported as head bytes)} */
     public int sizeBytes() {
         long p = (long) PUBLISHED.getAcquire(this);
         int bits = (int) p;
         return HEADER_BYTES + (bits + 7) / 8 + CRC_BYTES;
     }
 
-    /** Iterates a snapshot of the samples appended so far; safe while one writer keeps appending. */
+    /** {@return an iterator over a snapshot of the samples appended so far; safe while one writer keeps appending} */
     public SampleIterator iterator() {
         int c = numSamples();
         if (c == 0) {
@@ -345,6 +354,8 @@ public final class Chunk {
     /**
      * The self-contained encoded form: version, encoding, count, payload, CRC32C. Safe from a reader
      * thread (encodes a consistent snapshot).
+     *
+     * @return a new array
      */
     public byte[] toBytes() {
         long p = (long) PUBLISHED.getAcquire(this);
@@ -388,6 +399,10 @@ public final class Chunk {
      * Decodes and validates a chunk written by {@link #toBytes()}. The result can be appended to
      * (if it holds fewer than {@link #TARGET_SAMPLES} samples).
      *
+     * @param b   the bytes
+     * @param off where the chunk starts in {@code b}
+     * @param len the chunk's length in bytes
+     * @return the decoded chunk
      * @throws IllegalArgumentException "corrupt chunk: ..." if the bytes are not a valid chunk
      */
     public static Chunk fromBytes(byte[] b, int off, int len) {
@@ -462,13 +477,30 @@ public final class Chunk {
      * CRC32C and the header, and decodes only the first sample, instead of every sample as
      * {@link #fromBytes} does. For bytes this engine wrote and a CRC vouches for.
      *
+     * @param b        the bytes
+     * @param off      where the chunk starts in {@code b}
+     * @param len      the chunk's length in bytes
+     * @param maxT     the chunk's newest timestamp, as stored beside it
+     * @param lastBits the raw bits of its last value, as stored beside it
+     * @param slab     where the payload is copied (not null)
+     * @return a sealed chunk
      * @throws IllegalArgumentException "corrupt chunk: ..." if the checks fail
      */
     public static Chunk fromSealedBytes(byte[] b, int off, int len, long maxT, long lastBits, Slab slab) {
         return fromSealedBytes(b, off, len, maxT, lastBits, false, slab);
     }
 
-    /** {@link #fromSealedBytes(byte[], int, int, long, long, Slab)} without the last value: {@link #lastValue()} decodes it if ever asked. */
+    /**
+     * {@link #fromSealedBytes(byte[], int, int, long, long, Slab)} without the last value: {@link #lastValue()} decodes it if ever asked.
+     *
+     * @param b    the bytes
+     * @param off  where the chunk starts in {@code b}
+     * @param len  the chunk's length in bytes
+     * @param maxT the chunk's newest timestamp, as stored beside it
+     * @param slab where the payload is copied (not null)
+     * @return a sealed chunk
+     * @throws IllegalArgumentException "corrupt chunk: ..." if the checks fail
+     */
     public static Chunk fromSealedBytes(byte[] b, int off, int len, long maxT, Slab slab) {
         return fromSealedBytes(b, off, len, maxT, 0, true, slab);
     }

@@ -9,7 +9,7 @@ public enum Encoding {
     /** Gorilla XOR of the raw IEEE-754 bits: bit-exact for every double (NaN payloads, -0.0, ±Inf). */
     XOR(0),
     /**
-     * Integer-valued doubles (|v| < 2^53, not -0.0) stored as a zigzag varint, a zigzag varint delta,
+     * Integer-valued doubles ({@code |v| < 2^53}, not -0.0) stored as a zigzag varint, a zigzag varint delta,
      * then delta-of-delta with the same bucketed prefix codes as timestamps.
      */
     INT_DOD(1);
@@ -22,7 +22,7 @@ public enum Encoding {
         this.code = code;
     }
 
-    /** The persisted byte code of this encoding. */
+    /** {@return the persisted byte code of this encoding} */
     public int code() {
         return code;
     }
@@ -30,6 +30,8 @@ public enum Encoding {
     /**
      * The encoding with the given persisted code.
      *
+     * @param code the byte code read from a chunk header
+     * @return the encoding
      * @throws IllegalArgumentException "corrupt chunk: unknown encoding code N" for an unknown code
      */
     public static Encoding fromCode(int code) {

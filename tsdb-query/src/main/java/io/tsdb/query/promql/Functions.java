@@ -79,7 +79,12 @@ public final class Functions {
         defHist("histogram_fraction", VECTOR, SCALAR, SCALAR, VECTOR);
     }
 
-    /** The function of that name, or null. */
+    /**
+     * The function of that name, or null.
+     *
+     * @param name a PromQL function name
+     * @return its definition, or null
+     */
     public static Function get(String name) {
         return FUNCTIONS.get(name);
     }

@@ -16,7 +16,15 @@ public final class Parser {
         this.tokens = Lexer.lex(input);
     }
 
-    /** Parses and type-checks a PromQL expression. */
+    /**
+     * Parses and type-checks a PromQL expression. Stateless; safe from any thread.
+     *
+     * @param input the expression
+     * @return its syntax tree
+     * @throws PromqlParseException  on a syntax or type error, with its position
+     * @throws NumberFormatException if a duration literal does not fit in a {@code long} (not turned into a
+     *                               {@code PromqlParseException})
+     */
     public static Expr parse(String input) {
         Parser p = new Parser(input);
         if (p.peek().type() == TokenType.EOF) {
@@ -30,7 +38,13 @@ public final class Parser {
         return e;
     }
 
-    /** Parses a series selector such as {@code metric{a="b"}} (no offset, range or operators). */
+    /**
+     * Parses a series selector such as {@code metric{a="b"}} (no offset, range or operators).
+     *
+     * @param input the selector
+     * @return the selector's syntax tree
+     * @throws PromqlParseException on a syntax error or anything after the selector
+     */
     public static Expr.VectorSelector parseSelector(String input) {
         Parser p = new Parser(input);
         Token t = p.peek();

@@ -22,8 +22,29 @@ public final class PromqlEngine {
     /** Maximum number of steps of a range query, as in Prometheus. */
     public static final int MAX_RANGE_POINTS = 11_000;
 
-    /** Engine options; {@link #defaults()} matches Prometheus's defaults. */
+    /**
+     * Engine options; {@link #defaults()} matches Prometheus's defaults. Immutable.
+     *
+     * @param timeout             wall time a query may run (default 2 min), positive; checked while it
+     *                            evaluates ({@link QueryTimeoutException})
+     * @param maxSamples          samples a query may hold in memory at once (default 50,000,000), positive
+     *                            ({@link TooManySamplesException})
+     * @param lookbackDelta       how far back an instant selector looks for a sample (default 5 min), positive;
+     *                            used in milliseconds
+     * @param defaultSubqueryStep the step of a subquery that names none (default 1 min), positive; used in
+     *                            milliseconds
+     */
     public record Options(Duration timeout, long maxSamples, Duration lookbackDelta, Duration defaultSubqueryStep) {
+        /**
+         * Checks the options.
+         *
+         * @param timeout             see the record's components
+         * @param maxSamples          see the record's components
+         * @param lookbackDelta       see the record's components
+         * @param defaultSubqueryStep see the record's components
+         * @throws NullPointerException     if a duration is null
+         * @throws IllegalArgumentException if a duration or {@code maxSamples} is not positive
+         */
         public Options {
             Objects.requireNonNull(timeout, "timeout");
             Objects.requireNonNull(lookbackDelta, "lookbackDelta");
@@ -42,22 +63,54 @@ public final class PromqlEngine {
             }
         }
 
+        /** {@return timeout 2 min, 50,000,000 samples, lookback 5 min, subquery step 1 min} */
         public static Options defaults() {
             return new Options(Duration.ofMinutes(2), 50_000_000L, Duration.ofMinutes(5), Duration.ofMinutes(1));
         }
 
+        /**
+         * A copy with another {@code timeout}.
+         *
+         * @param d the new value, positive
+         * @return the new options
+         * @throws IllegalArgumentException if it is not positive
+         * @throws NullPointerException     if it is null
+         */
         public Options withTimeout(Duration d) {
             return new Options(d, maxSamples, lookbackDelta, defaultSubqueryStep);
         }
 
+        /**
+         * A copy with another {@code maxSamples}.
+         *
+         * @param n the new value, positive
+         * @return the new options
+         * @throws IllegalArgumentException if it is not positive
+         */
         public Options withMaxSamples(long n) {
             return new Options(timeout, n, lookbackDelta, defaultSubqueryStep);
         }
 
+        /**
+         * A copy with another {@code lookbackDelta}.
+         *
+         * @param d the new value, positive
+         * @return the new options
+         * @throws IllegalArgumentException if it is not positive
+         * @throws NullPointerException     if it is null
+         */
         public Options withLookbackDelta(Duration d) {
             return new Options(timeout, maxSamples, d, defaultSubqueryStep);
         }
 
+        /**
+         * A copy with another {@code defaultSubqueryStep}.
+         *
+         * @param d the new value, positive
+         * @return the new options
+         * @throws IllegalArgumentException if it is not positive
+         * @throws NullPointerException     if it is null
+         */
         public Options withDefaultSubqueryStep(Duration d) {
             return new Options(timeout, maxSamples, lookbackDelta, d);
         }
@@ -67,25 +120,67 @@ public final class PromqlEngine {
     private final PostingsPlanner planner;
     private final Options options;
 
+    /**
+     * An engine over a store, with {@link Options#defaults()}.
+     *
+     * @param storage the store; queries throw {@link io.tsdb.core.StoreClosedException} once it is closed
+     * @throws NullPointerException if {@code storage} is null
+     */
     public PromqlEngine(StorageImpl storage) {
         this(storage, Options.defaults());
     }
 
+    /**
+     * An engine over a store.
+     *
+     * @param storage the store; queries throw {@link io.tsdb.core.StoreClosedException} once it is closed
+     * @param options the engine options
+     * @throws NullPointerException if an argument is null
+     */
     public PromqlEngine(StorageImpl storage, Options options) {
         this(new StorageSeriesSource(storage), options);
     }
 
+    /**
+     * An engine over any {@link SeriesSource}.
+     *
+     * @param source  what the queries read
+     * @param options the engine options
+     * @throws NullPointerException if an argument is null
+     */
     public PromqlEngine(SeriesSource source, Options options) {
         this.source = Objects.requireNonNull(source, "source");
         this.options = Objects.requireNonNull(options, "options");
         this.planner = new PostingsPlanner(source);
     }
 
+    /** {@return the engine options} */
     public Options options() {
         return options;
     }
 
-    /** Evaluates {@code expr} at time {@code t}. */
+    /**
+     * Evaluates {@code expr} at time {@code t}. Safe to call from several threads at once.
+     *
+     * @param expr the PromQL expression
+     * @param t    the evaluation time; used at millisecond precision ({@link Instant#toEpochMilli()})
+     * @return a scalar, string, vector or (for a range selector such as {@code up[5m]}) matrix, with the
+     *         evaluation's warnings and infos
+     * @throws NullPointerException      if an argument is null
+     * @throws PromqlParseException      if {@code expr} is not valid PromQL (a syntax or type error); an
+     *                                   {@link IllegalArgumentException}
+     * @throws NumberFormatException     if a duration literal does not fit in a {@code long} (e.g.
+     *                                   {@code up[99999999999999999999s]}): the parser lets it through
+     *                                   instead of a {@code PromqlParseException}
+     * @throws PromqlEvalException       if evaluation failed (e.g. an invalid regex in {@code label_replace},
+     *                                   two series with one label set in a vector, a subquery of too many steps); its subclasses
+     *                                   {@link QueryTimeoutException} (ran past {@link Options#timeout()}) and
+     *                                   {@link TooManySamplesException} (more than {@link Options#maxSamples()}
+     *                                   samples in memory at once)
+     * @throws UnsupportedOperationException if the query needs native histograms, or a function or aggregation
+     *                                   that is not implemented
+     * @throws io.tsdb.core.StoreClosedException if the engine reads a {@link StorageImpl} that is closed
+     */
     public QueryResult instantQuery(String expr, Instant t) {
         Objects.requireNonNull(expr, "expr");
         Objects.requireNonNull(t, "t");
@@ -125,7 +220,32 @@ public final class PromqlEngine {
         return new QueryResult(out, ev.warnings, ev.infos);
     }
 
-    /** Evaluates {@code expr} at each step from {@code start} to {@code end} inclusive. */
+    /**
+     * Evaluates {@code expr} at each step from {@code start} to {@code end} inclusive. Safe to call from
+     * several threads at once.
+     *
+     * @param expr  the PromQL expression; must be of type scalar or instant vector
+     * @param start the first evaluation time, inclusive; used at millisecond precision
+     * @param end   the last evaluation time, inclusive; not before {@code start}
+     * @param step  the distance between evaluation times; at least 1 ms (used in whole milliseconds)
+     * @return a matrix: one series per label set (sorted by labels; a scalar gives one series with no
+     *         labels), with the evaluation's warnings and infos
+     * @throws NullPointerException      if an argument is null
+     * @throws IllegalArgumentException  if {@code step} is below 1 ms, {@code end} is before {@code start},
+     *                                   or there would be more than {@link #MAX_RANGE_POINTS} steps
+     * @throws PromqlParseException      if {@code expr} is not valid PromQL, or is neither a scalar nor an
+     *                                   instant vector (e.g. {@code up[5m]})
+     * @throws NumberFormatException     if a duration literal does not fit in a {@code long}, as for
+     *                                   {@link #instantQuery}
+     * @throws PromqlEvalException       if evaluation failed (e.g. an invalid regex in {@code label_replace},
+     *                                   two series with one label set in a vector, a subquery of too many steps); its subclasses
+     *                                   {@link QueryTimeoutException} (ran past {@link Options#timeout()}) and
+     *                                   {@link TooManySamplesException} (more than {@link Options#maxSamples()}
+     *                                   samples in memory at once)
+     * @throws UnsupportedOperationException if the query needs native histograms, or a function or aggregation
+     *                                   that is not implemented
+     * @throws io.tsdb.core.StoreClosedException if the engine reads a {@link StorageImpl} that is closed
+     */
     public QueryResult rangeQuery(String expr, Instant start, Instant end, Duration step) {
         Objects.requireNonNull(expr, "expr");
         Objects.requireNonNull(start, "start");

@@ -4,6 +4,7 @@ package io.tsdb.query.promql;
 public class PromqlEvalException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message what failed */
     public PromqlEvalException(String message) {
         super(message);
     }

@@ -4,6 +4,7 @@ package io.tsdb.query.promql;
 public final class QueryTimeoutException extends PromqlEvalException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message what timed out */
     public QueryTimeoutException(String message) {
         super(message);
     }

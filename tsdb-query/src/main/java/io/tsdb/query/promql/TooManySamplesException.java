@@ -4,6 +4,7 @@ package io.tsdb.query.promql;
 public final class TooManySamplesException extends PromqlEvalException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the limit and where it was hit */
     public TooManySamplesException(String message) {
         super(message);
     }
