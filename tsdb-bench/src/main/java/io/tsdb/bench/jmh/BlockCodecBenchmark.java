@@ -21,7 +21,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * records of {@code recordBytes} bytes, with and without LZ4. Score: blocks per second; raw MB/s =
  * score x records x recordBytes / 1e6.
  *
- * <pre>java -cp tsdb-bench/target/tsdb.jar org.openjdk.jmh.Main BlockCodecBenchmark</pre>
+ * <pre>java -jar tsdb-bench/target/benchmarks.jar BlockCodecBenchmark</pre>
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -25,7 +25,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * timestamps, float values, XOR), {@code switch} (integers for half the chunk, then floats: pays the
  * INT_DOD to XOR re-encoding). The bytes/sample of each workload is printed at setup.
  *
- * <pre>java -cp tsdb-bench/target/tsdb.jar org.openjdk.jmh.Main ChunkBenchmark</pre>
+ * <pre>java -jar tsdb-bench/target/benchmarks.jar ChunkBenchmark</pre>
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

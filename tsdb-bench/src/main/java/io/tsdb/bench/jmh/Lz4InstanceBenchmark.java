@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code payload=synthetic}: the fixed-width sample-like records of {@link BlockCodecBenchmark}.
  * Score: payloads per second; raw MB/s = score x {@code payloadBytes} / 1e6 (printed by setup).
  *
- * <pre>java -cp tsdb-bench/target/tsdb.jar org.openjdk.jmh.Main Lz4InstanceBenchmark -wi 3 -i 5 -f 1</pre>
+ * <pre>java -jar tsdb-bench/target/benchmarks.jar Lz4InstanceBenchmark -wi 3 -i 5 -f 1</pre>
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -31,7 +31,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * mode (acknowledged after fsync: the sharded WAL's SYNC_BATCH group commit, the baseline's fsync
  * per record). Score: appends per second over all threads.
  *
- * <pre>java -cp tsdb-bench/target/tsdb.jar org.openjdk.jmh.Main WalAppendBenchmark</pre>
+ * <pre>java -jar tsdb-bench/target/benchmarks.jar WalAppendBenchmark</pre>
  * Restrict with JMH's {@code -p shards=baseline,16 -p mode=fsync -p recordBytes=64} and pick the
  * thread count by method name, e.g. {@code 'WalAppendBenchmark.threads64'}.
  */

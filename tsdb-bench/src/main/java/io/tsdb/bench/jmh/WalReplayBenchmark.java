@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * compression on. The handler reads every byte (sums them as longs) so that nothing is skipped. Score:
  * records per second; raw MB/s = score x recordBytes / 1e6.
  *
- * <pre>java -cp tsdb-bench/target/tsdb.jar org.openjdk.jmh.Main WalReplayBenchmark</pre>
+ * <pre>java -jar tsdb-bench/target/benchmarks.jar WalReplayBenchmark</pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
