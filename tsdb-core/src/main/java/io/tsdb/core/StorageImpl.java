@@ -60,7 +60,7 @@ import org.roaringbitmap.RoaringBitmap;
  * {@code wal.shardFor(labels.hash())}. Refs are ints, so a store holds at most 2^31 series refs
  * over its life (refs of series removed by retention are not reused while the store is open).
  */
-public final class StorageImpl implements AutoCloseable {
+public final class StorageImpl implements Storage {
     private static final System.Logger LOG = System.getLogger(StorageImpl.class.getName());
 
     private final Path dir;
@@ -282,6 +282,7 @@ public final class StorageImpl implements AutoCloseable {
     }
 
     /** {@return whether this store was opened with {@link #openReadOnly}} */
+    @Override
     public boolean isReadOnly() {
         return readOnly;
     }
@@ -646,6 +647,7 @@ public final class StorageImpl implements AutoCloseable {
      * @throws StoreClosedException if the store is closed
      * @throws ReadOnlyStoreException if the store was opened with {@link #openReadOnly}
      */
+    @Override
     public Appender appender() {
         checkOpen();
         checkWritable("appender");
@@ -673,6 +675,7 @@ public final class StorageImpl implements AutoCloseable {
      * @throws NullPointerException if {@code series} is null
      * @throws IOException          see {@link #write(Collection)}; the other exceptions too
      */
+    @Override
     public void write(TimeSeries series) throws IOException {
         Objects.requireNonNull(series, "series");
         write(List.of(series));
@@ -716,6 +719,7 @@ public final class StorageImpl implements AutoCloseable {
      *                                  {@link io.tsdb.wal.RecordTooLargeException}; as with
      *                                  {@code IOException}, earlier shards keep their samples
      */
+    @Override
     public void write(Collection<TimeSeries> series) throws IOException {
         Objects.requireNonNull(series, "series");
         int si = 0;
@@ -1048,6 +1052,7 @@ public final class StorageImpl implements AutoCloseable {
      * @throws IOException          if a shard's write-out failed (the first failure, later ones
      *                              suppressed), e.g. {@link io.tsdb.wal.StorageFullException}
      */
+    @Override
     public void flush() throws IOException {
         lifecycle.readLock().lock();
         try {
@@ -1195,6 +1200,7 @@ public final class StorageImpl implements AutoCloseable {
     }
 
     /** {@return the store directory given to {@link #open}} Works after close. */
+    @Override
     public Path directory() {
         return dir;
     }
@@ -1217,6 +1223,7 @@ public final class StorageImpl implements AutoCloseable {
      * @return the figures at the time of the call
      * @throws StoreClosedException if the store is closed
      */
+    @Override
     public StorageStats stats() {
         checkOpen();
         long series = 0;
@@ -1289,6 +1296,7 @@ public final class StorageImpl implements AutoCloseable {
      *                              {@link io.tsdb.wal.StorageFullException}) or a checkpoint file not
      *                              written; the WAL still holds everything
      */
+    @Override
     public void checkpoint() throws IOException {
         lifecycle.readLock().lock();
         try {
