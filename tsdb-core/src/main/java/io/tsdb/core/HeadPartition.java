@@ -62,13 +62,13 @@ final class HeadPartition {
     private final ByteSource src = new ByteSource();
     private final RecordCodec.SampleBatch batch = new RecordCodec.SampleBatch();
     private byte[] copyBuf = new byte[4096];
-    long replayRecords;
-    long replaySamples;
+    private long replayRecords;
+    private long replaySamples;
     long replaySeriesRecords;
-    long replayUnknownRefSamples;
-    long replayCorruptRecords;
-    long replayDuplicateSamples;
-    long replayOutOfOrderSamples;
+    private long replayUnknownRefSamples;
+    private long replayCorruptRecords;
+    private long replayDuplicateSamples;
+    private long replayOutOfOrderSamples;
     /**
      * Logged late samples that replay inserted into older chunks. Such an insert re-encodes a chunk
      * that may already be queued for the head chunk log, so the log written after this replay must
@@ -76,12 +76,41 @@ final class HeadPartition {
      */
     private long replayLateInserts;
 
+    /** What one partition's replay did (figures summed over partitions by {@link #plus}). */
+    record ReplayCounts(long records, long samples, long unknownRefSamples, long corruptRecords,
+            long duplicateSamples, long outOfOrderSamples, long conflictingSeries, String firstProblem,
+            long attachedChunks, long attachedSamples, long coveredSamples, long unattachedChunks, long newestT) {
+        static final ReplayCounts NONE = new ReplayCounts(0, 0, 0, 0, 0, 0, 0, null, 0, 0, 0, 0, Long.MIN_VALUE);
+
+        ReplayCounts plus(ReplayCounts o) {
+            return new ReplayCounts(records + o.records, samples + o.samples, unknownRefSamples + o.unknownRefSamples,
+                    corruptRecords + o.corruptRecords, duplicateSamples + o.duplicateSamples,
+                    outOfOrderSamples + o.outOfOrderSamples, conflictingSeries + o.conflictingSeries,
+                    firstProblem != null ? firstProblem : o.firstProblem, attachedChunks + o.attachedChunks,
+                    attachedSamples + o.attachedSamples, coveredSamples + o.coveredSamples,
+                    unattachedChunks + o.unattachedChunks, Math.max(newestT, o.newestT));
+        }
+    }
+
+    /** After replay (its threads joined): what it did, and the newest sample time held. */
+    ReplayCounts replayCounts() {
+        long newest = Long.MIN_VALUE;
+        for (MemSeries s : series) {
+            if (s != null && s.lastT > newest) {
+                newest = s.lastT;
+            }
+        }
+        return new ReplayCounts(replayRecords, replaySamples, replayUnknownRefSamples, replayCorruptRecords,
+                replayDuplicateSamples, replayOutOfOrderSamples, replayConflictingSeries, firstReplayProblem,
+                attachedChunks, attachedSamples, replayCoveredSamples, unattachedChunks, newest);
+    }
+
     /** After replay: whether it inserted logged late samples into older chunks. */
     boolean replayInsertedLate() {
         return replayLateInserts > 0;
     }
-    long replayConflictingSeries;
-    String firstReplayProblem;
+    private long replayConflictingSeries;
+    private String firstReplayProblem;
 
     HeadPartition(int shard, int shardCount, AtomicInteger totalSeries, int maxSeries, Runnable onSeriesChange,
             long oooWindow) {
@@ -673,10 +702,10 @@ final class HeadPartition {
     private long[] coveredByLocal;
     /** Entries of the head chunk log whose series a WAL SERIES record has yet to create (replay only). */
     private Map<Integer, List<HeadChunkLog.Entry>> pendingAttach;
-    long replayCoveredSamples;
-    long attachedChunks;
-    long attachedSamples;
-    long unattachedChunks;
+    private long replayCoveredSamples;
+    private long attachedChunks;
+    private long attachedSamples;
+    private long unattachedChunks;
 
     // sealed chunks waiting for the chunk writer, guarded by lock
     private int[] sealRefs = new int[64];

@@ -133,6 +133,6 @@ final class ReplayWarmup {
             p.replayRecord(offset++, ByteBuffer.wrap(out.buf, 0, out.pos), hashFn);
         }
         p.finishReplay();
-        return p.replaySamples;
+        return p.replayCounts().samples();
     }
 }

@@ -418,33 +418,11 @@ public final class StorageImpl implements Storage {
         }
         long t2 = System.nanoTime();
 
-        long records = 0;
-        long samples = 0;
-        long unknown = 0;
-        long corrupt = 0;
-        long dups = 0;
-        long ooo = 0;
-        long conflicts = 0;
-        String first = null;
-        long max = Long.MIN_VALUE;
+        HeadPartition.ReplayCounts c = HeadPartition.ReplayCounts.NONE;
         for (HeadPartition p : parts) {
-            records += p.replayRecords;
-            samples += p.replaySamples;
-            unknown += p.replayUnknownRefSamples;
-            corrupt += p.replayCorruptRecords;
-            dups += p.replayDuplicateSamples;
-            ooo += p.replayOutOfOrderSamples;
-            conflicts += p.replayConflictingSeries;
-            if (first == null) {
-                first = p.firstReplayProblem;
-            }
-            for (MemSeries s : p.seriesArray()) {
-                if (s != null && s.lastT > max) {
-                    max = s.lastT;
-                }
-            }
+            c = c.plus(p.replayCounts());
         }
-        maxTime.set(max);
+        maxTime.set(c.newestT());
         double secs = (t2 - t0) / 1e9;
         boolean clean;
         String report;
@@ -455,23 +433,16 @@ public final class StorageImpl implements Storage {
             clean = true;
             report = "unavailable: " + e;
         }
-        long hcChunks = 0;
-        long hcSamples = 0;
-        long covered = 0;
-        long unattached = 0;
-        for (HeadPartition p : parts) {
-            hcChunks += p.attachedChunks;
-            hcSamples += p.attachedSamples;
-            covered += p.replayCoveredSamples;
-            unattached += p.unattachedChunks;
-        }
-        replayStats = new StorageStats.Replay(secs, (t2 - t1) / 1e9, records, samples,
-                secs > 0 ? (samples + hcSamples + checkpointLoadedSamples) / secs : 0, unknown, corrupt, dups, ooo,
-                conflicts, first, clean, report, hcChunks, hcSamples, covered, unattached, List.copyOf(chunkLogProblems));
-        if (unknown > 0 || corrupt > 0 || ooo > 0 || conflicts > 0) {
-            LOG.log(System.Logger.Level.WARNING, "replay of " + dir + ": " + unknown + " samples of unknown series, "
-                    + corrupt + " corrupt records, " + ooo + " out-of-order samples, " + conflicts
-                    + " conflicting series records; first: " + first);
+        replayStats = new StorageStats.Replay(secs, (t2 - t1) / 1e9, c.records(), c.samples(),
+                secs > 0 ? (c.samples() + c.attachedSamples() + checkpointLoadedSamples) / secs : 0,
+                c.unknownRefSamples(), c.corruptRecords(), c.duplicateSamples(), c.outOfOrderSamples(),
+                c.conflictingSeries(), c.firstProblem(), clean, report, c.attachedChunks(), c.attachedSamples(),
+                c.coveredSamples(), c.unattachedChunks(), List.copyOf(chunkLogProblems));
+        if (c.unknownRefSamples() > 0 || c.corruptRecords() > 0 || c.outOfOrderSamples() > 0 || c.conflictingSeries() > 0) {
+            LOG.log(System.Logger.Level.WARNING, "replay of " + dir + ": " + c.unknownRefSamples()
+                    + " samples of unknown series, " + c.corruptRecords() + " corrupt records, " + c.outOfOrderSamples()
+                    + " out-of-order samples, " + c.conflictingSeries() + " conflicting series records; first: "
+                    + c.firstProblem());
         }
         // A checkpoint newer than the WAL's end (the WAL lost its tail): new records would get offsets
         // the checkpoint claims to cover. Write a fresh checkpoint at the real end and drop the stale ones.
