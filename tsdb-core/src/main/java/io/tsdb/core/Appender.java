@@ -184,13 +184,15 @@ public final class Appender implements AutoCloseable {
      * @throws OutOfBoundsException      the only rejection, when nothing was written: a sample below
      *                                   the retention floor, which moved since {@code append}
      * @throws StoreClosedException      the store is closed (and samples were buffered)
-     * @throws IOException               the WAL failed (e.g. {@link io.tsdb.wal.StorageFullException},
-     *                                   {@link io.tsdb.wal.DurabilityException} in SYNC_BATCH); shards
-     *                                   committed before the failure keep their samples
-     * @throws io.tsdb.wal.WalException  unchecked WAL refusals ({@link io.tsdb.wal.ShardFailedException},
-     *                                   {@link io.tsdb.wal.WalBackpressureException},
-     *                                   {@link io.tsdb.wal.RecordTooLargeException}); earlier shards keep
-     *                                   their samples
+     * @throws IOException               the WAL failed ({@link io.tsdb.wal.StorageFullException},
+     *                                   {@link io.tsdb.wal.DurabilityException} in SYNC_BATCH,
+     *                                   {@link io.tsdb.wal.ShardFailedException},
+     *                                   {@link io.tsdb.wal.WalBackpressureException}: all
+     *                                   {@link io.tsdb.wal.WalException}s; or a plain write error);
+     *                                   shards committed before the failure keep their samples
+     * @throws io.tsdb.wal.RecordTooLargeException one shard's part of the commit is too large for the
+     *                                   WAL's buffer (an {@link IllegalArgumentException}); earlier
+     *                                   shards keep their samples
      */
     public void commit() throws IOException {
         try {

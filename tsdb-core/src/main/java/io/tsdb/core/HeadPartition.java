@@ -352,7 +352,10 @@ final class HeadPartition {
                 return accepted;
             }
             return accepted + logAndApply(wal, nv, nNew, minT, maxT);
-        } catch (RuntimeException | Error e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // any failure leaves no series marked as being logged (logAndApply already undid this
+            // for a failed WAL append: ShardFailedException and WalBackpressureException are
+            // IOExceptions; undoing it twice is harmless)
             for (int j = 0; j < newSeries.length && newSeries[j] != null; j++) {
                 newSeries[j].inSeriesRecord = false;
                 newSeries[j] = null;

@@ -356,6 +356,12 @@ public final class StorageImpl implements Storage {
         if (options.walDisk() != null) {
             wb.disk(options.walDisk());
         }
+        if (options.walMaxBufferedBytes() > 0) {
+            wb.maxBufferedBytesPerShard(options.walMaxBufferedBytes());
+        }
+        if (options.walBackpressureTimeout() != null) {
+            wb.backpressureTimeout(options.walBackpressureTimeout());
+        }
         ReplayWarmup.startIfWorthwhile(dir.resolve("wal"), WARMUP_MIN_WAL_BYTES, options.seriesHash());
         ShardedWAL wal = ShardedWAL.open(dir.resolve("wal"), wb.build());
         return start(dir, options, wal, lock, false);
@@ -679,16 +685,18 @@ public final class StorageImpl implements Storage {
      * @throws OutOfOrderSampleException if the only rejected sample was older than its series' newest
      * @throws DuplicateSampleException if the only rejected sample had the timestamp of a stored one
      *                                  with other value bits
-     * @throws IOException              if the WAL failed to take the records (e.g.
-     *                                  {@link io.tsdb.wal.StorageFullException},
-     *                                  {@link io.tsdb.wal.DurabilityException} in SYNC_BATCH); shards
+     * @throws IOException              if the WAL failed to take the records, always an
+     *                                  {@link io.tsdb.wal.WalException} or a plain {@code IOException}
+     *                                  (a write error): {@link io.tsdb.wal.StorageFullException},
+     *                                  {@link io.tsdb.wal.DurabilityException} in SYNC_BATCH,
+     *                                  {@link io.tsdb.wal.ShardFailedException} (a shard refuses
+     *                                  writes until the store is reopened),
+     *                                  {@link io.tsdb.wal.WalBackpressureException} (the shard's
+     *                                  buffer stayed full past the backpressure timeout); shards
      *                                  committed before the failure keep their samples
-     * @throws io.tsdb.wal.WalException unchecked WAL refusals: {@link io.tsdb.wal.ShardFailedException}
-     *                                  (a shard refuses writes until the store is reopened),
-     *                                  {@link io.tsdb.wal.WalBackpressureException} (the shard's buffer
-     *                                  stayed full past the backpressure timeout),
-     *                                  {@link io.tsdb.wal.RecordTooLargeException}; as with
-     *                                  {@code IOException}, earlier shards keep their samples
+     * @throws io.tsdb.wal.RecordTooLargeException if one shard's part of the batch is too large for
+     *                                  the WAL's buffer (an {@link IllegalArgumentException}; earlier
+     *                                  shards keep their samples)
      */
     @Override
     public void write(Collection<TimeSeries> series) throws IOException {

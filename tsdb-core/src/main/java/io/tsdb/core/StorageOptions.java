@@ -51,6 +51,8 @@ public final class StorageOptions {
     private final LongSupplier clock;
     private final ToLongFunction<Labels> seriesHash;
     private final io.tsdb.wal.Disk walDisk;
+    private final long walMaxBufferedBytes;
+    private final Duration walBackpressureTimeout;
 
     private StorageOptions(Builder b) {
         this.shards = b.shards;
@@ -75,6 +77,8 @@ public final class StorageOptions {
         this.clock = b.clock;
         this.seriesHash = b.seriesHash;
         this.walDisk = b.walDisk;
+        this.walMaxBufferedBytes = b.walMaxBufferedBytes;
+        this.walBackpressureTimeout = b.walBackpressureTimeout;
     }
 
     /** {@return the defaults of the class comment's table} */
@@ -112,6 +116,8 @@ public final class StorageOptions {
         b.clock = clock;
         b.seriesHash = seriesHash;
         b.walDisk = walDisk;
+        b.walMaxBufferedBytes = walMaxBufferedBytes;
+        b.walBackpressureTimeout = walBackpressureTimeout;
         return b;
     }
 
@@ -156,6 +162,8 @@ public final class StorageOptions {
     LongSupplier clock() { return clock; }
     ToLongFunction<Labels> seriesHash() { return seriesHash; }
     io.tsdb.wal.Disk walDisk() { return walDisk; }
+    long walMaxBufferedBytes() { return walMaxBufferedBytes; }
+    Duration walBackpressureTimeout() { return walBackpressureTimeout; }
 
     @Override
     public String toString() {
@@ -193,6 +201,8 @@ public final class StorageOptions {
         private LongSupplier clock = System::currentTimeMillis;
         private ToLongFunction<Labels> seriesHash = Labels::hash;
         private io.tsdb.wal.Disk walDisk;
+        private long walMaxBufferedBytes;
+        private Duration walBackpressureTimeout;
 
         private Builder() {}
 
@@ -478,6 +488,17 @@ public final class StorageOptions {
         /** Test hook: the file layer of the WAL (fault injection below the engine); null = the real one. */
         Builder walDisk(io.tsdb.wal.Disk disk) {
             this.walDisk = disk;
+            return this;
+        }
+
+        /**
+         * Test hook: the WAL's per-shard buffer bound and how long an append waits for room in it
+         * ({@code WalOptions.maxBufferedBytesPerShard}, {@code backpressureTimeout}; the WAL checks
+         * them); 0 and null = the WAL's defaults (16 MiB, 10 s).
+         */
+        Builder walBackpressure(long maxBufferedBytesPerShard, Duration timeout) {
+            this.walMaxBufferedBytes = maxBufferedBytesPerShard;
+            this.walBackpressureTimeout = timeout;
             return this;
         }
 

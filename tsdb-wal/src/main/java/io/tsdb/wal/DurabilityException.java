@@ -1,7 +1,5 @@
 package io.tsdb.wal;
 
-import java.io.IOException;
-
 /**
  * An fsync ({@code FileChannel.force}) of a segment failed, so the records it was to make durable
  * may not be on disk. Thrown to every caller that waited for that fsync: the writers of the
@@ -14,7 +12,7 @@ import java.io.IOException;
  * that cannot be opened does the shard turn read-only ({@link ShardFailedException}). See
  * docs/durability.md.
  */
-public class DurabilityException extends IOException {
+public class DurabilityException extends WalException {
     private final int shard;
     private final String segment;
 

@@ -396,7 +396,8 @@ public final class ShardedWAL implements AutoCloseable {
     /**
      * Writes out every shard's pending batch and waits for it per the durability mode (fsync in
      * SYNC_BATCH). Skips shards that refuse writes. Throws the failure of a write-out
-     * ({@link StorageFullException} on a full device; the records stay buffered in ASYNC).
+     * ({@link StorageFullException} on a full device; the records stay buffered in ASYNC); a shard
+     * that turns read-only during the call ends it at once with {@link ShardFailedException}.
      */
     public void flush() throws IOException {
         checkWritable("flush");
@@ -405,6 +406,10 @@ public final class ShardedWAL implements AutoCloseable {
             if (s.failed()) continue;
             try {
                 s.flush();
+            } catch (ShardFailedException e) {
+                // a shard that failed meanwhile ends the call at once, as when this was unchecked
+                if (first != null) e.addSuppressed(first);
+                throw e;
             } catch (IOException e) {
                 if (first == null) first = e; else first.addSuppressed(e);
             }
@@ -417,7 +422,8 @@ public final class ShardedWAL implements AutoCloseable {
      * record acknowledged before the call is durable. Throws {@link DurabilityException} if an
      * fsync failed (also one that failed in the background since the last call: the records
      * acknowledged since the last successful sync may not be durable), {@link StorageFullException}
-     * on a full device. Skips shards that refuse writes.
+     * on a full device. Skips shards that refuse writes; a shard that turns read-only during the
+     * call ends it at once with {@link ShardFailedException}.
      */
     public void sync() throws IOException {
         checkWritable("sync");
@@ -426,6 +432,10 @@ public final class ShardedWAL implements AutoCloseable {
             if (s.failed()) continue;
             try {
                 s.sync();
+            } catch (ShardFailedException e) {
+                // a shard that failed meanwhile ends the call at once, as when this was unchecked
+                if (first != null) e.addSuppressed(first);
+                throw e;
             } catch (IOException e) {
                 if (first == null) first = e; else first.addSuppressed(e);
             }

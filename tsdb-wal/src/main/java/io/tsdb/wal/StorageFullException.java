@@ -1,6 +1,5 @@
 package io.tsdb.wal;
 
-import java.io.IOException;
 import java.nio.file.FileSystemException;
 
 /**
@@ -12,7 +11,7 @@ import java.nio.file.FileSystemException;
  * In {@link Durability#ASYNC} mode the records are already acknowledged and stay in RAM until the
  * retry succeeds; see docs/durability.md.
  */
-public class StorageFullException extends IOException {
+public class StorageFullException extends WalException {
     private final int shard;
     private final String file;
 

@@ -71,7 +71,7 @@ public final class WALShard {
         final long seq;
         /** Written (and in SYNC_BATCH forced). */
         boolean done;
-        /** Why the batch failed (an IOException, or a WalException when the shard failed). */
+        /** Why the batch failed: an IOException (a ShardFailedException when the shard failed), or a WalClosedException. */
         Exception error;
 
         Ticket(long seq) { this.seq = seq; }
@@ -629,7 +629,7 @@ public final class WALShard {
         }
     }
 
-    private void checkWritable() {
+    private void checkWritable() throws ShardFailedException {
         if (closed) throw new WalClosedException("shard " + id + " is closed");
         if (failure != null)
             throw new ShardFailedException("shard " + id + " refuses writes after an I/O failure (reopen to recover): " + failure, failure);

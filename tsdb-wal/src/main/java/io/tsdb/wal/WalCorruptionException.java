@@ -1,9 +1,7 @@
 package io.tsdb.wal;
 
-import java.io.IOException;
-
 /** Corruption found in a shard's log, with where it is. */
-public class WalCorruptionException extends IOException {
+public class WalCorruptionException extends WalException {
     private final int shard;
     private final String segment;
     private final long position;
