@@ -88,6 +88,7 @@ final class HeadChunkLog {
      * lost its tail), files after that are deleted, and files whose records are all covered by the
      * loaded checkpoint ({@code walEnd <= coveredBelow}) are deleted.
      */
+    @SuppressWarnings("try") // a damaged file's channel is closed before the file is deleted (FileChannel.close is idempotent)
     static Loaded load(Path root, int shard, int shardCount, long walLimit, long coveredBelow) throws IOException {
         Loaded out = new Loaded();
         Path sd = shardDir(root, shard);
