@@ -34,12 +34,12 @@ import java.util.Objects;
 public final class Appender implements AutoCloseable {
     private final StorageImpl store;
 
-    int n;
-    MemSeries[] pSeries = new MemSeries[1024];
-    long[] pT = new long[1024];
-    long[] pBits = new long[1024];
+    private int n;
+    private MemSeries[] pSeries = new MemSeries[1024];
+    private long[] pT = new long[1024];
+    private long[] pBits = new long[1024];
     /** Caller-defined index reported in rejections (append index, or flat batch index). */
-    long[] pTag = new long[1024];
+    private long[] pTag = new long[1024];
     private int[] order = new int[1024];
     private final int[] shardStart;
     private final int[] shardPos;
@@ -119,6 +119,35 @@ public final class Appender implements AutoCloseable {
         pBits[n] = bits;
         pTag[n] = tag;
         n++;
+    }
+
+    /**
+     * The buffered samples' series, for the partition that commits them: entries [0, {@link #pending()})
+     * are valid until the next append, commit or rollback. Callers only read them.
+     */
+    MemSeries[] pendingSeries() {
+        return pSeries;
+    }
+
+    /** The buffered samples' timestamps (see {@link #pendingSeries()}). */
+    long[] pendingTimestamps() {
+        return pT;
+    }
+
+    /** The buffered samples' raw value bits (see {@link #pendingSeries()}). */
+    long[] pendingBits() {
+        return pBits;
+    }
+
+    /** The newest buffered timestamp, or Long.MIN_VALUE when nothing is buffered. */
+    long maxPendingTimestamp() {
+        long m = Long.MIN_VALUE;
+        for (int i = 0; i < n; i++) {
+            if (pT[i] > m) {
+                m = pT[i];
+            }
+        }
+        return m;
     }
 
     /** Capacity of the pending arrays. */

@@ -275,9 +275,9 @@ final class HeadPartition {
             int accepted = 0;
             long minT = Long.MAX_VALUE;
             long maxT = Long.MIN_VALUE;
-            MemSeries[] pSeries = a.pSeries;
-            long[] pT = a.pT;
-            long[] pBits = a.pBits;
+            MemSeries[] pSeries = a.pendingSeries();
+            long[] pT = a.pendingTimestamps();
+            long[] pBits = a.pendingBits();
             for (int k = from; k < to; k++) {
                 int i = order[k];
                 MemSeries s = pSeries[i];

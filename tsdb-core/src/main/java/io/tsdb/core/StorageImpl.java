@@ -859,13 +859,7 @@ public final class StorageImpl implements Storage {
                     }
                 }
             }
-            long[] pt = a.pT;
-            long m = Long.MIN_VALUE;
-            for (int i = 0, n = a.n; i < n; i++) {
-                if (pt[i] > m) {
-                    m = pt[i];
-                }
-            }
+            long m = a.maxPendingTimestamp();
             long cur;
             while (m > (cur = maxTime.get()) && !maxTime.compareAndSet(cur, m)) {
                 // retry
