@@ -249,14 +249,7 @@ public final class Appender implements AutoCloseable {
     }
 
     RuntimeException rejectionException(long written) {
-        if (rejections.size() == 1 && written == 0) {
-            return rejections.get(0).reason();
-        }
-        PartialWriteException e = new PartialWriteException(rejections, rejections.size(), written);
-        if (!rejections.isEmpty()) {
-            e.initCause(rejections.get(0).reason());
-        }
-        return e;
+        return PartialWriteException.of(rejections, rejections.size(), written);
     }
 
     PartialWriteException.Rejection rejection(int i, RuntimeException reason) {

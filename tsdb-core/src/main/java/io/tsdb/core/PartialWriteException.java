@@ -38,6 +38,23 @@ public class PartialWriteException extends IllegalArgumentException {
      * @param rejectedSamples samples rejected (a rejected series counts all its samples)
      * @param writtenSamples  samples written
      */
+    /**
+     * What a write call that rejected {@code rejected} (in input order) and wrote
+     * {@code writtenSamples} throws: the reason itself when a single rejection left nothing written
+     * (so {@code write(TimeSeries)} of one bad sample throws, say, {@link OutOfOrderSampleException}),
+     * else a {@code PartialWriteException} whose cause is the first reason.
+     */
+    static RuntimeException of(List<Rejection> rejected, long rejectedSamples, long writtenSamples) {
+        if (rejected.size() == 1 && writtenSamples == 0) {
+            return rejected.get(0).reason();
+        }
+        PartialWriteException e = new PartialWriteException(rejected, rejectedSamples, writtenSamples);
+        if (!rejected.isEmpty()) {
+            e.initCause(rejected.get(0).reason());
+        }
+        return e;
+    }
+
     public PartialWriteException(List<Rejection> rejected, long rejectedSamples, long writtenSamples) {
         super(message(rejected, rejectedSamples, writtenSamples));
         this.rejected = List.copyOf(rejected);

@@ -780,12 +780,7 @@ public final class StorageImpl implements Storage {
                 all.addAll(pre);
                 all.addAll(later);
                 all.sort((x, y) -> Long.compare(x.flatIndex(), y.flatIndex()));
-                if (all.size() == 1 && w == 0) {
-                    throw all.get(0).reason();
-                }
-                PartialWriteException e = new PartialWriteException(all, preRejectedSamples + later.size(), w);
-                e.initCause(all.get(0).reason());
-                throw e;
+                throw PartialWriteException.of(all, preRejectedSamples + later.size(), w);
             }
         } finally {
             a.setMapper(null);
