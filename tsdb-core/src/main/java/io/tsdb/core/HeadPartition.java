@@ -28,7 +28,8 @@ final class HeadPartition {
     final int shardCount;
     /** log2(shardCount) when it is a power of two (refs decode with a shift), else -1. */
     private final int shift;
-    final ReentrantLock lock = new ReentrantLock();
+    /** Taken by this class only: every method that needs it says so, and takes it itself. */
+    private final ReentrantLock lock = new ReentrantLock();
 
     private volatile MemSeries[] series = new MemSeries[64];
     /** Next local index to assign (also 1 + the highest local index ever seen). */
@@ -146,6 +147,54 @@ final class HeadPartition {
         return null;
     }
 
+    /** The series with these labels, created (unlogged) if new; takes {@link #lock}. */
+    MemSeries resolve(Labels labels, long hash) {
+        lock.lock();
+        try {
+            return getOrCreate(labels, hash);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The ref of the series with these labels, or -1; takes {@link #lock}. */
+    int refOf(Labels labels, long hash) {
+        lock.lock();
+        try {
+            MemSeries s = lookup(labels, hash);
+            return s == null ? -1 : s.ref;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes a series an appender created but never committed (no samples, never logged); takes {@link #lock}. */
+    void removeIfUnused(MemSeries s) {
+        lock.lock();
+        try {
+            if (!s.removed && !s.logged && s.chunks.length == 0) {
+                remove(s);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A checkpoint snapshot at the WAL's next offset, read under {@link #lock} (commits append to
+     * the WAL under it, so the offset and the head agree); null when that offset is
+     * {@code unchangedAt} (nothing new since the last checkpoint).
+     */
+    Checkpoints.PartitionSnapshot snapshot(java.util.function.LongSupplier walNextOffset, long unchangedAt) {
+        lock.lock();
+        try {
+            long off = walNextOffset.getAsLong();
+            return off == unchangedAt ? null : Checkpoints.snapshot(this, off);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Under lock: the series with these labels, created (unlogged) if new. */
     MemSeries getOrCreate(Labels labels, long hash) {
         MemSeries s = lookup(labels, hash);
@@ -261,10 +310,55 @@ final class HeadPartition {
      * Commits the appender's samples {@code order[from..to)} that belong to this partition: checks
      * order against each series, logs new series and the valid samples in one WAL batch, then
      * applies them. Rejections are added to {@code rejections}. Returns the samples written.
-     * The caller holds {@link #lock}.
+     * Takes {@link #lock}, waiting for it.
      */
     int commit(Appender a, int[] order, int from, int to, ShardedWAL wal, List<PartialWriteException.Rejection> rejections,
             boolean retentionOn, long retentionFloor) throws IOException {
+        lock.lock();
+        try {
+            return commitLocked(a, order, from, to, wal, rejections, retentionOn, retentionFloor);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@link #commit} if {@link #lock} is free now; returns -1 without waiting when another commit
+     * holds it (the committer then serves its other partitions first).
+     */
+    int tryCommit(Appender a, int[] order, int from, int to, ShardedWAL wal,
+            List<PartialWriteException.Rejection> rejections, boolean retentionOn, long retentionFloor) throws IOException {
+        if (!lock.tryLock()) {
+            return -1;
+        }
+        try {
+            return commitLocked(a, order, from, to, wal, rejections, retentionOn, retentionFloor);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Called under {@link #lock} when at least {@code sealedBacklog} sealed chunks wait for the chunk writer. */
+    private Runnable onSealedBacklog;
+    private int sealedBacklog = Integer.MAX_VALUE;
+
+    /** Before the store is shared: {@code wake} runs (under the lock) once a commit leaves {@code threshold} sealed chunks queued. */
+    void onSealedBacklog(int threshold, Runnable wake) {
+        this.sealedBacklog = threshold;
+        this.onSealedBacklog = wake;
+    }
+
+    private int commitLocked(Appender a, int[] order, int from, int to, ShardedWAL wal,
+            List<PartialWriteException.Rejection> rejections, boolean retentionOn, long retentionFloor) throws IOException {
+        int written = commitUnderLock(a, order, from, to, wal, rejections, retentionOn, retentionFloor);
+        if (onSealedBacklog != null && sealN >= sealedBacklog) {
+            onSealedBacklog.run();
+        }
+        return written;
+    }
+
+    private int commitUnderLock(Appender a, int[] order, int from, int to, ShardedWAL wal,
+            List<PartialWriteException.Rejection> rejections, boolean retentionOn, long retentionFloor) throws IOException {
         assert lock.isHeldByCurrentThread();
         try {
             long st = ++stamp;
@@ -734,8 +828,18 @@ final class HeadPartition {
     /** Sealed chunks taken from the queue by {@link #drainSealed()}. */
     record Sealed(int[] refs, long[] prev, Chunk[] chunks, int n) {}
 
+    /** Takes the queued sealed chunks (null if none), under {@link #lock}. */
+    Sealed takeSealed() {
+        lock.lock();
+        try {
+            return drainSealed();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Under lock: takes the queued sealed chunks (null if none). */
-    Sealed drainSealed() {
+    private Sealed drainSealed() {
         if (sealN == 0) {
             return null;
         }
@@ -746,11 +850,6 @@ final class HeadPartition {
         sealChunks = new Chunk[cap];
         sealN = 0;
         return out;
-    }
-
-    /** Chunks queued for the chunk writer (under lock). */
-    int sealedQueued() {
-        return sealN;
     }
 
     /**
@@ -841,8 +940,17 @@ final class HeadPartition {
 
     // ------------------------------------------------------------------ retention
 
-    /** Under lock: drops chunks whose maxTime < cutoff and series left without recent samples. Returns series removed. */
+    /** Drops chunks whose maxTime < cutoff and series left without recent samples, under {@link #lock}. Returns series removed. */
     int applyRetention(long cutoff) {
+        lock.lock();
+        try {
+            return applyRetentionLocked(cutoff);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int applyRetentionLocked(long cutoff) {
         int removedCount = 0;
         MemSeries[] arr = series;
         for (MemSeries s : arr) {

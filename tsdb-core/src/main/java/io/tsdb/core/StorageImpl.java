@@ -157,6 +157,9 @@ public final class StorageImpl implements Storage {
         this.chunkLog = options.headChunkLog() && !readOnly ? new HeadChunkLog.Writer[shardCount] : null;
         for (HeadPartition p : parts) {
             p.persistSealed = chunkLog != null;
+            if (chunkLog != null) {
+                p.onSealedBacklog(CHUNK_WRITER_WAKE_QUEUED, this::wakeChunkWriter);
+            }
         }
         this.lastCheckpointOffset = new long[shardCount];
         Arrays.fill(lastCheckpointOffset, -1);
@@ -558,10 +561,10 @@ public final class StorageImpl implements Storage {
         t.start();
     }
 
-    /** Wakes the chunk writer early when a partition's queue is long (called under that partition's lock). */
-    void maybeWakeChunkWriter(HeadPartition p) {
+    /** Wakes the chunk writer early (a partition's queue is long; called under that partition's lock). */
+    private void wakeChunkWriter() {
         Thread t = chunkWriter;
-        if (t != null && p.sealedQueued() >= CHUNK_WRITER_WAKE_QUEUED) {
+        if (t != null) {
             java.util.concurrent.locks.LockSupport.unpark(t);
         }
     }
@@ -583,13 +586,7 @@ public final class StorageImpl implements Storage {
         long[] walEnd = new long[shardCount];
         boolean any = false;
         for (int i = 0; i < shardCount; i++) {
-            HeadPartition p = parts[i];
-            p.lock.lock();
-            try {
-                drained[i] = p.drainSealed();
-            } finally {
-                p.lock.unlock();
-            }
+            drained[i] = parts[i].takeSealed();
             if (drained[i] != null) {
                 walEnd[i] = wal.nextOffset(i);
                 any = true;
@@ -819,14 +816,9 @@ public final class StorageImpl implements Storage {
                 boolean progressed = false;
                 for (int k = 0; k < left; ) {
                     int s = todo[k];
-                    HeadPartition p = parts[s];
-                    if (p.lock.tryLock()) {
-                        try {
-                            w += p.commit(a, order, st[s], st[s + 1], wal, rej, ret, floor);
-                            maybeWakeChunkWriter(p);
-                        } finally {
-                            p.lock.unlock();
-                        }
+                    int done = parts[s].tryCommit(a, order, st[s], st[s + 1], wal, rej, ret, floor);
+                    if (done >= 0) {
+                        w += done;
                         todo[k] = todo[--left];
                         progressed = true;
                     } else {
@@ -835,14 +827,7 @@ public final class StorageImpl implements Storage {
                 }
                 if (!progressed) {
                     int s = todo[0];
-                    HeadPartition p = parts[s];
-                    p.lock.lock();
-                    try {
-                        w += p.commit(a, order, st[s], st[s + 1], wal, rej, ret, floor);
-                        maybeWakeChunkWriter(p);
-                    } finally {
-                        p.lock.unlock();
-                    }
+                    w += parts[s].commit(a, order, st[s], st[s + 1], wal, rej, ret, floor);
                     todo[0] = todo[--left];
                 }
             }
@@ -869,15 +854,7 @@ public final class StorageImpl implements Storage {
 
     /** Removes a series that an appender created but never committed (no samples, never logged). */
     void removeIfUnused(MemSeries s) {
-        HeadPartition p = parts[s.part];
-        p.lock.lock();
-        try {
-            if (!s.removed && !s.logged && s.chunks.length == 0) {
-                p.remove(s);
-            }
-        } finally {
-            p.lock.unlock();
-        }
+        parts[s.part].removeIfUnused(s);
     }
 
     int shardCount() {
@@ -899,13 +876,7 @@ public final class StorageImpl implements Storage {
 
     private MemSeries resolveValidated(Labels labels) {
         long h = hashFn.applyAsLong(labels);
-        HeadPartition p = parts[wal.shardFor(h)];
-        p.lock.lock();
-        try {
-            return p.getOrCreate(labels, h);
-        } finally {
-            p.lock.unlock();
-        }
+        return parts[wal.shardFor(h)].resolve(labels, h);
     }
 
     void validateForWrite(Labels labels) {
@@ -1127,14 +1098,7 @@ public final class StorageImpl implements Storage {
         Objects.requireNonNull(labels, "labels");
         checkOpen();
         long h = hashFn.applyAsLong(labels);
-        HeadPartition p = parts[wal.shardFor(h)];
-        p.lock.lock();
-        try {
-            MemSeries s = p.lookup(labels, h);
-            return s == null ? -1 : s.ref;
-        } finally {
-            p.lock.unlock();
-        }
+        return parts[wal.shardFor(h)].refOf(labels, h);
     }
 
     /**
@@ -1307,17 +1271,7 @@ public final class StorageImpl implements Storage {
 
     /** Snapshot of a shard under its lock, or null when it has nothing new since its last checkpoint. */
     private Checkpoints.PartitionSnapshot snapshotShard(int shard, boolean force) {
-        HeadPartition p = parts[shard];
-        p.lock.lock();
-        try {
-            long off = wal.nextOffset(shard);
-            if (!force && off == lastCheckpointOffset[shard]) {
-                return null;
-            }
-            return Checkpoints.snapshot(p, off);
-        } finally {
-            p.lock.unlock();
-        }
+        return parts[shard].snapshot(() -> wal.nextOffset(shard), force ? Long.MIN_VALUE : lastCheckpointOffset[shard]);
     }
 
     /**
@@ -1376,12 +1330,7 @@ public final class StorageImpl implements Storage {
         }
         int removed = 0;
         for (HeadPartition p : parts) {
-            p.lock.lock();
-            try {
-                removed += p.applyRetention(floor);
-            } finally {
-                p.lock.unlock();
-            }
+            removed += p.applyRetention(floor);
         }
         lastRetentionNanos = System.nanoTime();
         return removed;
