@@ -129,12 +129,8 @@ public final class StorageImpl implements Storage {
     private volatile long lastRetentionNanos = System.nanoTime();
     private ScheduledExecutorService maintenance;
     /** Per-shard writers of the head chunk log; null when {@link StorageOptions#headChunkLog()} is off. */
-    private final HeadChunkLog.Writer[] chunkLog;
+    private final ChunkLogWriter chunkLog;
     private final List<String> chunkLogProblems = Collections.synchronizedList(new ArrayList<>());
-    private Thread chunkWriter;
-    private volatile boolean chunkWriterStop;
-    private long chunkLogErrors; // guarded by chunkWriterLock
-    private final Object chunkWriterLock = new Object();
     private volatile Throwable lastMaintenanceError;
 
     private StorageImpl(Path dir, StorageOptions options, ShardedWAL wal, StoreLock lock, boolean readOnly) {
@@ -154,12 +150,10 @@ public final class StorageImpl implements Storage {
             parts[i] = new HeadPartition(i, shardCount, totalSeries, options.maxSeries(), generation::incrementAndGet,
                     options.outOfOrderWindow().toMillis());
         }
-        this.chunkLog = options.headChunkLog() && !readOnly ? new HeadChunkLog.Writer[shardCount] : null;
+        this.chunkLog = options.headChunkLog() && !readOnly ? new ChunkLogWriter(dir, parts, wal,
+                options.outOfOrderWindow().toMillis() > 0, e -> lastMaintenanceError = e) : null;
         for (HeadPartition p : parts) {
             p.persistSealed = chunkLog != null;
-            if (chunkLog != null) {
-                p.onSealedBacklog(CHUNK_WRITER_WAKE_QUEUED, this::wakeChunkWriter);
-            }
         }
         this.lastCheckpointOffset = new long[shardCount];
         Arrays.fill(lastCheckpointOffset, -1);
@@ -422,7 +416,7 @@ public final class StorageImpl implements Storage {
         for (HeadPartition p : parts) {
             p.finishReplay(); // the replay threads were joined by wal.replay: their plain stores are visible here
             if (chunkLog != null && p.replayInsertedLate()) {
-                chunkLog[p.shard].markOutOfOrder();
+                chunkLog.markOutOfOrder(p.shard);
             }
         }
         long t2 = System.nanoTime();
@@ -516,99 +510,32 @@ public final class StorageImpl implements Storage {
      * within the recovered WAL) and attaches what fits; with the log off, deletes any left over.
      */
     private void loadChunkLog(int shard, long ckOffset) throws IOException {
-        Path root = dir.resolve(CHUNK_LOG_DIR);
         if (readOnly) {
             return; // a cache of the WAL; loading it could mean repairing it
         }
         if (chunkLog == null) {
-            Path sd = HeadChunkLog.shardDir(root, shard);
-            for (long seq : HeadChunkLog.list(sd)) {
-                Files.deleteIfExists(HeadChunkLog.file(sd, seq));
-            }
+            ChunkLogWriter.deleteShard(dir, shard);
             return;
         }
-        HeadChunkLog.Loaded l = HeadChunkLog.load(root, shard, shardCount, wal.nextOffset(shard), ckOffset);
-        for (String problem : l.problems) {
-            chunkLogProblems.add(problem);
-            LOG.log(System.Logger.Level.WARNING, problem);
-        }
-        parts[shard].attachLoaded(l);
-        chunkLog[shard] = new HeadChunkLog.Writer(root, shard, shardCount, options.outOfOrderWindow().toMillis() > 0,
-                l.files);
+        chunkLog.load(shard, ckOffset, chunkLogProblems);
     }
 
     /** Directory of the head chunk log under the store. */
-    static final String CHUNK_LOG_DIR = "chunks_head";
-    /** The chunk writer wakes at least this often, and when a partition has this many sealed chunks queued. */
-    private static final long CHUNK_WRITER_PERIOD_NANOS = 100_000_000L;
-    private static final int CHUNK_WRITER_WAKE_QUEUED = 4096;
+    static final String CHUNK_LOG_DIR = ChunkLogWriter.DIR;
 
     private void startChunkWriter() {
-        if (chunkLog == null) {
-            return;
-        }
-        Thread t = new Thread(() -> {
-            while (!chunkWriterStop) {
-                java.util.concurrent.locks.LockSupport.parkNanos(this, CHUNK_WRITER_PERIOD_NANOS);
-                if (chunkWriterStop) {
-                    break;
-                }
-                persistSealedChunks();
-            }
-        }, "tsdb-chunk-writer");
-        t.setDaemon(true);
-        chunkWriter = t;
-        t.start();
-    }
-
-    /** Wakes the chunk writer early (a partition's queue is long; called under that partition's lock). */
-    private void wakeChunkWriter() {
-        Thread t = chunkWriter;
-        if (t != null) {
-            java.util.concurrent.locks.LockSupport.unpark(t);
+        if (chunkLog != null) {
+            chunkLog.start();
         }
     }
 
     /**
-     * Moves the chunks sealed since the last call to the head chunk log: takes each partition's
-     * queue, notes the WAL end (every sample of those chunks lies below it), makes the WAL write
-     * out everything appended so far, then appends the chunks. Errors are counted, never thrown:
-     * the log is a cache and a missing record only means that replay re-encodes those samples.
+     * Moves the chunks sealed since the last call to the head chunk log now (the chunk writer
+     * thread does this every 100 ms; tests call it to make a crash image deterministic).
      */
     void persistSealedChunks() {
-        synchronized (chunkWriterLock) {
-            persistSealedChunksLocked();
-        }
-    }
-
-    private void persistSealedChunksLocked() {
-        HeadPartition.Sealed[] drained = new HeadPartition.Sealed[shardCount];
-        long[] walEnd = new long[shardCount];
-        boolean any = false;
-        for (int i = 0; i < shardCount; i++) {
-            drained[i] = parts[i].takeSealed();
-            if (drained[i] != null) {
-                walEnd[i] = wal.nextOffset(i);
-                any = true;
-            }
-        }
-        if (!any) {
-            return;
-        }
-        try {
-            wal.flush();
-            for (int i = 0; i < shardCount; i++) {
-                HeadPartition.Sealed d = drained[i];
-                if (d != null) {
-                    chunkLog[i].append(d.refs(), d.prev(), d.chunks(), d.n(), walEnd[i]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            lastMaintenanceError = e;
-            if (chunkLogErrors++ == 0 || Long.bitCount(chunkLogErrors) == 1) { // the 1st, 2nd, 4th, 8th, ... failure
-                LOG.log(System.Logger.Level.WARNING, "head chunk log of " + dir + ": write failed (" + chunkLogErrors
-                        + " so far; a restart re-encodes those chunks from the WAL): " + e);
-            }
+        if (chunkLog != null) {
+            chunkLog.persist();
         }
     }
 
@@ -1292,8 +1219,8 @@ public final class StorageImpl implements Storage {
         if (keepFrom > 0) {
             wal.truncateBefore(shard, keepFrom);
         }
-        if (chunkLog != null && chunkLog[shard] != null) {
-            chunkLog[shard].covered(snap.walOffset());
+        if (chunkLog != null) {
+            chunkLog.covered(shard, snap.walOffset());
         }
         return size;
     }
@@ -1424,14 +1351,8 @@ public final class StorageImpl implements Storage {
                 Thread.currentThread().interrupt();
             }
         }
-        if (chunkWriter != null) {
-            chunkWriterStop = true;
-            java.util.concurrent.locks.LockSupport.unpark(chunkWriter);
-            try {
-                chunkWriter.join(60_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (chunkLog != null) {
+            chunkLog.stopThread();
         }
         IOException failure = null;
         try {
@@ -1445,11 +1366,7 @@ public final class StorageImpl implements Storage {
                 }
             }
             if (chunkLog != null) {
-                for (HeadChunkLog.Writer w : chunkLog) {
-                    if (w != null) {
-                        w.close();
-                    }
-                }
+                chunkLog.close();
             }
         } catch (IOException e) {
             failure = e;
