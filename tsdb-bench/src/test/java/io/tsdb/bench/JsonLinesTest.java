@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdb.bench.util.JsonLines;
+import io.tsdb.testing.Seeds;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import io.tsdb.testing.Seeds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,10 +34,23 @@ class JsonLinesTest {
 
     @Test
     void rejectsMalformedLinesWithPosition() {
-        String[] bad = {"", "{", "{\"a\":1}", "{\"a\":\"b\"", "{\"a\":\"b\",}", "{\"a\" \"b\"}", "{\"a\":\"b\"} x",
-                "{\"a\":\"b\",\"a\":\"c\"}", "{\"a\":{\"b\":\"c\"}}", "{\"a\":\"\\q\"}", "{\"a\":\"\\u12\"}", "[\"a\"]"};
+        String[] bad = {
+            "",
+            "{",
+            "{\"a\":1}",
+            "{\"a\":\"b\"",
+            "{\"a\":\"b\",}",
+            "{\"a\" \"b\"}",
+            "{\"a\":\"b\"} x",
+            "{\"a\":\"b\",\"a\":\"c\"}",
+            "{\"a\":{\"b\":\"c\"}}",
+            "{\"a\":\"\\q\"}",
+            "{\"a\":\"\\u12\"}",
+            "[\"a\"]"
+        };
         for (String s : bad) {
-            JsonLines.JsonLinesException e = assertThrows(JsonLines.JsonLinesException.class, () -> JsonLines.parseObject(s), s);
+            JsonLines.JsonLinesException e =
+                    assertThrows(JsonLines.JsonLinesException.class, () -> JsonLines.parseObject(s), s);
             assertTrue(e.getMessage().contains("column"), e.getMessage());
         }
     }
@@ -56,7 +69,10 @@ class JsonLinesTest {
     @Test
     void roundTripsAnyStrings() {
         // any UTF-16 strings (controls, quotes, backslashes, lone surrogates, pairs), empty up to 255 chars
-        Seeds.check(200, g -> roundTripsAnyStrings(g.list(0, 255, () -> g.anyString(255)), g.list(0, 255, () -> g.anyString(255))));
+        Seeds.check(
+                200,
+                g -> roundTripsAnyStrings(
+                        g.list(0, 255, () -> g.anyString(255)), g.list(0, 255, () -> g.anyString(255))));
     }
 
     private static void roundTripsAnyStrings(List<String> keys, List<String> values) {

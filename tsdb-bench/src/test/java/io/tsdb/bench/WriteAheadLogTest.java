@@ -119,7 +119,8 @@ class WriteAheadLogTest {
         IOException e = assertThrows(IOException.class, () -> WriteAheadLog.open(f, false));
         assertTrue(e.getMessage().contains("bad magic"), e.getMessage());
         WriteAheadLog log = WriteAheadLog.open(dir.resolve("ok"), false);
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> log.append(0, ByteBuffer.allocate(WriteAheadLog.MAX_RECORD_BYTES + 1), 0));
         log.close();
         IOException closed = assertThrows(IOException.class, () -> log.append(0, ByteBuffer.allocate(1), 0));
@@ -138,7 +139,8 @@ class WriteAheadLogTest {
                 final int id = t;
                 ts.add(new Thread(() -> {
                     for (int i = 0; i < per; i++) {
-                        ByteBuffer b = ByteBuffer.allocate(8).putInt(id).putInt(i).flip();
+                        ByteBuffer b =
+                                ByteBuffer.allocate(8).putInt(id).putInt(i).flip();
                         try {
                             byOffset.put(log.append(id, b, 0), id * per + i);
                         } catch (IOException e) {

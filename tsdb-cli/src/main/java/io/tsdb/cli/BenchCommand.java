@@ -5,7 +5,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code tsdb bench}: the benchmark commands. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
         description = "Benchmarks: the WAL scaling matrix, the promtool write workload, PromQL query latency.",
         subcommands = {WalScalingCommand.class, BenchWriteCommand.class, QueryBenchCommand.class})
 public final class BenchCommand implements Runnable {
@@ -14,7 +16,7 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(),
-                "Missing required subcommand: wal-scaling, write or query (see tsdb bench --help)");
+        throw new CommandLine.ParameterException(
+                spec.commandLine(), "Missing required subcommand: wal-scaling, write or query (see tsdb bench --help)");
     }
 }

@@ -17,7 +17,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -37,17 +36,23 @@ import picocli.CommandLine.Parameters;
  * opens what it left. {@code --in-process} instead ingests here and makes the crash image by
  * copying the store directory after the WAL flush and before close.
  */
-@Command(name = "write", mixinStandardHelpOptions = true,
-        description = {"The promtool tsdb bench write workload: label sets from a JSON-lines FILE, batches of 1000 series on"
-                + " parallel workers, rounds of 100 scrapes, ts += 30 s, value += 1000, one commit per scrape per batch.",
-                "Prints samples/sec, then crash_replay_seconds (restart of a killed writer's store) and replay_seconds"
-                        + " (restart after a clean close), bytes per sample, series and samples."})
+@Command(
+        name = "write",
+        mixinStandardHelpOptions = true,
+        description = {
+            "The promtool tsdb bench write workload: label sets from a JSON-lines FILE, batches of 1000 series on"
+                    + " parallel workers, rounds of 100 scrapes, ts += 30 s, value += 1000, one commit per scrape per batch.",
+            "Prints samples/sec, then crash_replay_seconds (restart of a killed writer's store) and replay_seconds"
+                    + " (restart after a clean close), bytes per sample, series and samples."
+        })
 public final class BenchWriteCommand implements Callable<Integer> {
     /** Marks a directory made by bench write: only then does a rerun delete anything in it. */
     static final String MARKER = ".tsdb-bench";
+
     static final String STORAGE = "storage";
     /** --in-process: the copy of the store taken before close, restarted first and deleted after. */
     static final String CRASH_IMAGE = "crash-image";
+
     static final String OWNS = "the store files (" + OwnedDir.STORE_FILES_TEXT + ") in " + STORAGE + "/ and "
             + CRASH_IMAGE + "/, then those directories if they are left empty";
 
@@ -57,24 +62,39 @@ public final class BenchWriteCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--metrics", paramLabel = "M", description = "Number of series (distinct label sets) to read from FILE (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--metrics",
+            paramLabel = "M",
+            description = "Number of series (distinct label sets) to read from FILE (default: ${DEFAULT-VALUE}).")
     int metrics = 10000;
 
     @Option(names = "--scrapes", paramLabel = "S", description = "Number of scrapes (default: ${DEFAULT-VALUE}).")
     int scrapes = 3000;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Output directory, new or empty or made by an earlier bench write"
-            + " (it holds a .tsdb-bench file); the store goes to DIR/storage. A rerun deletes only the store files there,"
-            + " nothing else (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
+            description = "Output directory, new or empty or made by an earlier bench write"
+                    + " (it holds a .tsdb-bench file); the store goes to DIR/storage. A rerun deletes only the store files there,"
+                    + " nothing else (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("bench-out", "write");
 
-    @Option(names = "--threads", paramLabel = "N", description = "Ingest worker threads (default: available processors = ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--threads",
+            paramLabel = "N",
+            description = "Ingest worker threads (default: available processors = ${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--in-process", description = "Ingest in this JVM and make the crash image by copying the directory before close (no child process).")
+    @Option(
+            names = "--in-process",
+            description =
+                    "Ingest in this JVM and make the crash image by copying the directory before close (no child process).")
     boolean inProcess;
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "JSON-lines file of label sets, e.g. from ../shared/bench/gen_series.py.")
+    @Parameters(
+            index = "0",
+            paramLabel = "FILE",
+            description = "JSON-lines file of label sets, e.g. from ../shared/bench/gen_series.py.")
     Path file;
 
     @Override
@@ -123,7 +143,8 @@ public final class BenchWriteCommand implements Callable<Integer> {
         Process child = pb.start();
         long ingested = -1;
         boolean ready = false;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader r =
+                new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
                 if (line.equals(IngestChild.READY)) {
@@ -131,7 +152,8 @@ public final class BenchWriteCommand implements Callable<Integer> {
                     break;
                 }
                 if (line.startsWith("ingest_samples: ")) {
-                    ingested = Long.parseLong(line.substring("ingest_samples: ".length()).trim());
+                    ingested = Long.parseLong(
+                            line.substring("ingest_samples: ".length()).trim());
                 }
                 o.println(line);
                 o.flush();
@@ -145,7 +167,8 @@ public final class BenchWriteCommand implements Callable<Integer> {
             }
         }
         if (!ready) {
-            throw new IOException("the writer process failed (exit code " + child.exitValue() + ") before finishing its ingest; see its error above");
+            throw new IOException("the writer process failed (exit code " + child.exitValue()
+                    + ") before finishing its ingest; see its error above");
         }
         o.printf(Locale.ROOT, "crash_image_bytes: %d%n", ProcStats.dirBytes(storeDir));
         restarts(o, storeDir, null, ingested);
@@ -204,7 +227,10 @@ public final class BenchWriteCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "crash_replay_wal_samples_reencoded: %d%n", rs.samples());
         o.printf(Locale.ROOT, "series: %d%n", cf.series());
         o.printf(Locale.ROOT, "samples: %d%n", cf.samples());
-        o.printf(Locale.ROOT, "head_bytes_per_sample: %.3f%n", cf.samples() > 0 ? cf.chunkBytes() / (double) cf.samples() : 0);
+        o.printf(
+                Locale.ROOT,
+                "head_bytes_per_sample: %.3f%n",
+                cf.samples() > 0 ? cf.chunkBytes() / (double) cf.samples() : 0);
         o.flush();
         checkNothingLost("crash restart", ingested, cf.samples());
         if (liveStore == null) {

@@ -9,7 +9,6 @@ import io.tsdb.cli.util.Charts;
 import io.tsdb.core.StorageImpl;
 import io.tsdb.core.StorageOptions;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,10 +31,14 @@ import picocli.CommandLine.Option;
  * appender from several writer threads, closes, reopens (timed WAL replay / checkpoint load), runs
  * PromQL queries and prints a report.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Ingests a monitoring-agent workload (~2,000 series, 2 h of 15 s scrapes), restarts the store"
-                + " (timed replay), runs PromQL queries and prints a report: throughput, commit latency, WAL lock wait,"
-                + " replay time, bytes per sample, memory. Writes ingest-throughput.png into the directory."})
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Ingests a monitoring-agent workload (~2,000 series, 2 h of 15 s scrapes), restarts the store"
+                    + " (timed replay), runs PromQL queries and prints a report: throughput, commit latency, WAL lock wait,"
+                    + " replay time, bytes per sample, memory. Writes ingest-throughput.png into the directory."
+        })
 public final class DemoCommand implements Callable<Integer> {
     /** Marks a directory made by the demo: only then does a rerun delete anything in it. */
     static final String MARKER = ".tsdb-demo";
@@ -43,6 +46,7 @@ public final class DemoCommand implements Callable<Integer> {
     static final String STORE = "store";
     /** The copy of the store taken before close (a crash image), restarted first and deleted after. */
     static final String CRASH_IMAGE = "crash-image";
+
     static final String CHART = "ingest-throughput.png";
     /** What the demo may delete in its directory on a rerun, for its marker file. */
     static final String OWNS = "the store files (" + OwnedDir.STORE_FILES_TEXT + ") in " + STORE + "/ and in "
@@ -51,18 +55,29 @@ public final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = {"Demo directory, the store in DIR/store (default: ${DEFAULT-VALUE}): new or empty,"
-            + " or one an earlier demo made (it holds a .tsdb-demo file); a rerun deletes only the store's files and the"
-            + " demo's outputs there, nothing else."})
+    @Option(
+            names = "--dir",
+            paramLabel = "DIR",
+            description = {
+                "Demo directory, the store in DIR/store (default: ${DEFAULT-VALUE}): new or empty,"
+                        + " or one an earlier demo made (it holds a .tsdb-demo file); a rerun deletes only the store's files and the"
+                        + " demo's outputs there, nothing else."
+            })
     Path dir = Path.of("tsdb-data", "demo");
 
-    @Option(names = "--instances", paramLabel = "N", description = "Scraped instances, ~115 series each (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--instances",
+            paramLabel = "N",
+            description = "Scraped instances, ~115 series each (default: ${DEFAULT-VALUE}).")
     int instances = 17;
 
     @Option(names = "--hours", paramLabel = "H", description = "Hours of data to write (default: ${DEFAULT-VALUE}).")
     double hours = 2;
 
-    @Option(names = "--interval", paramLabel = "SECONDS", description = "Scrape interval in seconds (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--interval",
+            paramLabel = "SECONDS",
+            description = "Scrape interval in seconds (default: ${DEFAULT-VALUE}).")
     int interval = 15;
 
     @Option(names = "--writers", paramLabel = "N", description = "Writer threads (default: ${DEFAULT-VALUE}).")
@@ -98,8 +113,16 @@ public final class DemoCommand implements Callable<Integer> {
         long endMs = System.currentTimeMillis() / stepMs * stepMs;
         long startMs = endMs - (scrapes - 1) * stepMs;
         long expected = (long) seriesCount * scrapes;
-        o.printf(Locale.ROOT, "tsdb demo: %d instances, %d series, %d scrapes every %d s (%.1f h), %d writer threads -> %,d samples%n",
-                instances, seriesCount, scrapes, interval, hours, writers, expected);
+        o.printf(
+                Locale.ROOT,
+                "tsdb demo: %d instances, %d series, %d scrapes every %d s (%.1f h), %d writer threads -> %,d samples%n",
+                instances,
+                seriesCount,
+                scrapes,
+                interval,
+                hours,
+                writers,
+                expected);
         o.printf("store: %s%n%n", storeDir.toAbsolutePath());
         o.flush();
 
@@ -121,32 +144,34 @@ public final class DemoCommand implements Callable<Integer> {
             }
             Histogram h = new Histogram(60_000_000_000L, 2);
             commitHists.add(h);
-            Thread t = new Thread(() -> {
-                try {
-                    long[][] refs = new long[mine.size()][];
-                    for (int i = 0; i < mine.size(); i++) {
-                        refs[i] = new long[mine.get(i).series.size()];
-                    }
-                    for (int k = 0; k < scrapes; k++) {
-                        long ts = startMs + k * stepMs;
-                        for (int i = 0; i < mine.size(); i++) {
-                            AgentWorkload.Instance inst = mine.get(i);
-                            double[] v = inst.next(interval);
-                            var app = writeStore.appender();
-                            long[] r = refs[i];
-                            for (int s = 0; s < r.length; s++) {
-                                r[s] = app.append(r[s], inst.series.get(s), ts, v[s]);
+            Thread t = new Thread(
+                    () -> {
+                        try {
+                            long[][] refs = new long[mine.size()][];
+                            for (int i = 0; i < mine.size(); i++) {
+                                refs[i] = new long[mine.get(i).series.size()];
                             }
-                            long c0 = System.nanoTime();
-                            app.commit();
-                            h.recordValue(Math.min(System.nanoTime() - c0, 60_000_000_000L));
-                            samples.addAndGet(r.length);
+                            for (int k = 0; k < scrapes; k++) {
+                                long ts = startMs + k * stepMs;
+                                for (int i = 0; i < mine.size(); i++) {
+                                    AgentWorkload.Instance inst = mine.get(i);
+                                    double[] v = inst.next(interval);
+                                    var app = writeStore.appender();
+                                    long[] r = refs[i];
+                                    for (int s = 0; s < r.length; s++) {
+                                        r[s] = app.append(r[s], inst.series.get(s), ts, v[s]);
+                                    }
+                                    long c0 = System.nanoTime();
+                                    app.commit();
+                                    h.recordValue(Math.min(System.nanoTime() - c0, 60_000_000_000L));
+                                    samples.addAndGet(r.length);
+                                }
+                            }
+                        } catch (Throwable e) {
+                            failure.compareAndSet(null, e);
                         }
-                    }
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                }
-            }, "demo-writer-" + w);
+                    },
+                    "demo-writer-" + w);
             threads.add(t);
             t.start();
         }
@@ -200,35 +225,80 @@ public final class DemoCommand implements Callable<Integer> {
         CoreFigures after = CoreFigures.of(store);
         try {
             o.println("== ingest");
-            o.printf(Locale.ROOT, "  samples written     %,d in %.2f s = %,.0f samples/s%n", samples.get(), ingestSecs, samples.get() / ingestSecs);
-            o.printf(Locale.ROOT, "  commit latency      P50 %.1f us, P99 %.1f us, max %.1f us (%,d commits of ~%d samples)%n",
-                    commits.getValueAtPercentile(50) / 1e3, commits.getValueAtPercentile(99) / 1e3, commits.getMaxValue() / 1e3,
-                    commits.getTotalCount(), seriesCount / Math.max(1, instances));
+            o.printf(
+                    Locale.ROOT,
+                    "  samples written     %,d in %.2f s = %,.0f samples/s%n",
+                    samples.get(),
+                    ingestSecs,
+                    samples.get() / ingestSecs);
+            o.printf(
+                    Locale.ROOT,
+                    "  commit latency      P50 %.1f us, P99 %.1f us, max %.1f us (%,d commits of ~%d samples)%n",
+                    commits.getValueAtPercentile(50) / 1e3,
+                    commits.getValueAtPercentile(99) / 1e3,
+                    commits.getMaxValue() / 1e3,
+                    commits.getTotalCount(),
+                    seriesCount / Math.max(1, instances));
             o.printf(Locale.ROOT, "  WAL lock wait       %.1f ns per append%n", before.lockWaitNsPerAppend());
-            o.printf(Locale.ROOT, "  WAL bytes/sample    %.2f (%s)%n", before.walBytes() / (double) Math.max(1, samples.get()), ProcStats.human(before.walBytes()));
-            o.printf(Locale.ROOT, "  head bytes/sample   %.2f (%s of chunks)%n", before.chunkBytes() / (double) Math.max(1, before.samples()), ProcStats.human(before.chunkBytes()));
+            o.printf(
+                    Locale.ROOT,
+                    "  WAL bytes/sample    %.2f (%s)%n",
+                    before.walBytes() / (double) Math.max(1, samples.get()),
+                    ProcStats.human(before.walBytes()));
+            o.printf(
+                    Locale.ROOT,
+                    "  head bytes/sample   %.2f (%s of chunks)%n",
+                    before.chunkBytes() / (double) Math.max(1, before.samples()),
+                    ProcStats.human(before.chunkBytes()));
             o.println("== restart after a crash (a copy of the directory taken after the last flush, before close)");
-            o.printf(Locale.ROOT, "  open (WAL replay)   %.3f s = %,.0f samples/s; %,d series, %,d samples back%n",
-                    crashSecs, afterCrash.samples() / Math.max(1e-9, crashSecs), afterCrash.series(), afterCrash.samples());
-            o.printf(Locale.ROOT, "  head chunk log      %,d chunks attached; %,d WAL samples decoded, not re-compressed%n",
-                    crashReplay.chunkLogChunks(), crashReplay.coveredSamples());
+            o.printf(
+                    Locale.ROOT,
+                    "  open (WAL replay)   %.3f s = %,.0f samples/s; %,d series, %,d samples back%n",
+                    crashSecs,
+                    afterCrash.samples() / Math.max(1e-9, crashSecs),
+                    afterCrash.series(),
+                    afterCrash.samples());
+            o.printf(
+                    Locale.ROOT,
+                    "  head chunk log      %,d chunks attached; %,d WAL samples decoded, not re-compressed%n",
+                    crashReplay.chunkLogChunks(),
+                    crashReplay.coveredSamples());
             if (afterCrash.samples() != samples.get()) {
-                o.printf(Locale.ROOT, "  WARNING: %,d samples written but %,d found after the crash restart%n", samples.get(),
+                o.printf(
+                        Locale.ROOT,
+                        "  WARNING: %,d samples written but %,d found after the crash restart%n",
+                        samples.get(),
                         afterCrash.samples());
             }
             o.println("== restart after a clean close");
             o.printf(Locale.ROOT, "  close (checkpoint)  %.3f s%n", closeSecs);
-            o.printf(Locale.ROOT, "  open (checkpoint)   %.3f s = %,.0f samples/s; %,d series, %,d samples back%n",
-                    replaySecs, after.samples() / Math.max(1e-9, replaySecs), after.series(), after.samples());
+            o.printf(
+                    Locale.ROOT,
+                    "  open (checkpoint)   %.3f s = %,.0f samples/s; %,d series, %,d samples back%n",
+                    replaySecs,
+                    after.samples() / Math.max(1e-9, replaySecs),
+                    after.series(),
+                    after.samples());
             if (after.samples() != samples.get()) {
-                o.printf(Locale.ROOT, "  WARNING: %,d samples written but %,d found after restart%n", samples.get(), after.samples());
+                o.printf(
+                        Locale.ROOT,
+                        "  WARNING: %,d samples written but %,d found after restart%n",
+                        samples.get(),
+                        after.samples());
             }
             o.printf(Locale.ROOT, "  disk                %s%n", ProcStats.human(OwnedDir.storeBytes(storeDir)));
             System.gc();
             o.println("== memory");
-            o.printf(Locale.ROOT, "  heap used           %s (after GC), max heap %s%n", ProcStats.human(ProcStats.heapUsedBytes()),
+            o.printf(
+                    Locale.ROOT,
+                    "  heap used           %s (after GC), max heap %s%n",
+                    ProcStats.human(ProcStats.heapUsedBytes()),
                     ProcStats.human(Runtime.getRuntime().maxMemory()));
-            o.printf(Locale.ROOT, "  RSS                 %s now, %s peak (VmHWM)%n", ProcStats.human(ProcStats.rssBytes()), ProcStats.human(ProcStats.peakRssBytes()));
+            o.printf(
+                    Locale.ROOT,
+                    "  RSS                 %s now, %s peak (VmHWM)%n",
+                    ProcStats.human(ProcStats.rssBytes()),
+                    ProcStats.human(ProcStats.peakRssBytes()));
             o.println("== queries (at the last scrape, " + Instant.ofEpochMilli(endMs) + ")");
             o.flush();
             QuerySupport.demoQueries(store, Instant.ofEpochMilli(endMs), Duration.ofSeconds(interval), o);
@@ -236,8 +306,13 @@ public final class DemoCommand implements Callable<Integer> {
             store.close();
         }
         Path chart = dir.resolve(CHART);
-        XYChart c = new XYChartBuilder().width(800).height(400).title("tsdb demo: ingest throughput")
-                .xAxisTitle("seconds").yAxisTitle("samples/s").build();
+        XYChart c = new XYChartBuilder()
+                .width(800)
+                .height(400)
+                .title("tsdb demo: ingest throughput")
+                .xAxisTitle("seconds")
+                .yAxisTitle("samples/s")
+                .build();
         c.getStyler().setLegendVisible(false);
         c.getStyler().setYAxisMin(0.0);
         if (chartT.isEmpty()) {

@@ -9,10 +9,19 @@ import picocli.CommandLine.Command;
  * {@code stats}, {@code query}, {@code promqltest}. Exit codes: 0 success, 1 failure (including a
  * failed promqltest eval), 2 bad usage.
  */
-@Command(name = "tsdb", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(
+        name = "tsdb",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
         description = "Embeddable time-series storage engine: demo, benchmarks, inspection and queries.",
-        subcommands = {DemoCommand.class, BenchCommand.class, StatsCommand.class, QueryCommand.class,
-                PromqlTestCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            DemoCommand.class,
+            BenchCommand.class,
+            StatsCommand.class,
+            QueryCommand.class,
+            PromqlTestCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -49,7 +58,8 @@ public final class Main implements Runnable {
                 err.println("tsdb: " + pe.getMessage());
                 return 2;
             }
-            String msg = ex.getMessage() == null ? ex.toString() : ex.getClass().getSimpleName() + ": " + ex.getMessage();
+            String msg =
+                    ex.getMessage() == null ? ex.toString() : ex.getClass().getSimpleName() + ": " + ex.getMessage();
             err.println("tsdb " + commandLine.getCommandName() + ": error: " + msg);
             if (System.getenv("TSDB_DEBUG") != null) {
                 ex.printStackTrace(err);
@@ -67,8 +77,10 @@ public final class Main implements Runnable {
         @Override
         public String[] getVersion() {
             String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"tsdb " + (v == null ? "0.1.0-SNAPSHOT" : v),
-                    "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"};
+            return new String[] {
+                "tsdb " + (v == null ? "0.1.0-SNAPSHOT" : v),
+                "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"
+            };
         }
     }
 }

@@ -25,8 +25,8 @@ import picocli.CommandLine;
  */
 final class OwnedDir {
     /** What a store directory holds that the store itself made: {@code StorageImpl} files, and its lock file. */
-    static final List<String> STORE_FILES = List.of("STORE", "STORE.tmp", "lock", "wal", "checkpoints",
-            "chunks_head");
+    static final List<String> STORE_FILES = List.of("STORE", "STORE.tmp", "lock", "wal", "checkpoints", "chunks_head");
+
     static final String STORE_FILES_TEXT = "STORE, STORE.tmp, lock, wal/, checkpoints/, chunks_head/";
 
     private final Path dir;
@@ -52,22 +52,28 @@ final class OwnedDir {
     static OwnedDir claim(CommandLine cl, String option, Path dir, String marker, String command, String owns)
             throws IOException {
         if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new CommandLine.ParameterException(cl, "refusing to use " + option + " " + dir
-                    + ": it exists and is not a directory");
+            throw new CommandLine.ParameterException(
+                    cl, "refusing to use " + option + " " + dir + ": it exists and is not a directory");
         }
-        if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) && !isEmpty(dir)
+        if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+                && !isEmpty(dir)
                 && !Files.isRegularFile(dir.resolve(marker), LinkOption.NOFOLLOW_LINKS)) {
-            throw new CommandLine.ParameterException(cl, "refusing to wipe " + option + " " + dir
-                    + ": it is not empty and has no " + marker + " file, so " + command + " did not create it; "
-                    + command + " deletes only what it created. Name a new or empty directory.");
+            throw new CommandLine.ParameterException(
+                    cl,
+                    "refusing to wipe " + option + " " + dir
+                            + ": it is not empty and has no " + marker + " file, so " + command + " did not create it; "
+                            + command + " deletes only what it created. Name a new or empty directory.");
         }
         Files.createDirectories(dir);
         Path m = dir.resolve(marker);
         if (!Files.exists(m)) {
-            Files.writeString(m, "This directory was created by `" + command + "`.\n"
-                    + "A later `" + command + "` on it deletes only what it makes here: " + owns
-                    + ".\nAnything else in it is left alone. Without this file `" + command
-                    + "` refuses the directory unless it is empty.\n", StandardCharsets.UTF_8);
+            Files.writeString(
+                    m,
+                    "This directory was created by `" + command + "`.\n"
+                            + "A later `" + command + "` on it deletes only what it makes here: " + owns
+                            + ".\nAnything else in it is left alone. Without this file `" + command
+                            + "` refuses the directory unless it is empty.\n",
+                    StandardCharsets.UTF_8);
         }
         return new OwnedDir(dir, marker, command);
     }
@@ -135,7 +141,11 @@ final class OwnedDir {
     }
 
     private String checkName(String name) {
-        if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.equals(".") || name.equals("..")
+        if (name.isEmpty()
+                || name.contains("/")
+                || name.contains("\\")
+                || name.equals(".")
+                || name.equals("..")
                 || name.equals(marker)) {
             throw new IllegalArgumentException(command + ": not an entry it owns: " + name);
         }

@@ -21,21 +21,33 @@ import picocli.CommandLine.Parameters;
  * {@code expect}, {@code clear}) against the engine, each in a fresh store; prints per file and in
  * total {@code promql evals: N passed, N failed, N skipped}; exit code 1 if any eval failed.
  */
-@Command(name = "promqltest", mixinStandardHelpOptions = true,
-        description = {"Runs PromQL test scripts (Prometheus's promqltest format) against the engine, each file in a fresh store.",
-                "Prints 'promql evals: N passed, N failed, N skipped' per file and in total, and each failure; exit code 1 if any failed."})
+@Command(
+        name = "promqltest",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs PromQL test scripts (Prometheus's promqltest format) against the engine, each file in a fresh store.",
+            "Prints 'promql evals: N passed, N failed, N skipped' per file and in total, and each failure; exit code 1 if any failed."
+        })
 public final class PromqlTestCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0..*", arity = "1..*", paramLabel = "FILE", description = "Script files (*.test) or directories of them.")
+    @Parameters(
+            index = "0..*",
+            arity = "1..*",
+            paramLabel = "FILE",
+            description = "Script files (*.test) or directories of them.")
     List<Path> files;
 
-    @Option(names = {"-v", "--verbose"}, description = "Also print each skipped eval and why.")
+    @Option(
+            names = {"-v", "--verbose"},
+            description = "Also print each skipped eval and why.")
     boolean verbose;
 
-    @Option(names = "--memory", description = "Load series into an in-memory source instead of a store (tests the engine alone).")
+    @Option(
+            names = "--memory",
+            description = "Load series into an in-memory source instead of a store (tests the engine alone).")
     boolean memory;
 
     @Override
@@ -58,7 +70,8 @@ public final class PromqlTestCommand implements Callable<Integer> {
         PrintWriter o = cl.getOut();
         try (PrintStream ps = new PrintStream(new LineForwarder(o), true, StandardCharsets.UTF_8)) {
             PromqlTestRunner.Result r = new PromqlTestRunner(
-                    memory ? PromqlTestRunner.Backend.MEMORY : PromqlTestRunner.Backend.STORAGE, ps, verbose).run(scripts);
+                            memory ? PromqlTestRunner.Backend.MEMORY : PromqlTestRunner.Backend.STORAGE, ps, verbose)
+                    .run(scripts);
             ps.flush();
             o.flush();
             return r.failed() == 0 ? 0 : 1;

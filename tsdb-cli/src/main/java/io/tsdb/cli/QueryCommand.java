@@ -16,12 +16,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code tsdb query DIR 'expr' [--at T | --start S --end E --step D]}: evaluates PromQL on a store. */
-@Command(name = "query", mixinStandardHelpOptions = true,
-        description = {"Evaluates a PromQL expression on a store: an instant query (--at, default now) or a range query"
-                + " (--start, --end, --step).",
-                "Times: RFC 3339 (2024-01-02T03:04:05Z), Unix seconds (1700000000.5), 'now', or 'now' plus or minus a"
-                        + " PromQL duration (now-1h, now-1h30m, now+5m). Step: a PromQL duration (15s, 1m, 1h30m) or"
-                        + " seconds."})
+@Command(
+        name = "query",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Evaluates a PromQL expression on a store: an instant query (--at, default now) or a range query"
+                    + " (--start, --end, --step).",
+            "Times: RFC 3339 (2024-01-02T03:04:05Z), Unix seconds (1700000000.5), 'now', or 'now' plus or minus a"
+                    + " PromQL duration (now-1h, now-1h30m, now+5m). Step: a PromQL duration (15s, 1m, 1h30m) or"
+                    + " seconds."
+        })
 public final class QueryCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -45,7 +49,10 @@ public final class QueryCommand implements Callable<Integer> {
     @Option(names = "--step", paramLabel = "D", description = "Step of a range query.")
     String step;
 
-    @Option(names = "--limit", paramLabel = "N", description = "Print at most N series / rows (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--limit",
+            paramLabel = "N",
+            description = "Print at most N series / rows (default: ${DEFAULT-VALUE}).")
     int limit = 1000;
 
     @Override

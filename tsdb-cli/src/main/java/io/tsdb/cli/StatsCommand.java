@@ -29,8 +29,11 @@ import picocli.CommandLine.Parameters;
  * writing a checkpoint, so the directory is left as it was found (apart from WAL recovery and the
  * repair of a damaged head chunk log).
  */
-@Command(name = "stats", mixinStandardHelpOptions = true,
-        description = "Prints what a store holds, per shard: WAL segments, bytes, records; series, samples; newest checkpoint.")
+@Command(
+        name = "stats",
+        mixinStandardHelpOptions = true,
+        description =
+                "Prints what a store holds, per shard: WAL segments, bytes, records; series, samples; newest checkpoint.")
 public final class StatsCommand implements Callable<Integer> {
     private static final Pattern SHARD_DIR = Pattern.compile("shard-0*(\\d+)");
     private static final Pattern CKPT = Pattern.compile("ckpt-0*(\\d+)");
@@ -88,37 +91,83 @@ public final class StatsCommand implements Callable<Integer> {
             }
             WalStats wal = s.wal();
             o.printf("store %s: %d shards%n", dir.toAbsolutePath(), shards);
-            o.printf("%-6s %9s %12s %12s %10s %12s  %s%n", "shard", "segments", "wal bytes", "wal records", "series", "samples", "checkpoint");
+            o.printf(
+                    "%-6s %9s %12s %12s %10s %12s  %s%n",
+                    "shard", "segments", "wal bytes", "wal records", "series", "samples", "checkpoint");
             long segTotal = 0;
             long bytesTotal = 0;
             for (int i = 0; i < shards; i++) {
                 long[] seg = walSegments(i);
                 segTotal += seg[0];
                 bytesTotal += seg[1];
-                long records = wal != null && i < wal.shards().size() ? wal.shards().get(i).nextOffset() : -1;
-                o.printf(Locale.ROOT, "%-6d %9d %12d %12s %10d %12d  %s%n", i, seg[0], seg[1],
-                        records < 0 ? "n/a" : Long.toString(records), series[i], samples[i], checkpoint(i));
+                long records = wal != null && i < wal.shards().size()
+                        ? wal.shards().get(i).nextOffset()
+                        : -1;
+                o.printf(
+                        Locale.ROOT,
+                        "%-6d %9d %12d %12s %10d %12d  %s%n",
+                        i,
+                        seg[0],
+                        seg[1],
+                        records < 0 ? "n/a" : Long.toString(records),
+                        series[i],
+                        samples[i],
+                        checkpoint(i));
             }
             long recTotal = wal == null ? -1 : wal.total().nextOffset();
-            o.printf(Locale.ROOT, "%-6s %9d %12d %12s %10d %12d%n", "total", segTotal, bytesTotal,
-                    recTotal < 0 ? "n/a" : Long.toString(recTotal), s.series(), s.samples());
-            o.printf(Locale.ROOT, "head: %,d series, %,d samples, %,d chunks, %s of chunks = %.3f bytes/sample%n",
-                    s.series(), s.samples(), s.chunks(), ProcStats.human(s.headChunkBytes()), s.headBytesPerSample());
-            o.printf(Locale.ROOT, "wal: %s on disk = %.3f bytes/sample%n", ProcStats.human(s.walDiskBytes()),
+            o.printf(
+                    Locale.ROOT,
+                    "%-6s %9d %12d %12s %10d %12d%n",
+                    "total",
+                    segTotal,
+                    bytesTotal,
+                    recTotal < 0 ? "n/a" : Long.toString(recTotal),
+                    s.series(),
+                    s.samples());
+            o.printf(
+                    Locale.ROOT,
+                    "head: %,d series, %,d samples, %,d chunks, %s of chunks = %.3f bytes/sample%n",
+                    s.series(),
+                    s.samples(),
+                    s.chunks(),
+                    ProcStats.human(s.headChunkBytes()),
+                    s.headBytesPerSample());
+            o.printf(
+                    Locale.ROOT,
+                    "wal: %s on disk = %.3f bytes/sample%n",
+                    ProcStats.human(s.walDiskBytes()),
                     s.samples() > 0 ? s.walDiskBytes() / (double) s.samples() : 0);
             StorageStats.Replay r = s.replay();
-            o.printf(Locale.ROOT, "open: %.3f s (WAL replay %.3f s, %,d records, %,d samples; %d checkpoints loaded, %,d samples)%n",
-                    openSecs, r.walSeconds(), r.records(), r.samples(), s.checkpoint().loaded(), s.checkpoint().loadedSamples());
+            o.printf(
+                    Locale.ROOT,
+                    "open: %.3f s (WAL replay %.3f s, %,d records, %,d samples; %d checkpoints loaded, %,d samples)%n",
+                    openSecs,
+                    r.walSeconds(),
+                    r.records(),
+                    r.samples(),
+                    s.checkpoint().loaded(),
+                    s.checkpoint().loadedSamples());
             if (r.chunkLogChunks() + r.chunkLogUnattached() > 0) {
-                o.printf(Locale.ROOT, "head chunk log: %,d chunks attached (%,d samples; %,d WAL samples decoded but not re-encoded), %,d not used%n",
-                        r.chunkLogChunks(), r.chunkLogSamples(), r.coveredSamples(), r.chunkLogUnattached());
+                o.printf(
+                        Locale.ROOT,
+                        "head chunk log: %,d chunks attached (%,d samples; %,d WAL samples decoded but not re-encoded), %,d not used%n",
+                        r.chunkLogChunks(),
+                        r.chunkLogSamples(),
+                        r.coveredSamples(),
+                        r.chunkLogUnattached());
             }
             for (String p : r.chunkLogProblems()) {
                 o.println("head chunk log problem: " + p);
             }
-            if (r.unknownRefSamples() + r.corruptRecords() + r.outOfOrderSamples() + r.conflictingSeries() > 0 || !r.walRecoveryClean()) {
-                o.printf(Locale.ROOT, "recovery: %,d unknown-ref samples, %,d corrupt records, %,d out-of-order samples, %,d conflicting series%n",
-                        r.unknownRefSamples(), r.corruptRecords(), r.outOfOrderSamples(), r.conflictingSeries());
+            if (r.unknownRefSamples() + r.corruptRecords() + r.outOfOrderSamples() + r.conflictingSeries() > 0
+                    || !r.walRecoveryClean()) {
+                o.printf(
+                        Locale.ROOT,
+                        "recovery: %,d unknown-ref samples, %,d corrupt records, %,d out-of-order samples, %,d conflicting series%n",
+                        r.unknownRefSamples(),
+                        r.corruptRecords(),
+                        r.outOfOrderSamples(),
+                        r.conflictingSeries());
                 if (r.firstProblem() != null) {
                     o.println("  first problem: " + r.firstProblem());
                 }

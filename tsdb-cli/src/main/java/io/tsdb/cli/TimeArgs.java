@@ -39,8 +39,10 @@ final class TimeArgs {
             }
             Long ms = durationMillis(rel.group(2));
             if (ms == null) {
-                throw new CommandLine.ParameterException(cl, option + ": '" + s + "': '" + rel.group(2)
-                        + "' after now" + rel.group(1) + " is not a duration; times are " + TIME_FORMS);
+                throw new CommandLine.ParameterException(
+                        cl,
+                        option + ": '" + s + "': '" + rel.group(2) + "' after now" + rel.group(1)
+                                + " is not a duration; times are " + TIME_FORMS);
             }
             try {
                 return rel.group(1).equals("-") ? now.minusMillis(ms) : now.plusMillis(ms);
@@ -50,7 +52,8 @@ final class TimeArgs {
         }
         try {
             BigDecimal secs = new BigDecimal(s);
-            return Instant.ofEpochMilli(secs.movePointRight(3).setScale(0, RoundingMode.HALF_UP).longValueExact());
+            return Instant.ofEpochMilli(
+                    secs.movePointRight(3).setScale(0, RoundingMode.HALF_UP).longValueExact());
         } catch (NumberFormatException | ArithmeticException e) {
             // not a number: try RFC 3339
         }
@@ -95,14 +98,15 @@ final class TimeArgs {
         Duration d = null;
         try {
             BigDecimal secs = new BigDecimal(s);
-            d = Duration.ofMillis(secs.movePointRight(3).setScale(0, RoundingMode.HALF_UP).longValueExact());
+            d = Duration.ofMillis(
+                    secs.movePointRight(3).setScale(0, RoundingMode.HALF_UP).longValueExact());
         } catch (NumberFormatException | ArithmeticException e) {
             Long ms = durationMillis(s);
             d = ms == null ? null : Duration.ofMillis(ms);
         }
         if (d == null || d.isNegative() || d.isZero()) {
-            throw new CommandLine.ParameterException(cl, option + ": '" + s
-                    + "' is not a positive duration (e.g. 15s, 1m, 1h30m, or seconds)");
+            throw new CommandLine.ParameterException(
+                    cl, option + ": '" + s + "' is not a positive duration (e.g. 15s, 1m, 1h30m, or seconds)");
         }
         return d;
     }

@@ -52,7 +52,8 @@ class BenchWriteTest {
         Path out = tmp.resolve(inProcess ? "out-in" : "out-child");
         StringWriter so = new StringWriter();
         StringWriter se = new StringWriter();
-        List<String> args = new ArrayList<>(List.of("bench", "write", "--metrics", "20", "--scrapes", "5", "--out", out.toString()));
+        List<String> args = new ArrayList<>(
+                List.of("bench", "write", "--metrics", "20", "--scrapes", "5", "--out", out.toString()));
         if (inProcess) {
             args.add("--in-process");
         }
@@ -92,11 +93,20 @@ class BenchWriteTest {
     void invalidLabelSetsNameTheirLine(@TempDir Path tmp) throws Exception {
         Path f = tmp.resolve("bad.json");
         Files.write(f, List.of("{\"__name__\":\"ok\"}", "{\"__name__\":\"x\",\"\":\"empty name\"}"));
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> PromtoolWorkload.readLabelSets(f, 10));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> PromtoolWorkload.readLabelSets(f, 10));
         assertTrue(e.getMessage().contains("bad.json:2:"), e.getMessage());
-        CliTest.Run r = CliTest.run("bench", "write", "--metrics", "10", "--scrapes", "1", "--in-process",
-                "--out", tmp.resolve("out").toString(), f.toString());
+        CliTest.Run r = CliTest.run(
+                "bench",
+                "write",
+                "--metrics",
+                "10",
+                "--scrapes",
+                "1",
+                "--in-process",
+                "--out",
+                tmp.resolve("out").toString(),
+                f.toString());
         assertEquals(1, r.rc());
         assertTrue(r.err().contains("bad.json:2:"), r.err());
     }

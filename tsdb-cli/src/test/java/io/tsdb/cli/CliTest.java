@@ -39,12 +39,22 @@ class CliTest {
     }
 
     @Test
-    void refusesToWipeDirectoriesThatAreNotItsOwn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    void refusesToWipeDirectoriesThatAreNotItsOwn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
         java.nio.file.Path precious = java.nio.file.Files.createDirectories(tmp.resolve("precious"));
         java.nio.file.Files.writeString(precious.resolve("notes.txt"), "keep me");
         java.nio.file.Path series = java.nio.file.Files.writeString(tmp.resolve("s.json"), "{\"__name__\":\"up\"}\n");
-        assertUsageError("refusing to wipe --out", "bench", "write", "--metrics", "1", "--scrapes", "1",
-                "--out", precious.toString(), series.toString());
+        assertUsageError(
+                "refusing to wipe --out",
+                "bench",
+                "write",
+                "--metrics",
+                "1",
+                "--scrapes",
+                "1",
+                "--out",
+                precious.toString(),
+                series.toString());
         assertUsageError("refusing to wipe --dir", "demo", "--dir", precious.toString());
         assertTrue(java.nio.file.Files.exists(precious.resolve("notes.txt")));
     }
@@ -62,9 +72,11 @@ class CliTest {
         assertUsageError("Missing required parameter", "bench", "write", "--metrics", "10");
         assertUsageError("--metrics must be >= 1", "bench", "write", "--metrics", "0", "--out", "x", "f.json");
         assertUsageError("--scrapes must be >= 1", "bench", "write", "--scrapes", "-3", "--out", "x", "f.json");
-        assertUsageError("does not exist", "bench", "write", "--metrics", "5", "--out", "x", "/nonexistent/series.json");
+        assertUsageError(
+                "does not exist", "bench", "write", "--metrics", "5", "--out", "x", "/nonexistent/series.json");
         assertUsageError("Missing required parameter", "query");
-        assertUsageError("either --at or all of --start, --end and --step", "query", "d", "up", "--at", "0", "--start", "0");
+        assertUsageError(
+                "either --at or all of --start, --end and --step", "query", "d", "up", "--at", "0", "--start", "0");
         assertUsageError("Missing required parameter", "promqltest");
         assertUsageError("Missing required parameter", "stats");
         assertUsageError("does not exist", "stats", "/nonexistent/tsdb-dir");

@@ -39,14 +39,16 @@ class CommandsTest {
         assertEquals(0, r.rc(), r.err());
         assertTrue(r.out().contains("{} => 400 @300"), r.out());
         assertTrue(r.out().contains("# vector: 1 rows"), r.out());
-        CliTest.Run range = CliTest.run("query", dir.toString(), "requests_total{job=\"a\"}", "--start", "0", "--end", "60", "--step", "30s");
+        CliTest.Run range = CliTest.run(
+                "query", dir.toString(), "requests_total{job=\"a\"}", "--start", "0", "--end", "60", "--step", "30s");
         assertEquals(0, range.rc(), range.err());
         assertTrue(range.out().contains("requests_total{job=\"a\"} =>"), range.out());
         assertTrue(range.out().contains("  20 @30") && range.out().contains("  40 @60"), range.out());
         CliTest.Run bad = CliTest.run("query", dir.toString(), "sum(", "--at", "300");
         assertEquals(1, bad.rc());
         assertTrue(bad.err().contains("error"), bad.err());
-        CliTest.Run badStep = CliTest.run("query", dir.toString(), "up", "--start", "0", "--end", "60", "--step", "soon");
+        CliTest.Run badStep =
+                CliTest.run("query", dir.toString(), "up", "--start", "0", "--end", "60", "--step", "soon");
         assertEquals(2, badStep.rc());
         assertTrue(badStep.err().contains("not a positive duration"), badStep.err());
     }
@@ -67,12 +69,12 @@ class CommandsTest {
         CliTest.Run at = CliTest.run("query", dir.toString(), "age_minutes", "--at", "now-3m30s");
         assertEquals(0, at.rc(), at.err());
         assertTrue(at.out().contains("age_minutes{job=\"a\"} => 4 @"), at.out());
-        CliTest.Run range = CliTest.run("query", dir.toString(), "age_minutes", "--start", "now-5m", "--end", "now",
-                "--step", "1m");
+        CliTest.Run range = CliTest.run(
+                "query", dir.toString(), "age_minutes", "--start", "now-5m", "--end", "now", "--step", "1m");
         assertEquals(0, range.rc(), range.err());
         assertTrue(range.out().contains("age_minutes{job=\"a\"} =>"), range.out());
-        CliTest.Run bad = CliTest.run("query", dir.toString(), "age_minutes", "--start", "now-5q", "--end", "now",
-                "--step", "1m");
+        CliTest.Run bad = CliTest.run(
+                "query", dir.toString(), "age_minutes", "--start", "now-5q", "--end", "now", "--step", "1m");
         assertEquals(2, bad.rc(), bad.out());
         assertTrue(bad.err().contains("--start: 'now-5q'"), bad.err());
     }
@@ -83,8 +85,14 @@ class CommandsTest {
         CliTest.Run r = CliTest.run("stats", dir.toString());
         assertEquals(0, r.rc(), r.err());
         assertTrue(r.out().contains("shard") && r.out().contains("checkpoint"), r.out());
-        String[] total = r.out().lines().filter(l -> l.startsWith("total")).findFirst().orElseThrow().trim().split("\\s+");
-        assertEquals("2", total[4], r.out());  // series
+        String[] total = r.out()
+                .lines()
+                .filter(l -> l.startsWith("total"))
+                .findFirst()
+                .orElseThrow()
+                .trim()
+                .split("\\s+");
+        assertEquals("2", total[4], r.out()); // series
         assertEquals("42", total[5], r.out()); // samples
         assertTrue(r.out().contains("head: 2 series, 42 samples"), r.out());
         CliTest.Run prom = CliTest.run("stats", "--prometheus", dir.toString());
@@ -148,27 +156,58 @@ class CommandsTest {
     @Test
     void tinyDemoPrintsItsReport(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("demo");
-        CliTest.Run r = CliTest.run("demo", "--dir", dir.toString(), "--instances", "2", "--hours", "0.25", "--writers", "2");
+        CliTest.Run r =
+                CliTest.run("demo", "--dir", dir.toString(), "--instances", "2", "--hours", "0.25", "--writers", "2");
         assertEquals(0, r.rc(), r.out() + r.err());
-        for (String s : new String[] {"samples written", "commit latency", "WAL lock wait", "restart after a crash",
-                "open (WAL replay)", "head chunk log", "restart after a clean close", "open (checkpoint)", "RSS",
-                "sum by (status)", "histogram_quantile", "{status=\"200\"} =>"}) {
+        for (String s : new String[] {
+            "samples written",
+            "commit latency",
+            "WAL lock wait",
+            "restart after a crash",
+            "open (WAL replay)",
+            "head chunk log",
+            "restart after a clean close",
+            "open (checkpoint)",
+            "RSS",
+            "sum by (status)",
+            "histogram_quantile",
+            "{status=\"200\"} =>"
+        }) {
             assertTrue(r.out().contains(s), "missing '" + s + "' in:\n" + r.out());
         }
         assertTrue(!r.out().contains("WARNING"), r.out());
         assertTrue(Files.size(dir.resolve("ingest-throughput.png")) > 0);
-        assertTrue(!Files.exists(dir.resolveSibling("demo-crash-image")), "the crash image is removed after its restart");
+        assertTrue(
+                !Files.exists(dir.resolveSibling("demo-crash-image")), "the crash image is removed after its restart");
     }
 
     @Test
     void tinyWalScalingWritesLinesCsvAndChart(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("ws");
-        CliTest.Run r = CliTest.run("bench", "wal-scaling", "--out", out.toString(), "--shards", "baseline,2",
-                "--threads", "2", "--modes", "page-cache,fsync", "--sizes", "64", "--seconds", "0.2", "--warmup", "0");
+        CliTest.Run r = CliTest.run(
+                "bench",
+                "wal-scaling",
+                "--out",
+                out.toString(),
+                "--shards",
+                "baseline,2",
+                "--threads",
+                "2",
+                "--modes",
+                "page-cache,fsync",
+                "--sizes",
+                "64",
+                "--seconds",
+                "0.2",
+                "--warmup",
+                "0");
         assertEquals(0, r.rc(), r.out() + r.err());
-        long lines = r.out().lines().filter(l -> l.matches(
-                "wal-scaling shards=(baseline|2) threads=2 mode=(page-cache|fsync) appends_per_sec=[0-9]+ "
-                        + "lock_wait_ns_per_append=[0-9.]+ p99_us=[0-9.]+")).count();
+        long lines = r.out()
+                .lines()
+                .filter(l -> l.matches(
+                        "wal-scaling shards=(baseline|2) threads=2 mode=(page-cache|fsync) appends_per_sec=[0-9]+ "
+                                + "lock_wait_ns_per_append=[0-9.]+ p99_us=[0-9.]+"))
+                .count();
         assertEquals(4, lines, r.out());
         assertEquals(5, Files.readAllLines(out.resolve("wal-scaling.csv")).size());
         assertTrue(Files.size(out.resolve("wal-scaling.png")) > 0);
@@ -178,14 +217,34 @@ class CommandsTest {
     @Test
     void benchQueryOnTinyData(@TempDir Path tmp) throws Exception {
         Path om = tmp.resolve("data.om");
-        CliTest.Run r = CliTest.run("bench", "query", "--series", "40", "--hours", "1", "--iterations", "2", "--warmup", "1",
-                "--dir", tmp.resolve("qb").toString(), "--openmetrics", om.toString());
+        CliTest.Run r = CliTest.run(
+                "bench",
+                "query",
+                "--series",
+                "40",
+                "--hours",
+                "1",
+                "--iterations",
+                "2",
+                "--warmup",
+                "1",
+                "--dir",
+                tmp.resolve("qb").toString(),
+                "--openmetrics",
+                om.toString());
         assertEquals(0, r.rc(), r.err());
         assertTrue(r.out().contains("query-bench-data series=40 scrapes=240 samples=9600"), r.out());
-        long timed = r.out().lines().filter(l -> l.startsWith("query-bench engine=tsdb ")).count();
+        long timed = r.out()
+                .lines()
+                .filter(l -> l.startsWith("query-bench engine=tsdb "))
+                .count();
         assertEquals(6, timed, r.out()); // 3 queries x (instant, range)
         // instances are i-0 .. i-39: i-1, i-10..i-19, i-2, i-20..i-29 match the regex
-        assertTrue(r.out().contains("query-check engine=tsdb kind=instant query=\"count(m{instance=~\\\"i-1.*|i-2.*\\\"})\" series=1 points=1 sum=22.0"), r.out());
+        assertTrue(
+                r.out()
+                        .contains(
+                                "query-check engine=tsdb kind=instant query=\"count(m{instance=~\\\"i-1.*|i-2.*\\\"})\" series=1 points=1 sum=22.0"),
+                r.out());
         List<String> lines = Files.readAllLines(om);
         assertEquals("# EOF", lines.get(lines.size() - 1));
         assertEquals(9600, lines.stream().filter(l -> l.startsWith("m{")).count());

@@ -28,9 +28,13 @@ class InspectBesideWriterTest {
         TreeMap<String, String> m = new TreeMap<>();
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {
-                m.put(root.relativize(p).toString(), Files.isDirectory(p) ? "dir"
-                        : Files.size(p) + " " + Files.getLastModifiedTime(p).toMillis() + " "
-                                + java.util.Arrays.hashCode(Files.readAllBytes(p)));
+                m.put(
+                        root.relativize(p).toString(),
+                        Files.isDirectory(p)
+                                ? "dir"
+                                : Files.size(p) + " "
+                                        + Files.getLastModifiedTime(p).toMillis() + " "
+                                        + java.util.Arrays.hashCode(Files.readAllBytes(p)));
             }
         }
         return m;
@@ -40,7 +44,10 @@ class InspectBesideWriterTest {
     void statsAndQueryRunBesideTheWriterAndChangeNoFile(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("db");
         // no background checkpoints: the writer stays idle while the commands run
-        StorageOptions o = StorageOptions.builder().checkpointInterval(Duration.ZERO).checkpointWalBytes(0).build();
+        StorageOptions o = StorageOptions.builder()
+                .checkpointInterval(Duration.ZERO)
+                .checkpointWalBytes(0)
+                .build();
         try (StorageImpl writer = StorageImpl.open(dir, o)) {
             for (String job : new String[] {"a", "b"}) {
                 List<Sample> samples = new ArrayList<>();
@@ -58,7 +65,8 @@ class InspectBesideWriterTest {
             assertEquals(0, q.rc(), q.err());
             assertTrue(q.out().contains("{} => 400 @300"), q.out());
             assertEquals(before, snapshot(dir), "the inspection commands wrote nothing into the store");
-            writer.write(new TimeSeries(Labels.of("__name__", "requests_total", "job", "a"), List.of(new Sample(301_000, 1))));
+            writer.write(new TimeSeries(
+                    Labels.of("__name__", "requests_total", "job", "a"), List.of(new Sample(301_000, 1))));
         }
     }
 }

@@ -54,7 +54,8 @@ class OwnedDirTest {
         Files.createSymbolicLink(store.resolve("checkpoints"), outside);
         owned.deleteStore("storage");
         assertTrue(Files.isRegularFile(store.resolve("keep.txt")));
-        assertTrue(!Files.exists(store.resolve("STORE")) && !Files.exists(store.resolve("wal"))
+        assertTrue(!Files.exists(store.resolve("STORE"))
+                && !Files.exists(store.resolve("wal"))
                 && !Files.exists(store.resolve("chunks_head")));
         assertTrue(!Files.exists(store.resolve("checkpoints"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
         assertEquals("p", Files.readString(outside.resolve("precious")));

@@ -26,7 +26,11 @@ class OwnedDirectoriesTest {
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 String rel = root.relativize(p).toString();
-                m.put(rel, Files.isDirectory(p) ? "<dir>" : new String(Files.readAllBytes(p), StandardCharsets.ISO_8859_1));
+                m.put(
+                        rel,
+                        Files.isDirectory(p)
+                                ? "<dir>"
+                                : new String(Files.readAllBytes(p), StandardCharsets.ISO_8859_1));
             }
         }
         return m;
@@ -57,7 +61,9 @@ class OwnedDirectoriesTest {
         for (boolean storeFiles : new boolean[] {false, true}) {
             Path dir = project(tmp.resolve("demo-" + storeFiles), storeFiles);
             Map<String, String> before = tree(dir);
-            assertRefused(CliTest.run("demo", "--dir", dir.toString(), "--instances", "1", "--hours", "0.05"), dir,
+            assertRefused(
+                    CliTest.run("demo", "--dir", dir.toString(), "--instances", "1", "--hours", "0.05"),
+                    dir,
                     ".tsdb-demo");
             assertEquals(before, tree(dir));
         }
@@ -69,8 +75,20 @@ class OwnedDirectoriesTest {
         for (boolean storeFiles : new boolean[] {false, true}) {
             Path dir = project(tmp.resolve("bench-" + storeFiles), storeFiles);
             Map<String, String> before = tree(dir);
-            assertRefused(CliTest.run("bench", "write", "--metrics", "5", "--scrapes", "2", "--in-process", "--out",
-                    dir.toString(), series.toString()), dir, ".tsdb-bench");
+            assertRefused(
+                    CliTest.run(
+                            "bench",
+                            "write",
+                            "--metrics",
+                            "5",
+                            "--scrapes",
+                            "2",
+                            "--in-process",
+                            "--out",
+                            dir.toString(),
+                            series.toString()),
+                    dir,
+                    ".tsdb-bench");
             assertEquals(before, tree(dir));
         }
     }
@@ -104,8 +122,17 @@ class OwnedDirectoriesTest {
     void aBenchWriteRerunKeepsWhatIsNotItsOwn(@TempDir Path tmp) throws Exception {
         Path series = BenchWriteTest.seriesFile(tmp, 5);
         Path out = tmp.resolve("out");
-        List<String> args = new ArrayList<>(List.of("bench", "write", "--metrics", "5", "--scrapes", "3",
-                "--in-process", "--out", out.toString(), series.toString()));
+        List<String> args = new ArrayList<>(List.of(
+                "bench",
+                "write",
+                "--metrics",
+                "5",
+                "--scrapes",
+                "3",
+                "--in-process",
+                "--out",
+                out.toString(),
+                series.toString()));
         CliTest.Run first = CliTest.run(args.toArray(String[]::new));
         assertEquals(0, first.rc(), first.out() + first.err());
         assertTrue(Files.isRegularFile(out.resolve(".tsdb-bench")));
@@ -115,7 +142,8 @@ class OwnedDirectoriesTest {
         // store refuses to be recreated in a directory that is not empty and not a store
         CliTest.Run refused = CliTest.run(args.toArray(String[]::new));
         assertEquals(1, refused.rc(), refused.out() + refused.err());
-        assertTrue(refused.err().contains("holds no tsdb store") && refused.err().contains("README"), refused.err());
+        assertTrue(
+                refused.err().contains("holds no tsdb store") && refused.err().contains("README"), refused.err());
         assertEquals("a note inside the store\n", Files.readString(out.resolve("storage/README")));
         Files.move(out.resolve("storage/README"), out.resolve("README"));
         CliTest.Run second = CliTest.run(args.toArray(String[]::new));

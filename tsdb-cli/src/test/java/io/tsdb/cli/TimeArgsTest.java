@@ -41,8 +41,21 @@ class TimeArgsTest {
 
     @Test
     void aBadValueIsQuotedInTheError() {
-        for (String bad : new String[] {"now-", "now+", "now-1x", "now-h", "now-1h-", "now - 1h", "now*1h", "nowish",
-                "now-1.5h", "yesterday", "", "now-99999999999999999999s", "now-999999999999y"}) {
+        for (String bad : new String[] {
+            "now-",
+            "now+",
+            "now-1x",
+            "now-h",
+            "now-1h-",
+            "now - 1h",
+            "now*1h",
+            "nowish",
+            "now-1.5h",
+            "yesterday",
+            "",
+            "now-99999999999999999999s",
+            "now-999999999999y"
+        }) {
             CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class, () -> time(bad), bad);
             assertTrue(e.getMessage().startsWith("--start: '" + bad + "'"), e.getMessage());
             assertTrue(e.getMessage().contains("now-1h"), "the message shows the relative form: " + e.getMessage());
@@ -54,8 +67,8 @@ class TimeArgsTest {
         assertEquals(null, TimeArgs.durationMillis("99999999999999999999s"));
         assertEquals(null, TimeArgs.durationMillis("300000000y"));
         assertEquals(5_400_000L, TimeArgs.durationMillis("1h30m"));
-        CommandLine.ParameterException e = assertThrows(CommandLine.ParameterException.class,
-                () -> TimeArgs.parseDuration(CL, "--step", "300000000y"));
+        CommandLine.ParameterException e = assertThrows(
+                CommandLine.ParameterException.class, () -> TimeArgs.parseDuration(CL, "--step", "300000000y"));
         assertTrue(e.getMessage().contains("'300000000y' is not a positive duration"), e.getMessage());
     }
 }

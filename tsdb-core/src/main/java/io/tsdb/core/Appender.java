@@ -40,6 +40,7 @@ public final class Appender implements AutoCloseable {
     private long[] pBits = new long[1024];
     /** Caller-defined index reported in rejections (append index, or flat batch index). */
     private long[] pTag = new long[1024];
+
     private int[] order = new int[1024];
     private final int[] shardStart;
     private final int[] shardPos;

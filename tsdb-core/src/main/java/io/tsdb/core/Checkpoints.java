@@ -38,6 +38,7 @@ final class Checkpoints {
     static final byte[] MAGIC = {'T', 'S', 'D', 'B', 'C', 'K', 'P', 'T'};
     /** Version written; version 1 (sealed chunks without their maxT/last value) is still read. */
     static final int VERSION = 2;
+
     static final String PREFIX = "ckpt-";
     static final String TMP_SUFFIX = ".tmp";
     static final int KEEP = 2;
@@ -109,8 +110,11 @@ final class Checkpoints {
         Path tmp = shardDir.resolve(target.getFileName() + TMP_SUFFIX);
         CRC32C crc = new CRC32C();
         long size = 0;
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
+        try (FileChannel ch = FileChannel.open(
+                        tmp,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING);
                 OutputStream os = java.nio.channels.Channels.newOutputStream(ch)) {
             ByteSink sink = new ByteSink(1 << 16);
             sink.writeBytes(MAGIC, 0, MAGIC.length);
@@ -270,15 +274,16 @@ final class Checkpoints {
                     // sealed chunks of v2 carry their newest timestamp and value under the file's CRC:
                     // no full decode, and their payloads share slabs; the open chunk is decoded to
                     // rebuild its encoder
-                    chunks[j] = sealedV2 ? Chunk.fromSealedBytes(b, in.pos, len, maxT, slab)
+                    chunks[j] = sealedV2
+                            ? Chunk.fromSealedBytes(b, in.pos, len, maxT, slab)
                             : Chunk.fromBytes(b, in.pos, len);
                     if (j > 0 && chunks[j].minTime() <= chunks[j - 1].maxTime()) {
                         throw new IllegalArgumentException("starts at t=" + chunks[j].minTime()
                                 + ", not after the previous chunk's end t=" + chunks[j - 1].maxTime());
                     }
                 } catch (IllegalArgumentException e) {
-                    throw new CorruptRecordException("checkpoint " + f + ": series " + ref + " chunk " + j + ": "
-                            + e.getMessage());
+                    throw new CorruptRecordException(
+                            "checkpoint " + f + ": series " + ref + " chunk " + j + ": " + e.getMessage());
                 }
                 in.pos += len;
                 if (j < nc - 1) {

@@ -47,7 +47,11 @@ final class ChunkLogWriter {
      * @param outOfOrderWindow the store accepts late samples: its files are flagged from the start
      * @param onError          told of each write failure (the store's last maintenance error)
      */
-    ChunkLogWriter(Path storeDir, HeadPartition[] parts, ShardedWAL wal, boolean outOfOrderWindow,
+    ChunkLogWriter(
+            Path storeDir,
+            HeadPartition[] parts,
+            ShardedWAL wal,
+            boolean outOfOrderWindow,
             Consumer<Throwable> onError) {
         this.storeDir = storeDir;
         this.root = storeDir.resolve(DIR);
@@ -92,15 +96,17 @@ final class ChunkLogWriter {
 
     /** Starts the {@code tsdb-chunk-writer} thread. */
     void start() {
-        Thread t = new Thread(() -> {
-            while (!stop) {
-                LockSupport.parkNanos(this, PERIOD_NANOS);
-                if (stop) {
-                    break;
-                }
-                persist();
-            }
-        }, "tsdb-chunk-writer");
+        Thread t = new Thread(
+                () -> {
+                    while (!stop) {
+                        LockSupport.parkNanos(this, PERIOD_NANOS);
+                        if (stop) {
+                            break;
+                        }
+                        persist();
+                    }
+                },
+                "tsdb-chunk-writer");
         t.setDaemon(true);
         thread = t;
         t.start();
@@ -140,8 +146,10 @@ final class ChunkLogWriter {
         } catch (IOException | RuntimeException e) {
             onError.accept(e);
             if (errors++ == 0 || Long.bitCount(errors) == 1) { // the 1st, 2nd, 4th, 8th, ... failure
-                LOG.log(System.Logger.Level.WARNING, "head chunk log of " + storeDir + ": write failed (" + errors
-                        + " so far; a restart re-encodes those chunks from the WAL): " + e);
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "head chunk log of " + storeDir + ": write failed (" + errors
+                                + " so far; a restart re-encodes those chunks from the WAL): " + e);
             }
         }
     }

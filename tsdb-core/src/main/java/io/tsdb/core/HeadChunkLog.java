@@ -42,6 +42,7 @@ final class HeadChunkLog {
     static final int HEADER_BYTES = 8 + 1 + 1 + 4 + 4 + 4;
     /** u32 bodyLen + u32 ref + u64 prevMaxT + u64 maxT + u64 lastBits + u64 walEnd. */
     static final int RECORD_FIXED = 4 + 4 + 8 + 8 + 8 + 8;
+
     static final int FLAG_OOO = 1;
     static final String PREFIX = "hc-";
     /** A record's chunk is at most this long (a 120-sample XOR chunk needs under 2.5 KiB). */
@@ -75,6 +76,7 @@ final class HeadChunkLog {
         final Map<Integer, List<Entry>> byRef = new HashMap<>();
         /** Files kept, by sequence: the highest walEnd of their records (redundant ones were deleted). */
         final TreeMap<Long, Long> files = new TreeMap<>();
+
         long entries;
         long bytes;
         boolean ooo;
@@ -88,7 +90,8 @@ final class HeadChunkLog {
      * lost its tail), files after that are deleted, and files whose records are all covered by the
      * loaded checkpoint ({@code walEnd <= coveredBelow}) are deleted.
      */
-    @SuppressWarnings("try") // a damaged file's channel is closed before the file is deleted (FileChannel.close is idempotent)
+    @SuppressWarnings(
+            "try") // a damaged file's channel is closed before the file is deleted (FileChannel.close is idempotent)
     static Loaded load(Path root, int shard, int shardCount, long walLimit, long coveredBelow) throws IOException {
         Loaded out = new Loaded();
         Path sd = shardDir(root, shard);
@@ -106,9 +109,12 @@ final class HeadChunkLog {
             long maxWalEnd = Long.MIN_VALUE;
             try (Window w = new Window(f)) {
                 int at = w.ensure(0, HEADER_BYTES);
-                String bad = at < 0 ? "is shorter than its header (" + w.size + " bytes)" : checkHeader(w.buf, at, shard, shardCount);
+                String bad = at < 0
+                        ? "is shorter than its header (" + w.size + " bytes)"
+                        : checkHeader(w.buf, at, shard, shardCount);
                 if (bad != null) {
-                    out.problems.add("shard " + shard + ": head chunk file " + f.getFileName() + " " + bad + "; deleted");
+                    out.problems.add(
+                            "shard " + shard + ": head chunk file " + f.getFileName() + " " + bad + "; deleted");
                     w.close();
                     Files.deleteIfExists(f);
                     changed = true;
@@ -127,7 +133,8 @@ final class HeadChunkLog {
                     }
                     byte[] b = w.buf;
                     int bodyLen = getInt(b, at);
-                    if (bodyLen < RECORD_FIXED - 4 + 8 || bodyLen > RECORD_FIXED - 4 + MAX_CHUNK_BYTES
+                    if (bodyLen < RECORD_FIXED - 4 + 8
+                            || bodyLen > RECORD_FIXED - 4 + MAX_CHUNK_BYTES
                             || bodyLen + 8L > w.size - pos) {
                         damage = "bad or torn record length " + bodyLen + " at byte " + pos;
                         break;
@@ -159,7 +166,8 @@ final class HeadChunkLog {
                     if (walEnd > coveredBelow) {
                         Chunk c;
                         try {
-                            c = Chunk.fromSealedBytes(b, at + RECORD_FIXED, bodyLen - (RECORD_FIXED - 4), maxT, lastBits, slab);
+                            c = Chunk.fromSealedBytes(
+                                    b, at + RECORD_FIXED, bodyLen - (RECORD_FIXED - 4), maxT, lastBits, slab);
                         } catch (IllegalArgumentException e) {
                             damage = "record at byte " + pos + ": " + e.getMessage();
                             break;
@@ -293,6 +301,7 @@ final class HeadChunkLog {
         private boolean ooo;
         /** Closed files: sequence to highest walEnd. */
         private final TreeMap<Long, Long> files;
+
         private FileChannel ch;
         private long seq;
         private long size;
@@ -332,8 +341,13 @@ final class HeadChunkLog {
                 }
                 int start = buf.position();
                 Chunk c = chunks[i];
-                buf.putInt(RECORD_FIXED - 4 + cb.length).putInt(refs[i]).putLong(prev[i]).putLong(c.maxTime())
-                        .putLong(Double.doubleToRawLongBits(c.lastValue())).putLong(walEnd).put(cb);
+                buf.putInt(RECORD_FIXED - 4 + cb.length)
+                        .putInt(refs[i])
+                        .putLong(prev[i])
+                        .putLong(c.maxTime())
+                        .putLong(Double.doubleToRawLongBits(c.lastValue()))
+                        .putLong(walEnd)
+                        .put(cb);
                 crc.reset();
                 crc.update(buf.array(), start, buf.position() - start);
                 buf.putInt((int) crc.getValue());
@@ -374,7 +388,11 @@ final class HeadChunkLog {
             FileChannel c = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             try {
                 ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES);
-                h.put(MAGIC).put((byte) VERSION).put((byte) (ooo ? FLAG_OOO : 0)).putInt(shard).putInt(shardCount);
+                h.put(MAGIC)
+                        .put((byte) VERSION)
+                        .put((byte) (ooo ? FLAG_OOO : 0))
+                        .putInt(shard)
+                        .putInt(shardCount);
                 crc.reset();
                 crc.update(h.array(), 0, HEADER_BYTES - 4);
                 h.putInt((int) crc.getValue()).flip();

@@ -34,6 +34,7 @@ final class HeadPartition {
     private volatile MemSeries[] series = new MemSeries[64];
     /** Next local index to assign (also 1 + the highest local index ever seen). */
     int nextLocal;
+
     private final HashMap<Long, MemSeries> byHash = new HashMap<>();
     private final HashMap<String, HashMap<String, RoaringBitmap>> postings = new HashMap<>();
     private final RoaringBitmap all = new RoaringBitmap();
@@ -47,6 +48,7 @@ final class HeadPartition {
 
     /** Out-of-order window in ms (0 = out-of-order samples are rejected). */
     final long oooWindow;
+
     private final long[] found = new long[1];
 
     // ---- commit scratch (guarded by lock)
@@ -78,18 +80,37 @@ final class HeadPartition {
     private long replayLateInserts;
 
     /** What one partition's replay did (figures summed over partitions by {@link #plus}). */
-    record ReplayCounts(long records, long samples, long unknownRefSamples, long corruptRecords,
-            long duplicateSamples, long outOfOrderSamples, long conflictingSeries, String firstProblem,
-            long attachedChunks, long attachedSamples, long coveredSamples, long unattachedChunks, long newestT) {
+    record ReplayCounts(
+            long records,
+            long samples,
+            long unknownRefSamples,
+            long corruptRecords,
+            long duplicateSamples,
+            long outOfOrderSamples,
+            long conflictingSeries,
+            String firstProblem,
+            long attachedChunks,
+            long attachedSamples,
+            long coveredSamples,
+            long unattachedChunks,
+            long newestT) {
         static final ReplayCounts NONE = new ReplayCounts(0, 0, 0, 0, 0, 0, 0, null, 0, 0, 0, 0, Long.MIN_VALUE);
 
         ReplayCounts plus(ReplayCounts o) {
-            return new ReplayCounts(records + o.records, samples + o.samples, unknownRefSamples + o.unknownRefSamples,
-                    corruptRecords + o.corruptRecords, duplicateSamples + o.duplicateSamples,
-                    outOfOrderSamples + o.outOfOrderSamples, conflictingSeries + o.conflictingSeries,
-                    firstProblem != null ? firstProblem : o.firstProblem, attachedChunks + o.attachedChunks,
-                    attachedSamples + o.attachedSamples, coveredSamples + o.coveredSamples,
-                    unattachedChunks + o.unattachedChunks, Math.max(newestT, o.newestT));
+            return new ReplayCounts(
+                    records + o.records,
+                    samples + o.samples,
+                    unknownRefSamples + o.unknownRefSamples,
+                    corruptRecords + o.corruptRecords,
+                    duplicateSamples + o.duplicateSamples,
+                    outOfOrderSamples + o.outOfOrderSamples,
+                    conflictingSeries + o.conflictingSeries,
+                    firstProblem != null ? firstProblem : o.firstProblem,
+                    attachedChunks + o.attachedChunks,
+                    attachedSamples + o.attachedSamples,
+                    coveredSamples + o.coveredSamples,
+                    unattachedChunks + o.unattachedChunks,
+                    Math.max(newestT, o.newestT));
         }
     }
 
@@ -101,19 +122,36 @@ final class HeadPartition {
                 newest = s.lastT;
             }
         }
-        return new ReplayCounts(replayRecords, replaySamples, replayUnknownRefSamples, replayCorruptRecords,
-                replayDuplicateSamples, replayOutOfOrderSamples, replayConflictingSeries, firstReplayProblem,
-                attachedChunks, attachedSamples, replayCoveredSamples, unattachedChunks, newest);
+        return new ReplayCounts(
+                replayRecords,
+                replaySamples,
+                replayUnknownRefSamples,
+                replayCorruptRecords,
+                replayDuplicateSamples,
+                replayOutOfOrderSamples,
+                replayConflictingSeries,
+                firstReplayProblem,
+                attachedChunks,
+                attachedSamples,
+                replayCoveredSamples,
+                unattachedChunks,
+                newest);
     }
 
     /** After replay: whether it inserted logged late samples into older chunks. */
     boolean replayInsertedLate() {
         return replayLateInserts > 0;
     }
+
     private long replayConflictingSeries;
     private String firstReplayProblem;
 
-    HeadPartition(int shard, int shardCount, AtomicInteger totalSeries, int maxSeries, Runnable onSeriesChange,
+    HeadPartition(
+            int shard,
+            int shardCount,
+            AtomicInteger totalSeries,
+            int maxSeries,
+            Runnable onSeriesChange,
             long oooWindow) {
         this.oooWindow = oooWindow;
         this.shard = shard;
@@ -202,13 +240,15 @@ final class HeadPartition {
             return s;
         }
         if (totalSeries.get() >= maxSeries) {
-            throw new LimitExceededException("maxSeries", "series limit maxSeries=" + maxSeries
-                    + " reached; cannot create " + labels.toShortString());
+            throw new LimitExceededException(
+                    "maxSeries",
+                    "series limit maxSeries=" + maxSeries + " reached; cannot create " + labels.toShortString());
         }
         long ref = (long) nextLocal * shardCount + shard;
         if (ref > Integer.MAX_VALUE) {
-            throw new LimitExceededException("seriesRefs", "series ref space of shard " + shard
-                    + " exhausted (refs are ints: at most 2^31 series per store)");
+            throw new LimitExceededException(
+                    "seriesRefs",
+                    "series ref space of shard " + shard + " exhausted (refs are ints: at most 2^31 series per store)");
         }
         s = insert((int) ref, labels, hash);
         onSeriesChange.run();
@@ -238,7 +278,8 @@ final class HeadPartition {
         String[] nv = labels.raw();
         for (int i = 0; i < nv.length; i += 2) {
             postings.computeIfAbsent(nv[i], k -> new HashMap<>())
-                    .computeIfAbsent(nv[i + 1], k -> new RoaringBitmap()).add(ref);
+                    .computeIfAbsent(nv[i + 1], k -> new RoaringBitmap())
+                    .add(ref);
         }
         all.add(ref);
         totalSeries.incrementAndGet();
@@ -312,8 +353,16 @@ final class HeadPartition {
      * applies them. Rejections are added to {@code rejections}. Returns the samples written.
      * Takes {@link #lock}, waiting for it.
      */
-    int commit(Appender a, int[] order, int from, int to, ShardedWAL wal, List<PartialWriteException.Rejection> rejections,
-            boolean retentionOn, long retentionFloor) throws IOException {
+    int commit(
+            Appender a,
+            int[] order,
+            int from,
+            int to,
+            ShardedWAL wal,
+            List<PartialWriteException.Rejection> rejections,
+            boolean retentionOn,
+            long retentionFloor)
+            throws IOException {
         lock.lock();
         try {
             return commitLocked(a, order, from, to, wal, rejections, retentionOn, retentionFloor);
@@ -326,8 +375,16 @@ final class HeadPartition {
      * {@link #commit} if {@link #lock} is free now; returns -1 without waiting when another commit
      * holds it (the committer then serves its other partitions first).
      */
-    int tryCommit(Appender a, int[] order, int from, int to, ShardedWAL wal,
-            List<PartialWriteException.Rejection> rejections, boolean retentionOn, long retentionFloor) throws IOException {
+    int tryCommit(
+            Appender a,
+            int[] order,
+            int from,
+            int to,
+            ShardedWAL wal,
+            List<PartialWriteException.Rejection> rejections,
+            boolean retentionOn,
+            long retentionFloor)
+            throws IOException {
         if (!lock.tryLock()) {
             return -1;
         }
@@ -340,6 +397,7 @@ final class HeadPartition {
 
     /** Called under {@link #lock} when at least {@code sealedBacklog} sealed chunks wait for the chunk writer. */
     private Runnable onSealedBacklog;
+
     private int sealedBacklog = Integer.MAX_VALUE;
 
     /** Before the store is shared: {@code wake} runs (under the lock) once a commit leaves {@code threshold} sealed chunks queued. */
@@ -348,8 +406,16 @@ final class HeadPartition {
         this.onSealedBacklog = wake;
     }
 
-    private int commitLocked(Appender a, int[] order, int from, int to, ShardedWAL wal,
-            List<PartialWriteException.Rejection> rejections, boolean retentionOn, long retentionFloor) throws IOException {
+    private int commitLocked(
+            Appender a,
+            int[] order,
+            int from,
+            int to,
+            ShardedWAL wal,
+            List<PartialWriteException.Rejection> rejections,
+            boolean retentionOn,
+            long retentionFloor)
+            throws IOException {
         int written = commitUnderLock(a, order, from, to, wal, rejections, retentionOn, retentionFloor);
         if (onSealedBacklog != null && sealN >= sealedBacklog) {
             onSealedBacklog.run();
@@ -357,8 +423,16 @@ final class HeadPartition {
         return written;
     }
 
-    private int commitUnderLock(Appender a, int[] order, int from, int to, ShardedWAL wal,
-            List<PartialWriteException.Rejection> rejections, boolean retentionOn, long retentionFloor) throws IOException {
+    private int commitUnderLock(
+            Appender a,
+            int[] order,
+            int from,
+            int to,
+            ShardedWAL wal,
+            List<PartialWriteException.Rejection> rejections,
+            boolean retentionOn,
+            long retentionFloor)
+            throws IOException {
         assert lock.isHeldByCurrentThread();
         try {
             long st = ++stamp;
@@ -393,9 +467,11 @@ final class HeadPartition {
                         if (found[0] == bits) {
                             accepted++;
                         } else {
-                            rejections.add(a.rejection(i, new DuplicateSampleException("duplicate sample for " + s.labels.toShortString()
-                                    + " at t=" + t + ": stored value " + bitsToString(found[0]) + ", new value "
-                                    + bitsToString(bits))));
+                            rejections.add(a.rejection(
+                                    i,
+                                    new DuplicateSampleException("duplicate sample for " + s.labels.toShortString()
+                                            + " at t=" + t + ": stored value " + bitsToString(found[0]) + ", new value "
+                                            + bitsToString(bits))));
                         }
                         continue;
                     }
@@ -404,19 +480,26 @@ final class HeadPartition {
                         if (bits == s.pendingBits) {
                             accepted++; // idempotent: same timestamp, same bits
                         } else {
-                            rejections.add(a.rejection(i, new DuplicateSampleException("duplicate sample for " + s.labels.toShortString()
-                                    + " at t=" + t + ": stored value " + bitsToString(s.pendingBits) + ", new value "
-                                    + bitsToString(bits))));
+                            rejections.add(a.rejection(
+                                    i,
+                                    new DuplicateSampleException("duplicate sample for " + s.labels.toShortString()
+                                            + " at t=" + t + ": stored value " + bitsToString(s.pendingBits)
+                                            + ", new value "
+                                            + bitsToString(bits))));
                         }
                     } else {
-                        rejections.add(a.rejection(i, new OutOfOrderSampleException("out-of-order sample for " + s.labels.toShortString()
-                                + ": t=" + t + " is older than the newest sample t=" + s.pendingT)));
+                        rejections.add(a.rejection(
+                                i,
+                                new OutOfOrderSampleException("out-of-order sample for " + s.labels.toShortString()
+                                        + ": t=" + t + " is older than the newest sample t=" + s.pendingT)));
                     }
                     continue;
                 }
                 if (retentionOn && t < retentionFloor) {
-                    rejections.add(a.rejection(i, new OutOfBoundsException("sample for " + s.labels.toShortString() + " at t=" + t
-                            + " is older than the retention floor t=" + retentionFloor)));
+                    rejections.add(a.rejection(
+                            i,
+                            new OutOfBoundsException("sample for " + s.labels.toShortString() + " at t=" + t
+                                    + " is older than the retention floor t=" + retentionFloor)));
                     continue;
                 }
                 if (!late) {
@@ -483,7 +566,8 @@ final class HeadPartition {
             }
             for (int off = 0; off < nv; off += RecordCodec.MAX_SAMPLES_PER_RECORD) {
                 ByteSink sink = sink(sinks++);
-                RecordCodec.encodeSamples(sink, vRefs, vTs, vBits, off, Math.min(nv, off + RecordCodec.MAX_SAMPLES_PER_RECORD));
+                RecordCodec.encodeSamples(
+                        sink, vRefs, vTs, vBits, off, Math.min(nv, off + RecordCodec.MAX_SAMPLES_PER_RECORD));
                 records.add(sink.toByteBuffer());
             }
             try {
@@ -591,8 +675,9 @@ final class HeadPartition {
                 int n = RecordCodec.decodeSampleKeys(src, batch);
                 replaySamples(batch, n);
             } else {
-                replayProblem(offset, "unknown record type " + type + " (first byte 0x"
-                        + Integer.toHexString(arr[off] & 0xFF) + ")");
+                replayProblem(
+                        offset,
+                        "unknown record type " + type + " (first byte 0x" + Integer.toHexString(arr[off] & 0xFF) + ")");
             }
         } catch (CorruptRecordException e) {
             replayProblem(offset, e.getMessage());
@@ -630,8 +715,8 @@ final class HeadPartition {
         if (ref % shardCount != shard) {
             replayConflictingSeries++;
             if (firstReplayProblem == null) {
-                firstReplayProblem = "shard " + shard + " offset " + offset + ": series ref " + ref + " belongs to shard "
-                        + (ref % shardCount);
+                firstReplayProblem = "shard " + shard + " offset " + offset + ": series ref " + ref
+                        + " belongs to shard " + (ref % shardCount);
             }
             return;
         }
@@ -799,6 +884,7 @@ final class HeadPartition {
     private long[] coveredByLocal;
     /** Entries of the head chunk log whose series a WAL SERIES record has yet to create (replay only). */
     private Map<Integer, List<HeadChunkLog.Entry>> pendingAttach;
+
     private long replayCoveredSamples;
     private long attachedChunks;
     private long attachedSamples;
@@ -883,7 +969,8 @@ final class HeadPartition {
         long[] cov = coveredByLocal;
         if (cov == null || local >= cov.length) {
             int old = cov == null ? 0 : cov.length;
-            cov = cov == null ? new long[Math.max(local + 1, series.length)]
+            cov = cov == null
+                    ? new long[Math.max(local + 1, series.length)]
                     : Arrays.copyOf(cov, Math.max(local + 1, cov.length * 2));
             Arrays.fill(cov, old, cov.length, Long.MIN_VALUE);
             coveredByLocal = cov;

@@ -41,6 +41,7 @@ public final class Labels implements Comparable<Labels> {
 
     /** Alternating sorted names and values. */
     private final String[] nv;
+
     private final long hash;
 
     private Labels(String[] nv, long hash) {
@@ -67,8 +68,8 @@ public final class Labels implements Comparable<Labels> {
     public static Labels of(String... namesAndValues) {
         Objects.requireNonNull(namesAndValues, "namesAndValues");
         if ((namesAndValues.length & 1) != 0) {
-            throw new IllegalArgumentException("Labels.of needs alternating names and values, got an odd count "
-                    + namesAndValues.length);
+            throw new IllegalArgumentException(
+                    "Labels.of needs alternating names and values, got an odd count " + namesAndValues.length);
         }
         int n = namesAndValues.length / 2;
         String[] names = new String[n];
@@ -163,7 +164,10 @@ public final class Labels implements Comparable<Labels> {
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':'
+            boolean ok = (c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || c == '_'
+                    || c == ':'
                     || (i > 0 && c >= '0' && c <= '9');
             if (!ok) {
                 String shown = name.length() > SHORT_VALUE_CHARS ? name.substring(0, SHORT_VALUE_CHARS) + "..." : name;
@@ -181,7 +185,8 @@ public final class Labels implements Comparable<Labels> {
         }
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
+            boolean ok =
+                    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
             if (!ok) {
                 throw new InvalidLabelsException("invalid label name \"" + escape(name)
                         + "\": must match [a-zA-Z_][a-zA-Z0-9_]* (bad character at index " + i + ")");
@@ -198,9 +203,11 @@ public final class Labels implements Comparable<Labels> {
                     i++;
                     continue;
                 }
-                throw new InvalidLabelsException("label \"" + name + "\" has an invalid value: unpaired surrogate at index " + i);
+                throw new InvalidLabelsException(
+                        "label \"" + name + "\" has an invalid value: unpaired surrogate at index " + i);
             } else if (Character.isLowSurrogate(c)) {
-                throw new InvalidLabelsException("label \"" + name + "\" has an invalid value: unpaired surrogate at index " + i);
+                throw new InvalidLabelsException(
+                        "label \"" + name + "\" has an invalid value: unpaired surrogate at index " + i);
             }
         }
     }
@@ -395,8 +402,12 @@ public final class Labels implements Comparable<Labels> {
             first = false;
             String v = nv[i + 1];
             if (v.length() > maxValueChars) {
-                sb.append(nv[i]).append("=\"").append(escape(v.substring(0, maxValueChars))).append("...\" (")
-                        .append(v.length()).append(" chars)");
+                sb.append(nv[i])
+                        .append("=\"")
+                        .append(escape(v.substring(0, maxValueChars)))
+                        .append("...\" (")
+                        .append(v.length())
+                        .append(" chars)");
             } else {
                 sb.append(nv[i]).append("=\"").append(escape(v)).append('"');
             }

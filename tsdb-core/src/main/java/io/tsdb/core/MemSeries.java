@@ -15,6 +15,7 @@ final class MemSeries {
     final int ref;
     /** The partition (= WAL shard) index: ref % shardCount. */
     final int part;
+
     final Labels labels;
     final long hash;
     /** The open chunk (last element of {@link #chunks}); writer-side shortcut, never read by readers. */
@@ -24,9 +25,11 @@ final class MemSeries {
     volatile Chunk[] chunks = NO_CHUNKS;
     /** Timestamp of the newest sample; Long.MIN_VALUE when none (that timestamp is never accepted). */
     long lastT = Long.MIN_VALUE;
+
     long lastBits;
     /** A SERIES record for this series is in the WAL (or it was loaded from a checkpoint/replay). */
     boolean logged;
+
     volatile boolean removed;
 
     // commit-scoped scratch state, guarded by the partition lock
@@ -162,8 +165,11 @@ final class MemSeries {
                 }
                 work[n++] = c;
                 samples += c.numSamples();
-            } else if (n > 0 && c.minTime() == work[n - 1].minTime() && c.numSamples() >= work[n - 1].numSamples()
-                    && c.maxTime() >= lastMax && e.prevMaxT() == (n > 1 ? work[n - 2].maxTime() : Long.MIN_VALUE)) {
+            } else if (n > 0
+                    && c.minTime() == work[n - 1].minTime()
+                    && c.numSamples() >= work[n - 1].numSamples()
+                    && c.maxTime() >= lastMax
+                    && e.prevMaxT() == (n > 1 ? work[n - 2].maxTime() : Long.MIN_VALUE)) {
                 samples += c.numSamples() - work[n - 1].numSamples();
                 work[n - 1] = c;
             } else {

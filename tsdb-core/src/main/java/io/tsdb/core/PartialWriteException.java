@@ -64,8 +64,12 @@ public class PartialWriteException extends IllegalArgumentException {
 
     private static String message(List<Rejection> rejected, long rejectedSamples, long writtenSamples) {
         StringBuilder sb = new StringBuilder();
-        sb.append(rejectedSamples).append(" of ").append(rejectedSamples + writtenSamples)
-                .append(" samples rejected, ").append(writtenSamples).append(" written");
+        sb.append(rejectedSamples)
+                .append(" of ")
+                .append(rejectedSamples + writtenSamples)
+                .append(" samples rejected, ")
+                .append(writtenSamples)
+                .append(" written");
         int shown = 0;
         for (Rejection r : rejected) {
             if (shown++ == 10) {

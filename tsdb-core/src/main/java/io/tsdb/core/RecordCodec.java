@@ -29,6 +29,7 @@ final class RecordCodec {
     static final int MAX_SAMPLES_PER_RECORD = 8192;
     /** A SERIES record is cut once it holds this many bytes. */
     static final int MAX_SERIES_RECORD_BYTES = 256 * 1024;
+
     static final int MAX_LABELS = 1 << 16;
     static final int MAX_STRING = 1 << 24;
 
@@ -101,8 +102,7 @@ final class RecordCodec {
             nv[j] = in.readString(MAX_STRING);
         }
         for (int j = 0; j < n; j++) {
-            if (nv[2 * j].isEmpty() || nv[2 * j + 1].isEmpty()
-                    || (j > 0 && nv[2 * j - 2].compareTo(nv[2 * j]) >= 0)) {
+            if (nv[2 * j].isEmpty() || nv[2 * j + 1].isEmpty() || (j > 0 && nv[2 * j - 2].compareTo(nv[2 * j]) >= 0)) {
                 throw new CorruptRecordException("series " + ref + ": labels not sorted, duplicated or empty");
             }
         }

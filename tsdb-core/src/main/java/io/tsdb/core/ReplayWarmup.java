@@ -29,6 +29,7 @@ final class ReplayWarmup {
     private static final AtomicBoolean DONE = new AtomicBoolean();
     /** {@code -Dtsdb.replayWarmup=false} turns the warm-up off (for A/B measurements). */
     private static final boolean ENABLED = !"false".equalsIgnoreCase(System.getProperty("tsdb.replayWarmup"));
+
     private static final int SHARDS = 4;
     private static final int SERIES = 16;
     private static final int SCRAPES = 800;
@@ -45,13 +46,15 @@ final class ReplayWarmup {
         if (DONE.get() || !ENABLED || walBytes(walDir, minWalBytes) < minWalBytes || !DONE.compareAndSet(false, true)) {
             return;
         }
-        Thread t = new Thread(() -> {
-            try {
-                run(hashFn);
-            } catch (RuntimeException | Error e) {
-                // best effort: a failure here only means a slower first replay
-            }
-        }, "tsdb-replay-warmup");
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        run(hashFn);
+                    } catch (RuntimeException | Error e) {
+                        // best effort: a failure here only means a slower first replay
+                    }
+                },
+                "tsdb-replay-warmup");
         t.setDaemon(true);
         t.start();
     }
@@ -80,7 +83,7 @@ final class ReplayWarmup {
     }
 
     static long run(ToLongFunction<Labels> hashFn) {
-        HeadPartition p = new HeadPartition(0, SHARDS, new AtomicInteger(), Integer.MAX_VALUE, () -> { }, 0);
+        HeadPartition p = new HeadPartition(0, SHARDS, new AtomicInteger(), Integer.MAX_VALUE, () -> {}, 0);
         ByteSink out = new ByteSink(4096);
         RecordCodec.beginSeries(out);
         for (int i = 0; i < SERIES; i++) {
@@ -108,7 +111,7 @@ final class ReplayWarmup {
                         case 1 -> step += 10_000 + r % 50_000;
                         case 2 -> step += 70_000 + r % 400_000;
                         case 3 -> step += 600_000 + r % 5_000_000;
-                        default -> { }
+                        default -> {}
                     }
                 }
                 t[i] += step;
@@ -123,7 +126,8 @@ final class ReplayWarmup {
                         v = counter[i];
                     }
                     case 2 -> v = (r % 10) == 0 ? (r % 1000) / 8.0 : (double) (r % 1000); // integers, sometimes not
-                    default -> v = (r % 3 == 0) ? 0.5 : Double.longBitsToDouble(0x3FF0000000000000L | (r & 0xFFFFFFFFFFFL));
+                    default ->
+                        v = (r % 3 == 0) ? 0.5 : Double.longBitsToDouble(0x3FF0000000000000L | (r & 0xFFFFFFFFFFFL));
                 }
                 refs[i] = i * SHARDS;
                 ts[i] = t[i];

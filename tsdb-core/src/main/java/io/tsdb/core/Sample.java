@@ -27,7 +27,8 @@ public record Sample(long timestamp, double value) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Sample s && s.timestamp == timestamp
+        return o instanceof Sample s
+                && s.timestamp == timestamp
                 && Double.doubleToRawLongBits(s.value) == Double.doubleToRawLongBits(value);
     }
 

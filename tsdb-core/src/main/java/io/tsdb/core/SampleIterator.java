@@ -32,8 +32,16 @@ public interface SampleIterator {
 
     /** An iterator with no samples; its {@code timestamp()} and {@code value()} throw {@link IllegalStateException}. */
     SampleIterator EMPTY = new SampleIterator() {
-        public boolean next() { return false; }
-        public long timestamp() { throw new IllegalStateException("empty"); }
-        public double value() { throw new IllegalStateException("empty"); }
+        public boolean next() {
+            return false;
+        }
+
+        public long timestamp() {
+            throw new IllegalStateException("empty");
+        }
+
+        public double value() {
+            throw new IllegalStateException("empty");
+        }
     };
 }

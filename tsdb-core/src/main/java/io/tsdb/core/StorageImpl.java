@@ -68,11 +68,13 @@ public final class StorageImpl implements Storage {
     private final StoreLock lock;
     /** Opened by {@link #openReadOnly}: replays into memory, writes nothing, takes no lock. */
     private final boolean readOnly;
+
     private final StorageOptions options;
     private final ShardedWAL wal;
     private final int shardCount;
     /** shardCount - 1 when shardCount is a power of two, else -1. */
     private final int shardMask;
+
     private final HeadPartition[] parts;
     private final ToLongFunction<Labels> hashFn;
     private final long retentionMillis;
@@ -110,6 +112,7 @@ public final class StorageImpl implements Storage {
      */
     private final java.util.concurrent.ConcurrentLinkedQueue<Appender> writeAppenders =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     private final AtomicInteger pooledAppenders = new AtomicInteger();
 
     private StorageStats.Replay replayStats;
@@ -130,6 +133,7 @@ public final class StorageImpl implements Storage {
     private ScheduledExecutorService maintenance;
     /** Per-shard writers of the head chunk log; null when {@link StorageOptions#headChunkLog()} is off. */
     private final ChunkLogWriter chunkLog;
+
     private final List<String> chunkLogProblems = Collections.synchronizedList(new ArrayList<>());
     private volatile Throwable lastMaintenanceError;
 
@@ -147,11 +151,18 @@ public final class StorageImpl implements Storage {
         this.flushAfterCommit = options.durability() == Durability.PAGE_CACHE;
         this.parts = new HeadPartition[shardCount];
         for (int i = 0; i < shardCount; i++) {
-            parts[i] = new HeadPartition(i, shardCount, totalSeries, options.maxSeries(), generation::incrementAndGet,
+            parts[i] = new HeadPartition(
+                    i,
+                    shardCount,
+                    totalSeries,
+                    options.maxSeries(),
+                    generation::incrementAndGet,
                     options.outOfOrderWindow().toMillis());
         }
-        this.chunkLog = options.headChunkLog() && !readOnly ? new ChunkLogWriter(dir, parts, wal,
-                options.outOfOrderWindow().toMillis() > 0, e -> lastMaintenanceError = e) : null;
+        this.chunkLog = options.headChunkLog() && !readOnly
+                ? new ChunkLogWriter(
+                        dir, parts, wal, options.outOfOrderWindow().toMillis() > 0, e -> lastMaintenanceError = e)
+                : null;
         for (HeadPartition p : parts) {
             p.persistSealed = chunkLog != null;
         }
@@ -248,8 +259,11 @@ public final class StorageImpl implements Storage {
         if (recorded == 0) {
             throw new IOException("directory " + dir + " holds no tsdb store (no " + StoreMeta.FILE + " file)");
         }
-        WalOptions walOptions = WalOptions.builder().readOnly(true).shards(recorded)
-                .compression(options.walCompression()).build();
+        WalOptions walOptions = WalOptions.builder()
+                .readOnly(true)
+                .shards(recorded)
+                .compression(options.walCompression())
+                .build();
         ShardedWAL wal = ShardedWAL.open(dir.resolve("wal"), walOptions);
         return start(dir, options.toBuilder().checkpointOnClose(false).build(), wal, null, true);
     }
@@ -307,18 +321,23 @@ public final class StorageImpl implements Storage {
         if (!Files.exists(dir.resolve(StoreMeta.FILE))) {
             List<String> foreign = new ArrayList<>();
             try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
-                entries.filter(p -> !StoreLock.isLockFile(p) && !p.getFileName().toString().equals(StoreMeta.FILE + ".tmp"))
-                        .limit(4).forEach(p -> foreign.add(p.getFileName().toString()));
+                entries.filter(p -> !StoreLock.isLockFile(p)
+                                && !p.getFileName().toString().equals(StoreMeta.FILE + ".tmp"))
+                        .limit(4)
+                        .forEach(p -> foreign.add(p.getFileName().toString()));
             }
             if (!foreign.isEmpty()) {
                 throw new IOException("directory " + dir + " is not empty and holds no tsdb store (no " + StoreMeta.FILE
                         + " file; it holds " + String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
-                        + (foreign.size() > 3 ? ", ..." : "") + "): refusing to write into it; use a new or empty directory");
+                        + (foreign.size() > 3 ? ", ..." : "")
+                        + "): refusing to write into it; use a new or empty directory");
             }
         }
         if (!Files.isWritable(dir)) {
-            throw new java.nio.file.AccessDeniedException(dir.toString(), null, "store directory is not writable; "
-                    + "open it with StorageImpl.openReadOnly to inspect it");
+            throw new java.nio.file.AccessDeniedException(
+                    dir.toString(),
+                    null,
+                    "store directory is not writable; " + "open it with StorageImpl.openReadOnly to inspect it");
         }
     }
 
@@ -339,7 +358,8 @@ public final class StorageImpl implements Storage {
         }
         // PAGE_CACHE is implemented as an ASYNC WAL plus a per-shard flush after the partition lock is
         // released, so that concurrent commits to one shard share a block write (group commit).
-        Durability walDurability = options.durability() == Durability.PAGE_CACHE ? Durability.ASYNC : options.durability();
+        Durability walDurability =
+                options.durability() == Durability.PAGE_CACHE ? Durability.ASYNC : options.durability();
         WalOptions.Builder wb = WalOptions.builder()
                 .durability(walDurability)
                 .flushInterval(options.flushInterval())
@@ -409,10 +429,13 @@ public final class StorageImpl implements Storage {
         long t1 = System.nanoTime();
         checkpointLoadSeconds = (t1 - t0) / 1e9;
 
-        ReplayResult rr = wal.replay(shard -> {
-            HeadPartition p = parts[shard];
-            return (RecordHandler) (offset, rec) -> p.replayRecord(offset, rec, hashFn);
-        }, from, par);
+        ReplayResult rr = wal.replay(
+                shard -> {
+                    HeadPartition p = parts[shard];
+                    return (RecordHandler) (offset, rec) -> p.replayRecord(offset, rec, hashFn);
+                },
+                from,
+                par);
         for (HeadPartition p : parts) {
             p.finishReplay(); // the replay threads were joined by wal.replay: their plain stores are visible here
             if (chunkLog != null && p.replayInsertedLate()) {
@@ -436,23 +459,44 @@ public final class StorageImpl implements Storage {
             clean = true;
             report = "unavailable: " + e;
         }
-        replayStats = new StorageStats.Replay(secs, (t2 - t1) / 1e9, c.records(), c.samples(),
+        replayStats = new StorageStats.Replay(
+                secs,
+                (t2 - t1) / 1e9,
+                c.records(),
+                c.samples(),
                 secs > 0 ? (c.samples() + c.attachedSamples() + checkpointLoadedSamples) / secs : 0,
-                c.unknownRefSamples(), c.corruptRecords(), c.duplicateSamples(), c.outOfOrderSamples(),
-                c.conflictingSeries(), c.firstProblem(), clean, report, c.attachedChunks(), c.attachedSamples(),
-                c.coveredSamples(), c.unattachedChunks(), List.copyOf(chunkLogProblems));
-        if (c.unknownRefSamples() > 0 || c.corruptRecords() > 0 || c.outOfOrderSamples() > 0 || c.conflictingSeries() > 0) {
-            LOG.log(System.Logger.Level.WARNING, "replay of " + dir + ": " + c.unknownRefSamples()
-                    + " samples of unknown series, " + c.corruptRecords() + " corrupt records, " + c.outOfOrderSamples()
-                    + " out-of-order samples, " + c.conflictingSeries() + " conflicting series records; first: "
-                    + c.firstProblem());
+                c.unknownRefSamples(),
+                c.corruptRecords(),
+                c.duplicateSamples(),
+                c.outOfOrderSamples(),
+                c.conflictingSeries(),
+                c.firstProblem(),
+                clean,
+                report,
+                c.attachedChunks(),
+                c.attachedSamples(),
+                c.coveredSamples(),
+                c.unattachedChunks(),
+                List.copyOf(chunkLogProblems));
+        if (c.unknownRefSamples() > 0
+                || c.corruptRecords() > 0
+                || c.outOfOrderSamples() > 0
+                || c.conflictingSeries() > 0) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "replay of " + dir + ": " + c.unknownRefSamples()
+                            + " samples of unknown series, " + c.corruptRecords() + " corrupt records, "
+                            + c.outOfOrderSamples()
+                            + " out-of-order samples, " + c.conflictingSeries() + " conflicting series records; first: "
+                            + c.firstProblem());
         }
         // A checkpoint newer than the WAL's end (the WAL lost its tail): new records would get offsets
         // the checkpoint claims to cover. Write a fresh checkpoint at the real end and drop the stale ones.
         for (int i = 0; i < shardCount; i++) {
             if (lastCheckpointOffset[i] > wal.nextOffset(i) && readOnly) {
                 checkpointProblems.add("shard " + i + ": checkpoint at WAL offset " + lastCheckpointOffset[i]
-                        + " is beyond the WAL's end " + wal.nextOffset(i) + " (read-only open: a writer's open rewrites it)");
+                        + " is beyond the WAL's end " + wal.nextOffset(i)
+                        + " (read-only open: a writer's open rewrites it)");
             } else if (lastCheckpointOffset[i] > wal.nextOffset(i)) {
                 checkpointProblems.add("shard " + i + ": checkpoint at WAL offset " + lastCheckpointOffset[i]
                         + " is beyond the WAL's end " + wal.nextOffset(i) + "; rewritten");
@@ -494,7 +538,9 @@ public final class StorageImpl implements Storage {
                 // set it aside so that it no longer counts as one of the two checkpoints kept: the WAL
                 // is then truncated only below checkpoints that loaded
                 try {
-                    Files.move(f, f.resolveSibling(f.getFileName() + ".damaged"),
+                    Files.move(
+                            f,
+                            f.resolveSibling(f.getFileName() + ".damaged"),
                             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                     Checkpoints.fsyncDir(sd);
                 } catch (IOException moveFailed) {
@@ -710,7 +756,9 @@ public final class StorageImpl implements Storage {
             a.setMapper(null);
             a.reset(); // committed or rejected: nothing of a write() call is discarded
             // keep a few small appenders for reuse; drop big ones (bounded memory)
-            if (a.capacity() <= 1 << 16 && pooledAppenders.incrementAndGet() <= 2 * Runtime.getRuntime().availableProcessors()) {
+            if (a.capacity() <= 1 << 16
+                    && pooledAppenders.incrementAndGet()
+                            <= 2 * Runtime.getRuntime().availableProcessors()) {
                 writeAppenders.offer(a);
             } else {
                 pooledAppenders.decrementAndGet();
@@ -809,28 +857,35 @@ public final class StorageImpl implements Storage {
     void validateForWrite(Labels labels) {
         Objects.requireNonNull(labels, "labels");
         if (labels.isEmpty()) {
-            throw new InvalidLabelsException("empty label set: a series needs at least one label with a non-empty value");
+            throw new InvalidLabelsException(
+                    "empty label set: a series needs at least one label with a non-empty value");
         }
         if (!options.utf8MetricNames()) {
             Labels.validateMetricName(labels.metricName());
         }
         int n = labels.size();
         if (n > options.maxLabelsPerSeries()) {
-            throw new LimitExceededException("maxLabelsPerSeries", "label set " + labels.toShortString() + " has " + n
-                    + " labels, over the limit maxLabelsPerSeries=" + options.maxLabelsPerSeries());
+            throw new LimitExceededException(
+                    "maxLabelsPerSeries",
+                    "label set " + labels.toShortString() + " has " + n + " labels, over the limit maxLabelsPerSeries="
+                            + options.maxLabelsPerSeries());
         }
         for (int i = 0; i < n; i++) {
             String name = labels.name(i);
             if (name.length() > options.maxLabelNameLength()) {
-                throw new LimitExceededException("maxLabelNameLength", "label name \"" + name.substring(0, 32)
-                        + "...\" has " + name.length() + " characters, over the limit maxLabelNameLength="
-                        + options.maxLabelNameLength());
+                throw new LimitExceededException(
+                        "maxLabelNameLength",
+                        "label name \"" + name.substring(0, 32)
+                                + "...\" has " + name.length() + " characters, over the limit maxLabelNameLength="
+                                + options.maxLabelNameLength());
             }
             String value = labels.value(i);
             if (value.length() > options.maxLabelValueLength()) {
-                throw new LimitExceededException("maxLabelValueLength", "value of label \"" + name + "\" has "
-                        + value.length() + " characters, over the limit maxLabelValueLength="
-                        + options.maxLabelValueLength());
+                throw new LimitExceededException(
+                        "maxLabelValueLength",
+                        "value of label \"" + name + "\" has "
+                                + value.length() + " characters, over the limit maxLabelValueLength="
+                                + options.maxLabelValueLength());
             }
         }
         // UTF-8 needs at most 3 bytes per char: count bytes only when that bound exceeds the limit
@@ -841,15 +896,19 @@ public final class StorageImpl implements Storage {
         }
         int bytes = chars * 3 <= options.maxLabelSetBytes() ? 0 : labels.utf8Bytes();
         if (bytes > options.maxLabelSetBytes()) {
-            throw new LimitExceededException("maxLabelSetBytes", "label set of " + labels.metricName() + " has " + bytes
-                    + " bytes of names and values, over the limit maxLabelSetBytes=" + options.maxLabelSetBytes());
+            throw new LimitExceededException(
+                    "maxLabelSetBytes",
+                    "label set of " + labels.metricName() + " has " + bytes
+                            + " bytes of names and values, over the limit maxLabelSetBytes="
+                            + options.maxLabelSetBytes());
         }
     }
 
     void checkTimestamp(long t, Labels labels) {
         if (t == Long.MIN_VALUE || t == Long.MAX_VALUE) {
-            throw new OutOfBoundsException("timestamp " + t + (t == Long.MIN_VALUE ? " (Long.MIN_VALUE)" : " (Long.MAX_VALUE)")
-                    + " is reserved and not accepted" + forSeries(labels));
+            throw new OutOfBoundsException(
+                    "timestamp " + t + (t == Long.MIN_VALUE ? " (Long.MIN_VALUE)" : " (Long.MAX_VALUE)")
+                            + " is reserved and not accepted" + forSeries(labels));
         }
         if (skewMillis > 0 && t > futureBound) {
             // the bound only grows with the clock: read the clock only for a sample beyond the last
@@ -1105,8 +1164,8 @@ public final class StorageImpl implements Storage {
             } catch (RuntimeException e) {
                 next = -1;
             }
-            perShard.add(new StorageStats.Shard(p.shard, p.numSeries, p.numSamples, p.numChunks, pb, next,
-                    lastCheckpointOffset[p.shard]));
+            perShard.add(new StorageStats.Shard(
+                    p.shard, p.numSeries, p.numSamples, p.numChunks, pb, next, lastCheckpointOffset[p.shard]));
             series += p.numSeries;
             samples += p.numSamples;
             chunks += p.numChunks;
@@ -1118,11 +1177,31 @@ public final class StorageImpl implements Storage {
         } catch (RuntimeException e) {
             ws = null;
         }
-        StorageStats.Checkpoint ck = new StorageStats.Checkpoint(checkpointsLoaded, checkpointLoadedSamples,
-                checkpointLoadSeconds, List.copyOf(checkpointProblems), checkpointsWritten, lastCheckpointSeconds,
-                lastCheckpointBytes, lastCheckpointTime);
-        return new StorageStats(shardCount, series, samples, chunks, bytes, samples > 0 ? (double) bytes / samples : 0,
-                safeWalBytes(), written.sum(), rejected.sum(), discarded.sum(), generation.get(), replayStats, ck, ws, List.copyOf(perShard));
+        StorageStats.Checkpoint ck = new StorageStats.Checkpoint(
+                checkpointsLoaded,
+                checkpointLoadedSamples,
+                checkpointLoadSeconds,
+                List.copyOf(checkpointProblems),
+                checkpointsWritten,
+                lastCheckpointSeconds,
+                lastCheckpointBytes,
+                lastCheckpointTime);
+        return new StorageStats(
+                shardCount,
+                series,
+                samples,
+                chunks,
+                bytes,
+                samples > 0 ? (double) bytes / samples : 0,
+                safeWalBytes(),
+                written.sum(),
+                rejected.sum(),
+                discarded.sum(),
+                generation.get(),
+                replayStats,
+                ck,
+                ws,
+                List.copyOf(perShard));
     }
 
     private long safeWalBytes() {
@@ -1264,8 +1343,8 @@ public final class StorageImpl implements Storage {
     }
 
     private void startMaintenance() {
-        boolean periodic = !options.checkpointInterval().isZero() || options.checkpointWalBytes() > 0
-                || retentionMillis > 0;
+        boolean periodic =
+                !options.checkpointInterval().isZero() || options.checkpointWalBytes() > 0 || retentionMillis > 0;
         if (!periodic) {
             return;
         }
@@ -1274,8 +1353,13 @@ public final class StorageImpl implements Storage {
             t.setDaemon(true);
             return t;
         });
-        long tick = Math.max(100, Math.min(5_000, options.checkpointInterval().isZero() ? 5_000
-                : options.checkpointInterval().toMillis() / 4));
+        long tick = Math.max(
+                100,
+                Math.min(
+                        5_000,
+                        options.checkpointInterval().isZero()
+                                ? 5_000
+                                : options.checkpointInterval().toMillis() / 4));
         maintenance.scheduleWithFixedDelay(this::maintain, tick, tick, TimeUnit.MILLISECONDS);
     }
 
@@ -1286,8 +1370,9 @@ public final class StorageImpl implements Storage {
                 return;
             }
             long now = System.nanoTime();
-            if (retentionMillis > 0 && now - lastRetentionNanos >= Math.min(60_000, Math.max(1_000, retentionMillis / 10))
-                    * 1_000_000L) {
+            if (retentionMillis > 0
+                    && now - lastRetentionNanos
+                            >= Math.min(60_000, Math.max(1_000, retentionMillis / 10)) * 1_000_000L) {
                 applyRetention();
             }
             boolean due = !options.checkpointInterval().isZero()
@@ -1340,8 +1425,10 @@ public final class StorageImpl implements Storage {
         }
         if (abandoned > 0) {
             discarded.add(abandoned);
-            LOG.log(System.Logger.Level.WARNING, "close of " + dir + ": " + abandoned + " samples appended but never "
-                    + "committed were discarded (commit appenders before closing the store)");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "close of " + dir + ": " + abandoned + " samples appended but never "
+                            + "committed were discarded (commit appenders before closing the store)");
         }
         if (maintenance != null) {
             maintenance.shutdown();

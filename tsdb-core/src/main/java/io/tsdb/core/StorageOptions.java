@@ -122,58 +122,113 @@ public final class StorageOptions {
     }
 
     /** {@return the WAL shard count asked for; 0 = the WAL's default, or the count the store was created with} */
-    public int shards() { return shards; }
+    public int shards() {
+        return shards;
+    }
     /** {@return when a write is acknowledged (see {@code docs/durability.md})} */
-    public Durability durability() { return durability; }
+    public Durability durability() {
+        return durability;
+    }
     /** {@return the WAL group-commit interval} */
-    public Duration flushInterval() { return flushInterval; }
+    public Duration flushInterval() {
+        return flushInterval;
+    }
     /** {@return the wall time between periodic checkpoints; zero = none} */
-    public Duration checkpointInterval() { return checkpointInterval; }
+    public Duration checkpointInterval() {
+        return checkpointInterval;
+    }
     /** {@return the WAL growth, in bytes, that triggers a checkpoint; 0 = none} */
-    public long checkpointWalBytes() { return checkpointWalBytes; }
+    public long checkpointWalBytes() {
+        return checkpointWalBytes;
+    }
     /** {@return whether {@link StorageImpl#close()} writes a checkpoint of every shard} */
-    public boolean checkpointOnClose() { return checkpointOnClose; }
+    public boolean checkpointOnClose() {
+        return checkpointOnClose;
+    }
     /** {@return whether sealed chunks are kept in the head chunk log} */
-    public boolean headChunkLog() { return headChunkLog; }
+    public boolean headChunkLog() {
+        return headChunkLog;
+    }
     /** {@return the time retention (relative to the newest sample, bounded by the clock); zero = unlimited} */
-    public Duration retention() { return retention; }
+    public Duration retention() {
+        return retention;
+    }
     /** {@return how far beyond the wall clock a timestamp may be; zero = no bound} */
-    public Duration maxFutureSkew() { return maxFutureSkew; }
+    public Duration maxFutureSkew() {
+        return maxFutureSkew;
+    }
     /** {@return how much older than its series' newest a sample may be; zero = none} */
-    public Duration outOfOrderWindow() { return outOfOrderWindow; }
+    public Duration outOfOrderWindow() {
+        return outOfOrderWindow;
+    }
     /** {@return the most labels a written series may have} */
-    public int maxLabelsPerSeries() { return maxLabelsPerSeries; }
+    public int maxLabelsPerSeries() {
+        return maxLabelsPerSeries;
+    }
     /** {@return the longest label name accepted, in chars} */
-    public int maxLabelNameLength() { return maxLabelNameLength; }
+    public int maxLabelNameLength() {
+        return maxLabelNameLength;
+    }
     /** {@return the longest label value accepted, in chars} */
-    public int maxLabelValueLength() { return maxLabelValueLength; }
+    public int maxLabelValueLength() {
+        return maxLabelValueLength;
+    }
     /** {@return the most UTF-8 bytes of names and values a label set may have} */
-    public int maxLabelSetBytes() { return maxLabelSetBytes; }
+    public int maxLabelSetBytes() {
+        return maxLabelSetBytes;
+    }
     /** {@return the most series the head may hold} */
-    public int maxSeries() { return maxSeries; }
+    public int maxSeries() {
+        return maxSeries;
+    }
     /** {@return whether a metric name may be any UTF-8 string (see {@link Builder#utf8MetricNames})} */
-    public boolean utf8MetricNames() { return utf8MetricNames; }
+    public boolean utf8MetricNames() {
+        return utf8MetricNames;
+    }
     /** {@return the threads replaying WAL shards and loading checkpoints on open} */
-    public int replayParallelism() { return replayParallelism; }
+    public int replayParallelism() {
+        return replayParallelism;
+    }
     /** {@return whether WAL blocks are LZ4-compressed} */
-    public boolean walCompression() { return walCompression; }
+    public boolean walCompression() {
+        return walCompression;
+    }
     /** {@return the WAL segment size in bytes; 0 = the WAL's default} */
-    public long walSegmentBytes() { return walSegmentBytes; }
-    LongSupplier clock() { return clock; }
-    ToLongFunction<Labels> seriesHash() { return seriesHash; }
-    io.tsdb.wal.Disk walDisk() { return walDisk; }
-    long walMaxBufferedBytes() { return walMaxBufferedBytes; }
-    Duration walBackpressureTimeout() { return walBackpressureTimeout; }
+    public long walSegmentBytes() {
+        return walSegmentBytes;
+    }
+
+    LongSupplier clock() {
+        return clock;
+    }
+
+    ToLongFunction<Labels> seriesHash() {
+        return seriesHash;
+    }
+
+    io.tsdb.wal.Disk walDisk() {
+        return walDisk;
+    }
+
+    long walMaxBufferedBytes() {
+        return walMaxBufferedBytes;
+    }
+
+    Duration walBackpressureTimeout() {
+        return walBackpressureTimeout;
+    }
 
     @Override
     public String toString() {
         return "StorageOptions{shards=" + shards + ", durability=" + durability + ", flushInterval=" + flushInterval
                 + ", checkpointInterval=" + checkpointInterval + ", checkpointWalBytes=" + checkpointWalBytes
                 + ", headChunkLog=" + headChunkLog
-                + ", retention=" + retention + ", maxFutureSkew=" + maxFutureSkew + ", outOfOrderWindow=" + outOfOrderWindow
+                + ", retention=" + retention + ", maxFutureSkew=" + maxFutureSkew + ", outOfOrderWindow="
+                + outOfOrderWindow
                 + ", maxLabelsPerSeries=" + maxLabelsPerSeries + ", maxLabelNameLength=" + maxLabelNameLength
                 + ", maxLabelValueLength=" + maxLabelValueLength + ", maxLabelSetBytes=" + maxLabelSetBytes
-                + ", maxSeries=" + maxSeries + ", utf8MetricNames=" + utf8MetricNames + ", replayParallelism=" + replayParallelism + "}";
+                + ", maxSeries=" + maxSeries + ", utf8MetricNames=" + utf8MetricNames + ", replayParallelism="
+                + replayParallelism + "}";
     }
 
     /** Builds {@link StorageOptions}; each setter checks its argument at once. Not thread-safe. */
@@ -188,6 +243,7 @@ public final class StorageOptions {
         private Duration retention = Duration.ZERO;
         /** Default future bound: scrape clocks drift by seconds; a timestamp in micro- or nanoseconds is years ahead. */
         private Duration maxFutureSkew = Duration.ofHours(1);
+
         private Duration outOfOrderWindow = Duration.ZERO;
         private int maxLabelsPerSeries = 64;
         private int maxLabelNameLength = 256;

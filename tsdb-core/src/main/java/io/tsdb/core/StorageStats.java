@@ -25,9 +25,22 @@ import java.util.Locale;
  * @param wal                    the WAL's own instrumentation (may be null if unavailable)
  * @param perShard               the head figures per shard (= partition)
  */
-public record StorageStats(int shards, long series, long samples, long chunks, long headChunkBytes,
-        double headBytesPerSample, long walDiskBytes, long samplesWritten, long samplesRejected, long samplesDiscarded, long seriesGeneration,
-        Replay replay, Checkpoint checkpoint, WalStats wal, List<Shard> perShard) {
+public record StorageStats(
+        int shards,
+        long series,
+        long samples,
+        long chunks,
+        long headChunkBytes,
+        double headBytesPerSample,
+        long walDiskBytes,
+        long samplesWritten,
+        long samplesRejected,
+        long samplesDiscarded,
+        long seriesGeneration,
+        Replay replay,
+        Checkpoint checkpoint,
+        WalStats wal,
+        List<Shard> perShard) {
 
     /**
      * One shard's head.
@@ -40,7 +53,13 @@ public record StorageStats(int shards, long series, long samples, long chunks, l
      * @param walNextOffset      the next WAL offset of the shard (-1 if the WAL could not tell)
      * @param checkpointOffset   WAL offset of the newest checkpoint written or loaded, -1 if none
      */
-    public record Shard(int shard, long series, long samples, long chunks, long headChunkBytes, long walNextOffset,
+    public record Shard(
+            int shard,
+            long series,
+            long samples,
+            long chunks,
+            long headChunkBytes,
+            long walNextOffset,
             long checkpointOffset) {}
 
     /**
@@ -66,10 +85,24 @@ public record StorageStats(int shards, long series, long samples, long chunks, l
      *                            their samples came from the WAL)
      * @param chunkLogProblems    damaged or stale head chunk log records found (and truncated) on open
      */
-    public record Replay(double seconds, double walSeconds, long records, long samples, double samplesPerSecond,
-            long unknownRefSamples, long corruptRecords, long duplicateSamples, long outOfOrderSamples,
-            long conflictingSeries, String firstProblem, boolean walRecoveryClean, String walRecovery,
-            long chunkLogChunks, long chunkLogSamples, long coveredSamples, long chunkLogUnattached,
+    public record Replay(
+            double seconds,
+            double walSeconds,
+            long records,
+            long samples,
+            double samplesPerSecond,
+            long unknownRefSamples,
+            long corruptRecords,
+            long duplicateSamples,
+            long outOfOrderSamples,
+            long conflictingSeries,
+            String firstProblem,
+            boolean walRecoveryClean,
+            String walRecovery,
+            long chunkLogChunks,
+            long chunkLogSamples,
+            long coveredSamples,
+            long chunkLogUnattached,
             List<String> chunkLogProblems) {}
 
     /**
@@ -84,8 +117,15 @@ public record StorageStats(int shards, long series, long samples, long chunks, l
      * @param lastBytes        bytes written by the last round
      * @param lastTimeMillis   wall clock of the last round's end, 0 if none
      */
-    public record Checkpoint(int loaded, long loadedSamples, double loadSeconds, List<String> problems, long written,
-            double lastSeconds, long lastBytes, long lastTimeMillis) {}
+    public record Checkpoint(
+            int loaded,
+            long loadedSamples,
+            double loadSeconds,
+            List<String> problems,
+            long written,
+            double lastSeconds,
+            long lastBytes,
+            long lastTimeMillis) {}
 
     /** {@return the figures in the Prometheus text exposition format (WAL figures appended when available)} */
     public String toPrometheusText() {
@@ -103,29 +143,57 @@ public record StorageStats(int shards, long series, long samples, long chunks, l
         gauge(sb, "tsdb_replay_wal_seconds", "Wall time of the WAL replay.", replay.walSeconds());
         gauge(sb, "tsdb_replay_samples", "Samples replayed from the WAL on open.", replay.samples());
         gauge(sb, "tsdb_replay_samples_per_second", "Samples restored per second on open.", replay.samplesPerSecond());
-        gauge(sb, "tsdb_replay_unknown_ref_samples", "Replayed samples without a series record.", replay.unknownRefSamples());
+        gauge(
+                sb,
+                "tsdb_replay_unknown_ref_samples",
+                "Replayed samples without a series record.",
+                replay.unknownRefSamples());
         gauge(sb, "tsdb_replay_corrupt_records", "WAL records that did not decode on open.", replay.corruptRecords());
-        gauge(sb, "tsdb_replay_out_of_order_samples", "Replayed samples older than their series' newest.",
+        gauge(
+                sb,
+                "tsdb_replay_out_of_order_samples",
+                "Replayed samples older than their series' newest.",
                 replay.outOfOrderSamples());
-        gauge(sb, "tsdb_replay_chunk_log_chunks", "Sealed chunks attached from the head chunk log on open.",
+        gauge(
+                sb,
+                "tsdb_replay_chunk_log_chunks",
+                "Sealed chunks attached from the head chunk log on open.",
                 replay.chunkLogChunks());
-        gauge(sb, "tsdb_replay_covered_samples", "WAL samples decoded on open but already held by attached chunks.",
+        gauge(
+                sb,
+                "tsdb_replay_covered_samples",
+                "WAL samples decoded on open but already held by attached chunks.",
                 replay.coveredSamples());
-        gauge(sb, "tsdb_replay_chunk_log_problems", "Damaged or stale head chunk log records truncated on open.",
+        gauge(
+                sb,
+                "tsdb_replay_chunk_log_problems",
+                "Damaged or stale head chunk log records truncated on open.",
                 replay.chunkLogProblems().size());
         gauge(sb, "tsdb_checkpoints_loaded", "Checkpoints loaded on open.", checkpoint.loaded());
-        gauge(sb, "tsdb_checkpoint_damaged", "Damaged checkpoints skipped on open.", checkpoint.problems().size());
+        gauge(
+                sb,
+                "tsdb_checkpoint_damaged",
+                "Damaged checkpoints skipped on open.",
+                checkpoint.problems().size());
         counter(sb, "tsdb_checkpoints_written_total", "Checkpoint rounds written since open.", checkpoint.written());
         gauge(sb, "tsdb_checkpoint_last_seconds", "Duration of the last checkpoint round.", checkpoint.lastSeconds());
         gauge(sb, "tsdb_checkpoint_last_bytes", "Bytes written by the last checkpoint round.", checkpoint.lastBytes());
         if (perShard != null && !perShard.isEmpty()) {
             sb.append("# HELP tsdb_shard_head_series Live series per shard.\n# TYPE tsdb_shard_head_series gauge\n");
             for (Shard sh : perShard) {
-                sb.append("tsdb_shard_head_series{shard=\"").append(sh.shard()).append("\"} ").append(sh.series()).append('\n');
+                sb.append("tsdb_shard_head_series{shard=\"")
+                        .append(sh.shard())
+                        .append("\"} ")
+                        .append(sh.series())
+                        .append('\n');
             }
             sb.append("# HELP tsdb_shard_head_samples Samples per shard.\n# TYPE tsdb_shard_head_samples gauge\n");
             for (Shard sh : perShard) {
-                sb.append("tsdb_shard_head_samples{shard=\"").append(sh.shard()).append("\"} ").append(sh.samples()).append('\n');
+                sb.append("tsdb_shard_head_samples{shard=\"")
+                        .append(sh.shard())
+                        .append("\"} ")
+                        .append(sh.samples())
+                        .append('\n');
             }
         }
         if (wal != null) {

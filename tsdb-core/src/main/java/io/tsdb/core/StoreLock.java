@@ -31,15 +31,20 @@ final class StoreLock implements AutoCloseable {
 
     static StoreLock acquire(Path dir) throws IOException {
         Path f = dir.resolve(FILE);
-        FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel ch =
+                FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileLock l;
         try {
             l = ch.tryLock();
         } catch (OverlappingFileLockException e) {
             ch.close();
-            throw new StoreLockedException(dir, ProcessHandle.current().pid(), "store " + dir
-                    + " is already open for writing in this process (pid " + ProcessHandle.current().pid()
-                    + "); close it first, or open it with StorageImpl.openReadOnly to inspect it");
+            throw new StoreLockedException(
+                    dir,
+                    ProcessHandle.current().pid(),
+                    "store " + dir
+                            + " is already open for writing in this process (pid "
+                            + ProcessHandle.current().pid()
+                            + "); close it first, or open it with StorageImpl.openReadOnly to inspect it");
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -47,9 +52,12 @@ final class StoreLock implements AutoCloseable {
         if (l == null) {
             long pid = holder(ch);
             ch.close();
-            throw new StoreLockedException(dir, pid, "store " + dir + " is in use by another writer ("
-                    + (pid > 0 ? "pid " + pid : "pid unknown") + "); only one process may write a store. "
-                    + "Inspect it beside the writer with StorageImpl.openReadOnly (tsdb stats / tsdb query do)");
+            throw new StoreLockedException(
+                    dir,
+                    pid,
+                    "store " + dir + " is in use by another writer ("
+                            + (pid > 0 ? "pid " + pid : "pid unknown") + "); only one process may write a store. "
+                            + "Inspect it beside the writer with StorageImpl.openReadOnly (tsdb stats / tsdb query do)");
         }
         try {
             byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);

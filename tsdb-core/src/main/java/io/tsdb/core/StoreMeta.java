@@ -64,8 +64,8 @@ final class StoreMeta {
         crc.update(sink.buf, 0, sink.pos);
         sink.writeInt((int) crc.getValue());
         Path tmp = dir.resolve(FILE + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = FileChannel.open(
+                tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             ch.write(sink.toByteBuffer());
             ch.force(true);
         }

@@ -71,8 +71,14 @@ final class XxHash64 {
     }
 
     private static long readLong(byte[] b, int p) {
-        return (b[p] & 0xFFL) | (b[p + 1] & 0xFFL) << 8 | (b[p + 2] & 0xFFL) << 16 | (b[p + 3] & 0xFFL) << 24
-                | (b[p + 4] & 0xFFL) << 32 | (b[p + 5] & 0xFFL) << 40 | (b[p + 6] & 0xFFL) << 48 | (b[p + 7] & 0xFFL) << 56;
+        return (b[p] & 0xFFL)
+                | (b[p + 1] & 0xFFL) << 8
+                | (b[p + 2] & 0xFFL) << 16
+                | (b[p + 3] & 0xFFL) << 24
+                | (b[p + 4] & 0xFFL) << 32
+                | (b[p + 5] & 0xFFL) << 40
+                | (b[p + 6] & 0xFFL) << 48
+                | (b[p + 7] & 0xFFL) << 56;
     }
 
     private static int readInt(byte[] b, int p) {

@@ -84,7 +84,8 @@ class AppenderTest {
             app.commit();
             assertEquals(32_000, s.stats().samples());
         }
-        try (StorageImpl s = StorageImpl.open(dir, TestUtil.small().checkpointOnClose(false).build())) {
+        try (StorageImpl s =
+                StorageImpl.open(dir, TestUtil.small().checkpointOnClose(false).build())) {
             assertEquals(32_000, s.stats().samples());
             SampleIterator it = s.iterator(s.seriesRef(l), 100, 19_999);
             for (int i = 100; i < 20_000; i++) {

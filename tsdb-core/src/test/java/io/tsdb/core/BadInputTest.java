@@ -14,8 +14,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every row of RELIABILITY.md section 3: the exception, nothing half-applied, and the store stays
@@ -34,8 +34,12 @@ class BadInputTest {
 
     @BeforeEach
     void open() throws Exception {
-        opts = TestUtil.small().maxLabelsPerSeries(8).maxLabelNameLength(40).maxLabelValueLength(100)
-                .maxLabelSetBytes(300).build();
+        opts = TestUtil.small()
+                .maxLabelsPerSeries(8)
+                .maxLabelNameLength(40)
+                .maxLabelValueLength(100)
+                .maxLabelSetBytes(300)
+                .build();
         store = StorageImpl.open(dir, opts);
         model = new Model();
     }
@@ -66,9 +70,19 @@ class BadInputTest {
     @Test
     void nanInfinitiesAndNegativeZeroAreStoredBitExactly() throws Exception {
         Labels l = Labels.of("__name__", "special");
-        double[] values = {Double.NaN, Sample.STALE_NAN, Double.longBitsToDouble(0x7ff0000000000001L),
-            Double.longBitsToDouble(0xfff8000000000123L), Double.longBitsToDouble(0x7ff8dead0000beefL),
-            Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -0.0, 0.0, Double.MIN_VALUE, -Double.MAX_VALUE};
+        double[] values = {
+            Double.NaN,
+            Sample.STALE_NAN,
+            Double.longBitsToDouble(0x7ff0000000000001L),
+            Double.longBitsToDouble(0xfff8000000000123L),
+            Double.longBitsToDouble(0x7ff8dead0000beefL),
+            Double.POSITIVE_INFINITY,
+            Double.NEGATIVE_INFINITY,
+            -0.0,
+            0.0,
+            Double.MIN_VALUE,
+            -Double.MAX_VALUE
+        };
         List<Sample> samples = new ArrayList<>();
         for (int i = 0; i < values.length; i++) {
             samples.add(new Sample(i + 10, values[i]));
@@ -116,10 +130,12 @@ class BadInputTest {
 
     @Test
     void invalidLabels() throws Exception {
-        InvalidLabelsException e = assertThrows(InvalidLabelsException.class,
+        InvalidLabelsException e = assertThrows(
+                InvalidLabelsException.class,
                 () -> store.write(new TimeSeries(Labels.empty(), List.of(new Sample(1, 1)))));
         assertTrue(e.getMessage().contains("empty label set"), e.getMessage());
-        assertThrows(InvalidLabelsException.class,
+        assertThrows(
+                InvalidLabelsException.class,
                 () -> store.write(new TimeSeries(Labels.of("a", ""), List.of(new Sample(1, 1)))));
         assertThrows(InvalidLabelsException.class, () -> store.appender().append(0, Labels.empty(), 1, 1));
         e = assertThrows(InvalidLabelsException.class, () -> Labels.of("", "x"));
@@ -158,8 +174,8 @@ class BadInputTest {
     }
 
     void assertLimit(String limit, Labels l) {
-        LimitExceededException e = assertThrows(LimitExceededException.class,
-                () -> store.write(new TimeSeries(l, List.of(new Sample(1, 1)))));
+        LimitExceededException e = assertThrows(
+                LimitExceededException.class, () -> store.write(new TimeSeries(l, List.of(new Sample(1, 1)))));
         assertEquals(limit, e.limit());
         assertTrue(e.getMessage().contains(limit), e.getMessage());
         e = assertThrows(LimitExceededException.class, () -> store.appender().append(0, l, 1, 1));
@@ -183,17 +199,18 @@ class BadInputTest {
     void outOfOrderDuplicateAndIdempotent() throws Exception {
         Labels l = Labels.of("__name__", "ooo");
         write(l, 100, 1.0);
-        OutOfOrderSampleException o = assertThrows(OutOfOrderSampleException.class,
-                () -> store.write(new TimeSeries(l, List.of(new Sample(99, 1.0)))));
+        OutOfOrderSampleException o = assertThrows(
+                OutOfOrderSampleException.class, () -> store.write(new TimeSeries(l, List.of(new Sample(99, 1.0)))));
         assertTrue(o.getMessage().contains("99"), o.getMessage());
         // same timestamp, same bits: idempotent no-op
         store.write(new TimeSeries(l, List.of(new Sample(100, 1.0))));
-        DuplicateSampleException d = assertThrows(DuplicateSampleException.class,
-                () -> store.write(new TimeSeries(l, List.of(new Sample(100, 2.0)))));
+        DuplicateSampleException d = assertThrows(
+                DuplicateSampleException.class, () -> store.write(new TimeSeries(l, List.of(new Sample(100, 2.0)))));
         assertTrue(d.getMessage().contains("100"), d.getMessage());
         // NaN payloads count as different values
         write(l, 101, Double.NaN);
-        assertThrows(DuplicateSampleException.class,
+        assertThrows(
+                DuplicateSampleException.class,
                 () -> store.write(new TimeSeries(l, List.of(new Sample(101, Sample.STALE_NAN)))));
         store.write(new TimeSeries(l, List.of(new Sample(101, Double.NaN))));
         // via the appender, rejected at commit
@@ -207,20 +224,27 @@ class BadInputTest {
     @Test
     void outOfBounds() throws Exception {
         store.close();
-        opts = opts.toBuilder().maxFutureSkew(Duration.ofMinutes(10)).retention(Duration.ofHours(1))
-                .clock(() -> NOW).build();
+        opts = opts.toBuilder()
+                .maxFutureSkew(Duration.ofMinutes(10))
+                .retention(Duration.ofHours(1))
+                .clock(() -> NOW)
+                .build();
         store = StorageImpl.open(dir, opts);
         Labels l = Labels.of("__name__", "bounds");
         canaryT = NOW;
-        for (long t : new long[] {Long.MIN_VALUE, Long.MAX_VALUE, NOW + Duration.ofMinutes(11).toMillis()}) {
-            OutOfBoundsException e = assertThrows(OutOfBoundsException.class,
-                    () -> store.write(new TimeSeries(l, List.of(new Sample(t, 1)))));
+        for (long t : new long[] {
+            Long.MIN_VALUE, Long.MAX_VALUE, NOW + Duration.ofMinutes(11).toMillis()
+        }) {
+            OutOfBoundsException e = assertThrows(
+                    OutOfBoundsException.class, () -> store.write(new TimeSeries(l, List.of(new Sample(t, 1)))));
             assertTrue(e.getMessage().contains(Long.toString(t)), e.getMessage());
             assertThrows(OutOfBoundsException.class, () -> store.appender().append(0, l, t, 1));
         }
         write(l, NOW, 1); // sets the newest timestamp
-        OutOfBoundsException e = assertThrows(OutOfBoundsException.class,
-                () -> store.write(new TimeSeries(Labels.of("__name__", "old"), List.of(new Sample(NOW - 3_600_001, 1)))));
+        OutOfBoundsException e = assertThrows(
+                OutOfBoundsException.class,
+                () -> store.write(
+                        new TimeSeries(Labels.of("__name__", "old"), List.of(new Sample(NOW - 3_600_001, 1)))));
         assertTrue(e.getMessage().contains("retention"), e.getMessage());
         assertNull(store.seriesLabels(store.seriesRef(Labels.of("__name__", "old")))); // no empty series left behind
         assertEquals(-1, store.seriesRef(Labels.of("__name__", "old")));
@@ -234,7 +258,9 @@ class BadInputTest {
         opts = opts.toBuilder().maxFutureSkew(Duration.ZERO).build(); // the future bound is on by default
         store = StorageImpl.open(dir, opts);
         Labels l = Labels.of("__name__", "huge");
-        assertThrows(OutOfBoundsException.class, () -> store.write(new TimeSeries(l, List.of(new Sample(Long.MIN_VALUE, 1)))));
+        assertThrows(
+                OutOfBoundsException.class,
+                () -> store.write(new TimeSeries(l, List.of(new Sample(Long.MIN_VALUE, 1)))));
         write(l, Long.MIN_VALUE + 1, 1);
         write(l, -1, 2);
         write(l, Long.MAX_VALUE - 1, 3);
@@ -250,16 +276,24 @@ class BadInputTest {
             samples.add(new Sample(t, i));
         }
         samples.set(300, new Sample(Long.MAX_VALUE, 1)); // out of bounds
-        List<TimeSeries> batch = List.of(new TimeSeries(Labels.empty(), List.of(new Sample(1, 1))),
-                new TimeSeries(l, samples));
+        List<TimeSeries> batch =
+                List.of(new TimeSeries(Labels.empty(), List.of(new Sample(1, 1))), new TimeSeries(l, samples));
         PartialWriteException e = assertThrows(PartialWriteException.class, () -> store.write(batch));
         assertTrue(e.getMessage().startsWith("4 of 501 samples rejected, 497 written"), e.getMessage());
         assertEquals(4, e.rejected().size());
         assertEquals(0, e.rejected().get(0).seriesIndex());
         assertEquals(-1, e.rejected().get(0).sampleIndex());
         assertInstanceOf(InvalidLabelsException.class, e.rejected().get(0).reason());
-        assertEquals(List.of(100, 200, 300), e.rejected().subList(1, 4).stream().map(PartialWriteException.Rejection::sampleIndex).toList());
-        assertEquals(List.of(101L, 201L, 301L), e.rejected().subList(1, 4).stream().map(PartialWriteException.Rejection::flatIndex).toList());
+        assertEquals(
+                List.of(100, 200, 300),
+                e.rejected().subList(1, 4).stream()
+                        .map(PartialWriteException.Rejection::sampleIndex)
+                        .toList());
+        assertEquals(
+                List.of(101L, 201L, 301L),
+                e.rejected().subList(1, 4).stream()
+                        .map(PartialWriteException.Rejection::flatIndex)
+                        .toList());
         assertInstanceOf(OutOfOrderSampleException.class, e.rejected().get(1).reason());
         assertInstanceOf(OutOfBoundsException.class, e.rejected().get(3).reason());
         assertEquals(497, e.writtenSamples());
@@ -282,7 +316,12 @@ class BadInputTest {
         app.append(0, a, 11, 1); // #2 ok
         app.append(0, a, 11, 2); // #3 duplicate
         PartialWriteException e = assertThrows(PartialWriteException.class, app::commit);
-        assertEquals(List.of(0L, 3L), e.rejected().stream().map(PartialWriteException.Rejection::flatIndex).sorted().toList());
+        assertEquals(
+                List.of(0L, 3L),
+                e.rejected().stream()
+                        .map(PartialWriteException.Rejection::flatIndex)
+                        .sorted()
+                        .toList());
         model.apply(b, 5, 1);
         model.apply(a, 11, 1);
         assertUsable();
@@ -291,7 +330,8 @@ class BadInputTest {
     @Test
     void iteratorWithMintAfterMaxtIsEmpty() throws Exception {
         write(Labels.of("__name__", "q"), 5, 1);
-        assertFalse(store.iterator(store.seriesRef(Labels.of("__name__", "q")), 10, 1).next());
+        assertFalse(store.iterator(store.seriesRef(Labels.of("__name__", "q")), 10, 1)
+                .next());
         assertFalse(store.iterator(123456, 0, 10).next());
         assertNull(store.seriesLabels(123456));
         assertUsable();
@@ -332,11 +372,15 @@ class BadInputTest {
     @Test
     void metricNamesPromqlCannotSelectAreRefusedUnlessUtf8NamesAreOn() throws Exception {
         for (String bad : new String[] {"my.metric", "1up", "http-requests", "caf\u00e9"}) {
-            InvalidLabelsException e = assertThrows(InvalidLabelsException.class,
+            InvalidLabelsException e = assertThrows(
+                    InvalidLabelsException.class,
                     () -> store.write(new TimeSeries(Labels.of("__name__", bad), List.of(new Sample(1, 1)))));
-            assertTrue(e.getMessage().contains("invalid metric name") && e.getMessage().contains("utf8MetricNames"),
+            assertTrue(
+                    e.getMessage().contains("invalid metric name")
+                            && e.getMessage().contains("utf8MetricNames"),
                     e.getMessage());
-            assertThrows(InvalidLabelsException.class, () -> store.appender().append(0, Labels.of("__name__", bad), 1, 1));
+            assertThrows(
+                    InvalidLabelsException.class, () -> store.appender().append(0, Labels.of("__name__", bad), 1, 1));
         }
         write(Labels.of("__name__", "job:requests_total:rate5m"), 1, 1); // colons are valid (recording rules)
         assertUsable();
@@ -357,8 +401,8 @@ class BadInputTest {
             nv[2 * i + 1] = "v".repeat(i == 0 ? 500 : 5); // l0 sorts first: shown, cut
         }
         Labels huge = Labels.of(nv);
-        LimitExceededException e = assertThrows(LimitExceededException.class,
-                () -> store.write(new TimeSeries(huge, List.of(new Sample(1, 1)))));
+        LimitExceededException e = assertThrows(
+                LimitExceededException.class, () -> store.write(new TimeSeries(huge, List.of(new Sample(1, 1)))));
         assertTrue(e.getMessage().contains("93 more labels") && e.getMessage().length() < 1_000, e.getMessage());
         assertTrue(e.getMessage().contains("(500 chars)"), e.getMessage());
         assertUsable();

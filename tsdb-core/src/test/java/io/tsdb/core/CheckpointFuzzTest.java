@@ -69,13 +69,20 @@ class CheckpointFuzzTest {
             }
             Chunk open = chunk(g, t, 40);
             Labels l = Labels.of("__name__", "m" + i, "job", g.string("abcxyz\"\\é€", 1, 12));
-            series.add(new Checkpoints.SeriesSnapshot(SHARD + SHARDS * i, l, open.maxTime(),
-                    Double.doubleToRawLongBits(open.lastValue()), sealed, open.toBytes()));
+            series.add(new Checkpoints.SeriesSnapshot(
+                    SHARD + SHARDS * i,
+                    l,
+                    open.maxTime(),
+                    Double.doubleToRawLongBits(open.lastValue()),
+                    sealed,
+                    open.toBytes()));
         }
         long walOffset = g.longBetween(0, 1L << 40);
         try {
             Path sd = dir.resolve("valid");
-            Checkpoints.write(sd, new Checkpoints.PartitionSnapshot(SHARD, SHARDS, walOffset, n, series),
+            Checkpoints.write(
+                    sd,
+                    new Checkpoints.PartitionSnapshot(SHARD, SHARDS, walOffset, n, series),
                     g.nextInt(4) == 0 ? 1 : Checkpoints.VERSION);
             Path f = Checkpoints.file(sd, walOffset);
             byte[] b = Files.readAllBytes(f);
@@ -148,7 +155,12 @@ class CheckpointFuzzTest {
 
     @Test
     void damagedCheckpointsFailOnlyWithCorruptRecordOrIOException() {
-        Fuzz.run(DECODER, 1500, CheckpointFuzzTest::valid, CheckpointFuzzTest::fixChecksum, CheckpointFuzzTest::decode,
+        Fuzz.run(
+                DECODER,
+                1500,
+                CheckpointFuzzTest::valid,
+                CheckpointFuzzTest::fixChecksum,
+                CheckpointFuzzTest::decode,
                 ALLOWED);
     }
 

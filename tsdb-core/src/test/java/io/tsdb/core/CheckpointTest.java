@@ -18,7 +18,11 @@ class CheckpointTest {
 
     StorageOptions opts() {
         // tiny WAL segments so that checkpoints can truncate the WAL
-        return TestUtil.small().shards(2).checkpointOnClose(false).walSegmentBytes(8 * 1024).build();
+        return TestUtil.small()
+                .shards(2)
+                .checkpointOnClose(false)
+                .walSegmentBytes(8 * 1024)
+                .build();
     }
 
     static Path newest(Path dir, int shard) throws Exception {
@@ -40,7 +44,10 @@ class CheckpointTest {
             s.checkpoint();
             StorageRoundTripProperties.randomWrites(s, r, 30, pool);
             expected = TestUtil.renderStore(s);
-            assertEquals(2, Checkpoints.list(Checkpoints.shardDir(dir.resolve("checkpoints"), 0)).size(),
+            assertEquals(
+                    2,
+                    Checkpoints.list(Checkpoints.shardDir(dir.resolve("checkpoints"), 0))
+                            .size(),
                     "two checkpoints kept per shard");
         }
         try (StorageImpl s = StorageImpl.open(dir, opts())) {
@@ -63,7 +70,10 @@ class CheckpointTest {
         }
         try (StorageImpl s = StorageImpl.open(dir, opts())) {
             assertEquals(expected, TestUtil.renderStore(s));
-            assertEquals(2, s.stats().checkpoint().problems().size(), s.stats().checkpoint().problems().toString());
+            assertEquals(
+                    2,
+                    s.stats().checkpoint().problems().size(),
+                    s.stats().checkpoint().problems().toString());
             assertTrue(s.stats().checkpoint().problems().get(0).contains("damaged checkpoint"));
             assertEquals(2, s.stats().checkpoint().loaded()); // the previous ones
         }
@@ -147,7 +157,8 @@ class CheckpointTest {
         try (StorageImpl s = StorageImpl.open(dir, opts().toBuilder().shards(0).build())) {
             assertEquals(2, s.shards());
         }
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class,
                 () -> StorageImpl.open(dir, opts().toBuilder().shards(3).build()));
         assertTrue(e.getMessage().contains("2 shards"), e.getMessage());
     }
@@ -163,20 +174,27 @@ class CheckpointTest {
         }
         // replace every checkpoint by a version 1 rendering of the same state
         Path ckRoot = dir.resolve("checkpoints");
-        try (StorageImpl s = StorageImpl.open(dir, opts().toBuilder().checkpointOnClose(false).build())) {
+        try (StorageImpl s = StorageImpl.open(
+                dir, opts().toBuilder().checkpointOnClose(false).build())) {
             for (int shard = 0; shard < s.shards(); shard++) {
                 Path sd = Checkpoints.shardDir(ckRoot, shard);
                 for (long off : Checkpoints.list(sd)) {
                     Files.delete(Checkpoints.file(sd, off));
                 }
                 s.writeCheckpointForTest(shard, 1);
-                assertEquals(1, Files.readAllBytes(Checkpoints.file(sd, Checkpoints.list(sd).get(0)))[8], "version byte");
+                assertEquals(
+                        1,
+                        Files.readAllBytes(
+                                Checkpoints.file(sd, Checkpoints.list(sd).get(0)))[8],
+                        "version byte");
             }
         }
         try (StorageImpl s = StorageImpl.open(dir, opts())) {
             assertEquals(expected, TestUtil.renderStore(s));
             assertEquals(s.shards(), s.stats().checkpoint().loaded());
-            assertTrue(s.stats().checkpoint().problems().isEmpty(), s.stats().checkpoint().problems().toString());
+            assertTrue(
+                    s.stats().checkpoint().problems().isEmpty(),
+                    s.stats().checkpoint().problems().toString());
         }
     }
 
@@ -189,7 +207,11 @@ class CheckpointTest {
     @org.junit.jupiter.params.provider.EnumSource(io.tsdb.wal.Durability.class)
     void tornWalTailBelowTwoCheckpointsLosesNoCheckpointedSampleOnLaterOpens(io.tsdb.wal.Durability mode)
             throws Exception {
-        StorageOptions o = TestUtil.small().shards(1).durability(mode).checkpointOnClose(true).build();
+        StorageOptions o = TestUtil.small()
+                .shards(1)
+                .durability(mode)
+                .checkpointOnClose(true)
+                .build();
         List<Labels> pool = StorageRoundTripProperties.labelPool(20);
         try (StorageImpl s = StorageImpl.open(dir, o)) {
             for (int round = 0; round < 3; round++) {
@@ -210,7 +232,9 @@ class CheckpointTest {
         Path walShard = dir.resolve("wal");
         List<Path> segments;
         try (java.util.stream.Stream<Path> files = Files.walk(walShard)) {
-            segments = files.filter(p -> p.getFileName().toString().endsWith(".log")).sorted().toList();
+            segments = files.filter(p -> p.getFileName().toString().endsWith(".log"))
+                    .sorted()
+                    .toList();
         }
         Path newest = segments.get(segments.size() - 1);
         try (RandomAccessFile f = new RandomAccessFile(newest.toFile(), "rw")) {
@@ -218,8 +242,11 @@ class CheckpointTest {
         }
         for (int open = 1; open <= 3; open++) {
             try (StorageImpl s = StorageImpl.open(dir, o)) {
-                assertEquals(expectedSamples, s.stats().samples(), "open " + open + " (" + mode + "): samples; problems "
-                        + s.stats().checkpoint().problems());
+                assertEquals(
+                        expectedSamples,
+                        s.stats().samples(),
+                        "open " + open + " (" + mode + "): samples; problems "
+                                + s.stats().checkpoint().problems());
                 int n = 0;
                 for (List<long[]> series : TestUtil.dump(s).values()) {
                     n += series.size();

@@ -30,7 +30,8 @@ class CollisionTest {
         try (StorageImpl s = StorageImpl.open(dir, opts)) {
             assertEquals(expected, TestUtil.renderStore(s));
         }
-        try (StorageImpl s = StorageImpl.open(dir, opts.toBuilder().checkpointOnClose(false).build())) {
+        try (StorageImpl s =
+                StorageImpl.open(dir, opts.toBuilder().checkpointOnClose(false).build())) {
             // retention-free removal path: remove one of the chain by rollback of a new one
             Appender app = s.appender();
             app.append(0, Labels.of("__name__", "new"), 1, 1);

@@ -33,8 +33,13 @@ class ConcurrencyTest {
     }
 
     /** Writers scrape their own series; scrapes[w] = scrapes acknowledged by writer w. */
-    static Thread[] startWriters(StorageImpl store, int scrapes, AtomicLongArray acked, AtomicBoolean stop,
-            AtomicReference<Throwable> error, CountDownLatch started) {
+    static Thread[] startWriters(
+            StorageImpl store,
+            int scrapes,
+            AtomicLongArray acked,
+            AtomicBoolean stop,
+            AtomicReference<Throwable> error,
+            CountDownLatch started) {
         Thread[] threads = new Thread[WRITERS];
         for (int w = 0; w < WRITERS; w++) {
             final int writer = w;
@@ -129,7 +134,8 @@ class ConcurrencyTest {
         try (StorageImpl store = StorageImpl.open(dir, opts)) {
             assertEquals(live, TestUtil.renderStore(store));
         }
-        try (StorageImpl store = StorageImpl.open(dir, opts.toBuilder().checkpointOnClose(false).build())) {
+        try (StorageImpl store =
+                StorageImpl.open(dir, opts.toBuilder().checkpointOnClose(false).build())) {
             assertEquals(live, TestUtil.renderStore(store));
         }
     }
@@ -175,8 +181,11 @@ class ConcurrencyTest {
                 List<long[]> g = got.getOrDefault(e.getKey(), List.of());
                 assertTrue(!g.isEmpty() || e.getValue().isEmpty(), "series lost: " + e.getKey());
                 List<String> gs = g.stream().map(x -> x[0] + "=" + x[1]).toList();
-                List<String> must = e.getValue().stream().map(x -> x[0] + "=" + x[1]).toList();
-                List<String> may = mayHave.get(e.getKey()).stream().map(x -> x[0] + "=" + x[1]).toList();
+                List<String> must =
+                        e.getValue().stream().map(x -> x[0] + "=" + x[1]).toList();
+                List<String> may = mayHave.get(e.getKey()).stream()
+                        .map(x -> x[0] + "=" + x[1])
+                        .toList();
                 assertTrue(gs.containsAll(must), "acknowledged samples lost in " + e.getKey());
                 assertTrue(may.containsAll(gs), "phantom samples in " + e.getKey());
             }

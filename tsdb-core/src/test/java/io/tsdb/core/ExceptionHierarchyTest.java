@@ -38,7 +38,10 @@ class ExceptionHierarchyTest {
             Class<?> c = e.getKey();
             assertTrue(Modifier.isPublic(c.getModifiers()), c + " is public: embedders catch it");
             for (Class<?> root : ALL_ROOTS) {
-                assertEquals(root == e.getValue(), root.isAssignableFrom(c), c.getSimpleName() + " under " + root.getSimpleName());
+                assertEquals(
+                        root == e.getValue(),
+                        root.isAssignableFrom(c),
+                        c.getSimpleName() + " under " + root.getSimpleName());
             }
         }
     }

@@ -65,23 +65,96 @@ class FullDiskTest {
             }
         }
 
-        @Override public int read(ByteBuffer dst) throws IOException { return d.read(dst); }
-        @Override public long read(ByteBuffer[] dsts, int offset, int length) throws IOException { return d.read(dsts, offset, length); }
-        @Override public int write(ByteBuffer src) throws IOException { check(); return d.write(src); }
-        @Override public long write(ByteBuffer[] srcs, int offset, int length) throws IOException { check(); return d.write(srcs, offset, length); }
-        @Override public long position() throws IOException { return d.position(); }
-        @Override public FileChannel position(long p) throws IOException { d.position(p); return this; }
-        @Override public long size() throws IOException { return d.size(); }
-        @Override public FileChannel truncate(long size) throws IOException { d.truncate(size); return this; }
-        @Override public void force(boolean metaData) throws IOException { d.force(metaData); }
-        @Override public long transferTo(long position, long count, WritableByteChannel target) throws IOException { return d.transferTo(position, count, target); }
-        @Override public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException { check(); return d.transferFrom(src, position, count); }
-        @Override public int read(ByteBuffer dst, long position) throws IOException { return d.read(dst, position); }
-        @Override public int write(ByteBuffer src, long position) throws IOException { check(); return d.write(src, position); }
-        @Override public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException { return d.map(mode, position, size); }
-        @Override public FileLock lock(long position, long size, boolean shared) throws IOException { return d.lock(position, size, shared); }
-        @Override public FileLock tryLock(long position, long size, boolean shared) throws IOException { return d.tryLock(position, size, shared); }
-        @Override protected void implCloseChannel() throws IOException { d.close(); }
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            return d.read(dst);
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+            return d.read(dsts, offset, length);
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            check();
+            return d.write(src);
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+            check();
+            return d.write(srcs, offset, length);
+        }
+
+        @Override
+        public long position() throws IOException {
+            return d.position();
+        }
+
+        @Override
+        public FileChannel position(long p) throws IOException {
+            d.position(p);
+            return this;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return d.size();
+        }
+
+        @Override
+        public FileChannel truncate(long size) throws IOException {
+            d.truncate(size);
+            return this;
+        }
+
+        @Override
+        public void force(boolean metaData) throws IOException {
+            d.force(metaData);
+        }
+
+        @Override
+        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+            return d.transferTo(position, count, target);
+        }
+
+        @Override
+        public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+            check();
+            return d.transferFrom(src, position, count);
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            return d.read(dst, position);
+        }
+
+        @Override
+        public int write(ByteBuffer src, long position) throws IOException {
+            check();
+            return d.write(src, position);
+        }
+
+        @Override
+        public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+            return d.map(mode, position, size);
+        }
+
+        @Override
+        public FileLock lock(long position, long size, boolean shared) throws IOException {
+            return d.lock(position, size, shared);
+        }
+
+        @Override
+        public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+            return d.tryLock(position, size, shared);
+        }
+
+        @Override
+        protected void implCloseChannel() throws IOException {
+            d.close();
+        }
     }
 
     private static Labels series(int i) {
@@ -89,10 +162,16 @@ class FullDiskTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Durability.class, names = {"PAGE_CACHE", "SYNC_BATCH"})
+    @EnumSource(
+            value = Durability.class,
+            names = {"PAGE_CACHE", "SYNC_BATCH"})
     void commitsFailWhileTheDeviceIsFullAndResumeByThemselves(Durability mode) throws Exception {
         FillableDisk disk = new FillableDisk();
-        StorageOptions o = TestUtil.small().durability(mode).walSegmentBytes(16 << 10).walDisk(disk).build();
+        StorageOptions o = TestUtil.small()
+                .durability(mode)
+                .walSegmentBytes(16 << 10)
+                .walDisk(disk)
+                .build();
         Map<Long, Long> acked = new HashMap<>(); // key = series * 1e9 + t, value bits
         Map<Long, Long> attempted = new HashMap<>();
         int series = 20;
@@ -142,7 +221,8 @@ class FullDiskTest {
                 assertTrue(acked.containsKey(i * 1_000_000_000L + 299), "round 299 acknowledged");
             }
         }
-        try (StorageImpl s = StorageImpl.open(dir, TestUtil.small().durability(mode).build())) {
+        try (StorageImpl s =
+                StorageImpl.open(dir, TestUtil.small().durability(mode).build())) {
             int lost = 0;
             int phantom = 0;
             int found = 0;
@@ -166,8 +246,16 @@ class FullDiskTest {
                     }
                 }
             }
-            System.out.printf("engineEnospc mode=%s rounds=%d failedCommits=%d acked=%d found=%d lost=%d phantom=%d walRecoveryClean=%s%n",
-                    mode, rounds, failures, acked.size(), found, lost, phantom, s.stats().replay().walRecoveryClean());
+            System.out.printf(
+                    "engineEnospc mode=%s rounds=%d failedCommits=%d acked=%d found=%d lost=%d phantom=%d walRecoveryClean=%s%n",
+                    mode,
+                    rounds,
+                    failures,
+                    acked.size(),
+                    found,
+                    lost,
+                    phantom,
+                    s.stats().replay().walRecoveryClean());
             assertEquals(0, lost, "acknowledged samples lost");
             assertEquals(0, phantom, "samples never attempted");
             assertEquals(0, s.stats().replay().corruptRecords());

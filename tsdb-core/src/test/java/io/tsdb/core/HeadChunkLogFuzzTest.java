@@ -126,7 +126,12 @@ class HeadChunkLogFuzzTest {
 
     @Test
     void damagedLogsAreRepairedWithoutExceptions() {
-        Fuzz.run(DECODER, 800, HeadChunkLogFuzzTest::valid, HeadChunkLogFuzzTest::fixChecksum, HeadChunkLogFuzzTest::decode,
+        Fuzz.run(
+                DECODER,
+                800,
+                HeadChunkLogFuzzTest::valid,
+                HeadChunkLogFuzzTest::fixChecksum,
+                HeadChunkLogFuzzTest::decode,
                 ALLOWED);
     }
 

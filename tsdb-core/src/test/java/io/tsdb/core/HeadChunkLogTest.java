@@ -37,8 +37,11 @@ class HeadChunkLogTest {
             Appender app = s.appender();
             for (int i = 0; i < series; i++) {
                 double v = i % 3 == 0 ? k * 1000.0 : i % 3 == 1 ? r.nextDouble() : (k % 50 == 0 ? Double.NaN : k);
-                refs[i] = app.append(refs[i], Labels.of("__name__", "m" + (i % 4), "i", Integer.toString(i)),
-                        t0 + k * 15_000L + (i % 5 == 0 ? r.nextInt(100) : 0), v);
+                refs[i] = app.append(
+                        refs[i],
+                        Labels.of("__name__", "m" + (i % 4), "i", Integer.toString(i)),
+                        t0 + k * 15_000L + (i % 5 == 0 ? r.nextInt(100) : 0),
+                        v);
             }
             app.commit();
         }
@@ -82,7 +85,9 @@ class HeadChunkLogTest {
             return List.of();
         }
         try (Stream<Path> st = Files.walk(root)) {
-            return st.filter(p -> p.getFileName().toString().startsWith(HeadChunkLog.PREFIX)).sorted().toList();
+            return st.filter(p -> p.getFileName().toString().startsWith(HeadChunkLog.PREFIX))
+                    .sorted()
+                    .toList();
         }
     }
 
@@ -114,7 +119,8 @@ class HeadChunkLogTest {
             List<Labels> pool = StorageRoundTripProperties.labelPool(6);
             String live;
             Path img;
-            try (StorageImpl s = StorageImpl.open(dir, opts().checkpointOnClose(seed % 2 == 0).build())) {
+            try (StorageImpl s = StorageImpl.open(
+                    dir, opts().checkpointOnClose(seed % 2 == 0).build())) {
                 StorageRoundTripProperties.randomWrites(s, r, 300, pool);
                 img = crashImage(s, "img" + seed);
                 live = TestUtil.renderStore(s);
@@ -131,7 +137,9 @@ class HeadChunkLogTest {
             Path ref = copy(img2, "ref" + seed);
             try (StorageImpl s = StorageImpl.open(img2, opts().build())) {
                 assertEquals(live2, TestUtil.renderStore(s), "seed " + seed);
-                assertTrue(s.stats().replay().chunkLogChunks() > 0, "seed " + seed + ": " + s.stats().replay());
+                assertTrue(
+                        s.stats().replay().chunkLogChunks() > 0,
+                        "seed " + seed + ": " + s.stats().replay());
             }
             assertEquals(live2, reopen(ref, opts().headChunkLog(false).build()), "seed " + seed);
         }
@@ -184,7 +192,9 @@ class HeadChunkLogTest {
                     case "delete" -> Files.delete(f);
                     case "foreign" -> {
                         // another shard's file under this shard's name: refused by its header
-                        Path other = logFiles(c).stream().filter(p -> !p.getParent().equals(f.getParent())).findFirst()
+                        Path other = logFiles(c).stream()
+                                .filter(p -> !p.getParent().equals(f.getParent()))
+                                .findFirst()
                                 .orElseThrow();
                         Files.copy(other, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                     }
@@ -196,10 +206,13 @@ class HeadChunkLogTest {
                     if (!kind.equals("delete") && !kind.equals("truncate")) {
                         assertFalse(rp.chunkLogProblems().isEmpty(), kind + ": damage reported");
                     }
-                    assertTrue(rp.chunkLogProblems().stream().allMatch(p -> p.contains("shard ")), rp.chunkLogProblems().toString());
+                    assertTrue(
+                            rp.chunkLogProblems().stream().allMatch(p -> p.contains("shard ")),
+                            rp.chunkLogProblems().toString());
                 }
                 // the repair is itself consistent: a second open finds nothing to repair
-                try (StorageImpl s = StorageImpl.open(c, opts().checkpointOnClose(false).build())) {
+                try (StorageImpl s =
+                        StorageImpl.open(c, opts().checkpointOnClose(false).build())) {
                     assertEquals(live, TestUtil.renderStore(s), kind + " second open");
                 }
             }
@@ -218,13 +231,17 @@ class HeadChunkLogTest {
             }
         }
         Path ref = copy(img, "ref");
-        String expected = reopen(ref, opts().headChunkLog(false).checkpointOnClose(false).build());
-        try (StorageImpl s = StorageImpl.open(img, opts().checkpointOnClose(false).build())) {
+        String expected =
+                reopen(ref, opts().headChunkLog(false).checkpointOnClose(false).build());
+        try (StorageImpl s =
+                StorageImpl.open(img, opts().checkpointOnClose(false).build())) {
             assertEquals(expected, TestUtil.renderStore(s), "no sample the WAL lost comes back from the log");
-            assertTrue(s.stats().replay().chunkLogProblems().stream().anyMatch(p -> p.contains("beyond the WAL's end")),
+            assertTrue(
+                    s.stats().replay().chunkLogProblems().stream().anyMatch(p -> p.contains("beyond the WAL's end")),
                     s.stats().replay().chunkLogProblems().toString());
         }
-        try (StorageImpl s = StorageImpl.open(img, opts().checkpointOnClose(false).build())) {
+        try (StorageImpl s =
+                StorageImpl.open(img, opts().checkpointOnClose(false).build())) {
             assertEquals(expected, TestUtil.renderStore(s));
             assertTrue(s.stats().replay().chunkLogProblems().isEmpty(), "repaired on the first open");
         }
@@ -282,7 +299,8 @@ class HeadChunkLogTest {
                 int i = r.nextInt(8);
                 long t = r.nextInt(600) * 1000L + 1 + r.nextInt(998); // between two stored samples
                 try {
-                    s.write(new TimeSeries(Labels.of("__name__", "ooo", "i", Integer.toString(i)), List.of(new Sample(t, -k))));
+                    s.write(new TimeSeries(
+                            Labels.of("__name__", "ooo", "i", Integer.toString(i)), List.of(new Sample(t, -k))));
                 } catch (DuplicateSampleException e) {
                     // same t drawn twice with another value
                 }
@@ -303,11 +321,13 @@ class HeadChunkLogTest {
     @Test
     void lateSampleReplayedWithoutAWindowSurvivesTheNextCrash() throws Exception {
         Path dir = tmp.resolve("store");
-        StorageOptions withWindow = opts().shards(1).outOfOrderWindow(Duration.ofHours(1)).build();
+        StorageOptions withWindow =
+                opts().shards(1).outOfOrderWindow(Duration.ofHours(1)).build();
         Labels l = Labels.of("__name__", "late", "job", "a");
         String live;
         Path first;
-        try (StorageImpl s = StorageImpl.open(dir, withWindow.toBuilder().headChunkLog(false).build())) {
+        try (StorageImpl s =
+                StorageImpl.open(dir, withWindow.toBuilder().headChunkLog(false).build())) {
             for (int k = 0; k < 250; k++) {
                 s.write(new TimeSeries(l, List.of(new Sample(k * 1000L, k))));
                 if (k == 199) {

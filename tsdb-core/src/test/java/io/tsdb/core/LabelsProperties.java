@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -14,8 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import io.tsdb.testing.Gen;
-import io.tsdb.testing.Seeds;
 import org.junit.jupiter.api.Test;
 
 class LabelsProperties {
@@ -135,7 +135,8 @@ class LabelsProperties {
 
     @Test
     void validation() {
-        InvalidLabelsException dup = assertThrows(InvalidLabelsException.class, () -> Labels.of("x", "1", "y", "2", "x", "3"));
+        InvalidLabelsException dup =
+                assertThrows(InvalidLabelsException.class, () -> Labels.of("x", "1", "y", "2", "x", "3"));
         assertEquals("label name \"x\" is not unique", dup.getMessage());
         assertThrows(InvalidLabelsException.class, () -> Labels.of("", "v"));
         InvalidLabelsException bad = assertThrows(InvalidLabelsException.class, () -> Labels.of("a-b", "v"));
@@ -144,7 +145,9 @@ class LabelsProperties {
         assertThrows(InvalidLabelsException.class, () -> Labels.of("é", "v"));
         assertThrows(InvalidLabelsException.class, () -> Labels.of("a", "x\uD800"));
         assertThrows(InvalidLabelsException.class, () -> Labels.of("a", "\uDC00x"));
-        assertThrows(InvalidLabelsException.class, () -> Labels.builder().set("a b", "1").build());
+        assertThrows(
+                InvalidLabelsException.class,
+                () -> Labels.builder().set("a b", "1").build());
         assertEquals("\uD83D\uDE00", Labels.of("a", "\uD83D\uDE00").get("a")); // a valid pair is fine
         assertThrows(IllegalArgumentException.class, () -> Labels.of("a"));
         NullPointerException npe = assertThrows(NullPointerException.class, () -> Labels.of("a", null));
@@ -161,13 +164,19 @@ class LabelsProperties {
         assertEquals(Labels.of("__name__", "up"), l);
         assertNull(l.get("job"));
         assertEquals(Labels.empty(), Labels.of("a", ""));
-        assertEquals(Labels.of("a", "1"), Labels.of("a", "1", "b", "2").toBuilder().set("b", "").build());
-        assertEquals(Labels.of("a", "1"), Labels.of("a", "1", "b", "2").toBuilder().remove("b").build());
+        assertEquals(
+                Labels.of("a", "1"),
+                Labels.of("a", "1", "b", "2").toBuilder().set("b", "").build());
+        assertEquals(
+                Labels.of("a", "1"),
+                Labels.of("a", "1", "b", "2").toBuilder().remove("b").build());
     }
 
     @Test
     void prometheusNotation() {
-        assertEquals("up{instance=\"h:1\", job=\"a\\\"b\"}", Labels.of("job", "a\"b", "__name__", "up", "instance", "h:1").toString());
+        assertEquals(
+                "up{instance=\"h:1\", job=\"a\\\"b\"}",
+                Labels.of("job", "a\"b", "__name__", "up", "instance", "h:1").toString());
         assertEquals("{a=\"x\\\\y\\n\"}", Labels.of("a", "x\\y\n").toString());
         assertEquals("up{}", Labels.of("__name__", "up").toString());
         assertEquals("up", Labels.of("__name__", "up").metricName());

@@ -17,7 +17,10 @@ class MaintenanceTest {
 
     @Test
     void periodicCheckpointsRunInTheBackground() throws Exception {
-        StorageOptions opts = TestUtil.small().checkpointInterval(Duration.ofMillis(200)).checkpointOnClose(false).build();
+        StorageOptions opts = TestUtil.small()
+                .checkpointInterval(Duration.ofMillis(200))
+                .checkpointOnClose(false)
+                .build();
         String expected;
         try (StorageImpl s = StorageImpl.open(dir, opts)) {
             StorageRoundTripProperties.randomWrites(s, new Random(5), 20, StorageRoundTripProperties.labelPool(8));
@@ -38,7 +41,8 @@ class MaintenanceTest {
     @Test
     void statsAndPrometheusText() throws Exception {
         try (StorageImpl s = StorageImpl.open(dir, TestUtil.small().build())) {
-            s.write(List.of(new TimeSeries(Labels.of("__name__", "a"), List.of(new Sample(1, 1), new Sample(2, 2))),
+            s.write(List.of(
+                    new TimeSeries(Labels.of("__name__", "a"), List.of(new Sample(1, 1), new Sample(2, 2))),
                     new TimeSeries(Labels.of("__name__", "b"), List.of(new Sample(1, 1)))));
             try {
                 s.write(new TimeSeries(Labels.of("__name__", "a"), List.of(new Sample(2, 5))));
@@ -55,15 +59,26 @@ class MaintenanceTest {
             assertEquals(st.headChunkBytes() / 3.0, st.headBytesPerSample(), 1e-9);
             assertTrue(st.walDiskBytes() >= 0);
             assertEquals(4, st.perShard().size());
-            assertEquals(2, st.perShard().stream().mapToLong(StorageStats.Shard::series).sum());
-            assertEquals(3, st.perShard().stream().mapToLong(StorageStats.Shard::samples).sum());
-            assertEquals(st.headChunkBytes(), st.perShard().stream().mapToLong(StorageStats.Shard::headChunkBytes).sum());
+            assertEquals(
+                    2,
+                    st.perShard().stream().mapToLong(StorageStats.Shard::series).sum());
+            assertEquals(
+                    3,
+                    st.perShard().stream()
+                            .mapToLong(StorageStats.Shard::samples)
+                            .sum());
+            assertEquals(
+                    st.headChunkBytes(),
+                    st.perShard().stream()
+                            .mapToLong(StorageStats.Shard::headChunkBytes)
+                            .sum());
             String text = st.toPrometheusText();
             assertTrue(text.contains("# TYPE tsdb_head_series gauge\ntsdb_head_series 2\n"), text);
             assertTrue(text.contains("tsdb_samples_rejected_total 1\n"), text);
             assertTrue(text.contains("tsdb_replay_seconds "), text);
         }
-        try (StorageImpl s = StorageImpl.open(dir, TestUtil.small().checkpointOnClose(false).build())) {
+        try (StorageImpl s =
+                StorageImpl.open(dir, TestUtil.small().checkpointOnClose(false).build())) {
             StorageStats.Replay r = s.stats().replay();
             assertTrue(r.seconds() >= 0);
             assertEquals(0, r.samples()); // all came from the shutdown checkpoint

@@ -3,6 +3,7 @@ package io.tsdb.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.tsdb.testing.Seeds;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import io.tsdb.testing.Seeds;
 import org.junit.jupiter.api.Test;
 
 /** The optional out-of-order window: accepted like the model says, readable in order, identical after replay. */
@@ -58,7 +58,10 @@ class OutOfOrderWindowProperties {
     private static void windowedWrites(long seed, int batches, boolean checkpointMidway) throws Exception {
         Path dir = Files.createTempDirectory("tsdb-ooo");
         try {
-            StorageOptions opts = TestUtil.small().outOfOrderWindow(Duration.ofMillis(WINDOW)).checkpointOnClose(false).build();
+            StorageOptions opts = TestUtil.small()
+                    .outOfOrderWindow(Duration.ofMillis(WINDOW))
+                    .checkpointOnClose(false)
+                    .build();
             Random r = new Random(seed);
             List<Labels> pool = StorageRoundTripProperties.labelPool(5);
             long[] clock = new long[pool.size()];
@@ -104,7 +107,8 @@ class OutOfOrderWindowProperties {
                 assertEquals(0, s.stats().replay().outOfOrderSamples());
             }
             // the log is the truth: a reopen without the window replays the accepted samples the same way
-            try (StorageImpl s = StorageImpl.open(dir, opts.toBuilder().outOfOrderWindow(Duration.ZERO).build())) {
+            try (StorageImpl s = StorageImpl.open(
+                    dir, opts.toBuilder().outOfOrderWindow(Duration.ZERO).build())) {
                 assertEquals(live, TestUtil.renderStore(s));
             }
         } finally {
@@ -115,7 +119,9 @@ class OutOfOrderWindowProperties {
     @Test
     void outsideTheWindowIsRejectedInsideIsInserted() throws Exception {
         Path dir = Files.createTempDirectory("tsdb-ooo");
-        try (StorageImpl s = StorageImpl.open(dir, TestUtil.small().outOfOrderWindow(Duration.ofMillis(WINDOW)).build())) {
+        try (StorageImpl s = StorageImpl.open(
+                dir,
+                TestUtil.small().outOfOrderWindow(Duration.ofMillis(WINDOW)).build())) {
             Labels l = Labels.of("__name__", "w");
             List<Sample> in = new ArrayList<>();
             for (int i = 0; i < 300; i++) {
@@ -123,11 +129,15 @@ class OutOfOrderWindowProperties {
             }
             s.write(new TimeSeries(l, in));
             s.write(new TimeSeries(l, List.of(new Sample(12_995, -1)))); // in order: the newest is now 12,995
-            s.write(new TimeSeries(l, List.of(new Sample(12_005, -2)))); // 990 ms older than the newest: inside the window
+            s.write(new TimeSeries(
+                    l, List.of(new Sample(12_005, -2)))); // 990 ms older than the newest: inside the window
             s.write(new TimeSeries(l, List.of(new Sample(12_005, -2)))); // idempotent
-            assertThrows(DuplicateSampleException.class, () -> s.write(new TimeSeries(l, List.of(new Sample(12_005, -3)))));
-            assertThrows(DuplicateSampleException.class, () -> s.write(new TimeSeries(l, List.of(new Sample(12_000, -3)))));
-            assertThrows(OutOfOrderSampleException.class, () -> s.write(new TimeSeries(l, List.of(new Sample(11_985, 1)))));
+            assertThrows(
+                    DuplicateSampleException.class, () -> s.write(new TimeSeries(l, List.of(new Sample(12_005, -3)))));
+            assertThrows(
+                    DuplicateSampleException.class, () -> s.write(new TimeSeries(l, List.of(new Sample(12_000, -3)))));
+            assertThrows(
+                    OutOfOrderSampleException.class, () -> s.write(new TimeSeries(l, List.of(new Sample(11_985, 1)))));
             SampleIterator it = s.iterator(s.seriesRef(l), Long.MIN_VALUE, Long.MAX_VALUE);
             long prev = Long.MIN_VALUE;
             int n = 0;

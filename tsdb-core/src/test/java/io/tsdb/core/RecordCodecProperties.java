@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import io.tsdb.testing.Gen;
-import io.tsdb.testing.Seeds;
 import org.junit.jupiter.api.Test;
 
 class RecordCodecProperties {
@@ -30,9 +30,15 @@ class RecordCodecProperties {
             case 0 -> g.anyLong();
             case 1 -> Double.doubleToRawLongBits(g.anyDouble());
             case 2 -> Double.doubleToRawLongBits(g.intBetween(-1000, 100000) * 1000.0);
-            default -> g.oneOf(Sample.STALE_NAN_BITS, Double.doubleToRawLongBits(Double.NaN), 0x7ff8dead0000beefL,
-                    Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(Double.POSITIVE_INFINITY),
-                    Double.doubleToRawLongBits(Double.NEGATIVE_INFINITY), 0L);
+            default ->
+                g.oneOf(
+                        Sample.STALE_NAN_BITS,
+                        Double.doubleToRawLongBits(Double.NaN),
+                        0x7ff8dead0000beefL,
+                        Double.doubleToRawLongBits(-0.0),
+                        Double.doubleToRawLongBits(Double.POSITIVE_INFINITY),
+                        Double.doubleToRawLongBits(Double.NEGATIVE_INFINITY),
+                        0L);
         };
     }
 
@@ -165,7 +171,7 @@ class RecordCodecProperties {
         }
         try {
             if (series) {
-                RecordCodec.decodeSeries(new ByteSource(b, 0, len), (ref, nv) -> { });
+                RecordCodec.decodeSeries(new ByteSource(b, 0, len), (ref, nv) -> {});
             } else {
                 RecordCodec.decodeSamples(new ByteSource(b, 0, len), new RecordCodec.SampleBatch());
             }
@@ -179,21 +185,25 @@ class RecordCodecProperties {
         ByteSink sink = new ByteSink(16);
         sink.writeByte(RecordCodec.SAMPLES_V1);
         sink.uvarint(Integer.MAX_VALUE);
-        assertThrows(CorruptRecordException.class,
+        assertThrows(
+                CorruptRecordException.class,
                 () -> RecordCodec.decodeSamples(new ByteSource(sink.buf, 0, sink.pos), new RecordCodec.SampleBatch()));
         sink.reset();
         sink.writeByte(RecordCodec.SERIES_V1);
         sink.uvarint(Long.MAX_VALUE);
-        assertThrows(CorruptRecordException.class,
-                () -> RecordCodec.decodeSeries(new ByteSource(sink.buf, 0, sink.pos), (ref, nv) -> { }));
+        assertThrows(
+                CorruptRecordException.class,
+                () -> RecordCodec.decodeSeries(new ByteSource(sink.buf, 0, sink.pos), (ref, nv) -> {}));
         sink.reset();
         sink.writeByte(0x71); // unknown type
-        assertThrows(CorruptRecordException.class,
+        assertThrows(
+                CorruptRecordException.class,
                 () -> RecordCodec.decodeSamples(new ByteSource(sink.buf, 0, sink.pos), new RecordCodec.SampleBatch()));
         sink.reset();
         sink.writeByte(0x22); // SAMPLES version 2: not understood
         sink.uvarint(1);
-        assertThrows(CorruptRecordException.class,
+        assertThrows(
+                CorruptRecordException.class,
                 () -> RecordCodec.decodeSamples(new ByteSource(sink.buf, 0, sink.pos), new RecordCodec.SampleBatch()));
     }
 }

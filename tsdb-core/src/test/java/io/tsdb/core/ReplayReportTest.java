@@ -25,13 +25,20 @@ class ReplayReportTest {
             s.write(new TimeSeries(l, List.of(new Sample(1, 1), new Sample(2, 2))));
         }
         // append foreign records to shard 1 of the WAL: samples of a ref never declared, garbage, an unknown type
-        try (ShardedWAL wal = ShardedWAL.open(dir.resolve("wal"), WalOptions.builder().shards(4).build())) {
+        try (ShardedWAL wal = ShardedWAL.open(
+                dir.resolve("wal"), WalOptions.builder().shards(4).build())) {
             ByteSink sink = new ByteSink(64);
             int unknownRef = 1 + 4 * 1000; // shard 1, local 1000: never declared
-            RecordCodec.encodeSamples(sink, new int[] {unknownRef, unknownRef}, new long[] {5, 6}, new long[] {0, 0}, 0, 2);
-            wal.appendBatch(1, List.of(ByteBuffer.wrap(sink.toArray()),
-                    ByteBuffer.wrap(new byte[] {0x21, (byte) 0xFF}),
-                    ByteBuffer.wrap(new byte[] {0x71, 1, 2, 3})), 5, 6);
+            RecordCodec.encodeSamples(
+                    sink, new int[] {unknownRef, unknownRef}, new long[] {5, 6}, new long[] {0, 0}, 0, 2);
+            wal.appendBatch(
+                    1,
+                    List.of(
+                            ByteBuffer.wrap(sink.toArray()),
+                            ByteBuffer.wrap(new byte[] {0x21, (byte) 0xFF}),
+                            ByteBuffer.wrap(new byte[] {0x71, 1, 2, 3})),
+                    5,
+                    6);
             wal.flush();
         }
         try (StorageImpl s = StorageImpl.open(dir, opts)) {

@@ -17,7 +17,8 @@ class RetentionTest {
 
     @Test
     void oldChunksAndSeriesGo() throws Exception {
-        StorageOptions opts = TestUtil.small().retention(Duration.ofMillis(2000)).build();
+        StorageOptions opts =
+                TestUtil.small().retention(Duration.ofMillis(2000)).build();
         Labels old = Labels.of("__name__", "old");
         Labels live = Labels.of("__name__", "live");
         try (StorageImpl s = StorageImpl.open(dir, opts)) {
@@ -46,8 +47,8 @@ class RetentionTest {
             assertEquals(s.stats().samples(), n);
             assertEquals(260, n);
             // before the floor: OutOfBounds; the series can be re-created with recent samples
-            org.junit.jupiter.api.Assertions.assertThrows(OutOfBoundsException.class,
-                    () -> s.write(new TimeSeries(old, List.of(new Sample(5, 1)))));
+            org.junit.jupiter.api.Assertions.assertThrows(
+                    OutOfBoundsException.class, () -> s.write(new TimeSeries(old, List.of(new Sample(5, 1)))));
             s.write(new TimeSeries(old, List.of(new Sample(4995, 1))));
             assertEquals(2, s.stats().series());
         }
@@ -58,7 +59,8 @@ class RetentionTest {
         // without a checkpoint the full WAL holds the removed series under its old ref: replay must not
         // resurrect it beside the new one
         java.nio.file.Files.move(dir.resolve("checkpoints"), dir.resolve("hidden"));
-        try (StorageImpl s = StorageImpl.open(dir, opts.toBuilder().checkpointOnClose(false).build())) {
+        try (StorageImpl s =
+                StorageImpl.open(dir, opts.toBuilder().checkpointOnClose(false).build())) {
             assertEquals(2, s.stats().series());
             assertEquals(List.of(4995L), timestamps(s, old));
             assertEquals(2400L, timestamps(s, live).get(0));
@@ -83,20 +85,24 @@ class RetentionTest {
     void oneFarFutureSampleNeitherMovesRetentionNorDestroysTheStore() throws Exception {
         long now = 1_765_000_000_000L;
         Labels l = Labels.of("__name__", "temp", "job", "agent");
-        StorageOptions defaults = TestUtil.small().retention(Duration.ofHours(1)).clock(() -> now).build();
+        StorageOptions defaults =
+                TestUtil.small().retention(Duration.ofHours(1)).clock(() -> now).build();
         try (StorageImpl s = StorageImpl.open(dir, defaults)) {
             for (int i = 0; i < 300; i++) {
                 s.write(new TimeSeries(l, List.of(new Sample(now - 3_000_000 + i * 10_000L, i))));
             }
-            OutOfBoundsException e = org.junit.jupiter.api.Assertions.assertThrows(OutOfBoundsException.class,
+            OutOfBoundsException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    OutOfBoundsException.class,
                     () -> s.write(new TimeSeries(l, List.of(new Sample(now * 1_000_000, 1)))));
-            assertTrue(e.getMessage().contains("maxFutureSkew") && e.getMessage().contains("nanoseconds"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("maxFutureSkew") && e.getMessage().contains("nanoseconds"), e.getMessage());
             s.write(new TimeSeries(l, List.of(new Sample(now, 300))));
             s.applyRetention();
             assertEquals(301, s.stats().samples());
         }
         Path lifted = dir.resolve("lifted");
-        StorageOptions unbounded = defaults.toBuilder().maxFutureSkew(Duration.ZERO).build();
+        StorageOptions unbounded =
+                defaults.toBuilder().maxFutureSkew(Duration.ZERO).build();
         Labels other = Labels.of("__name__", "temp", "job", "clockless");
         try (StorageImpl s = StorageImpl.open(lifted, unbounded)) {
             for (int i = 0; i < 300; i++) {

@@ -3,6 +3,7 @@ package io.tsdb.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tsdb.testing.Seeds;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,14 +11,25 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import io.tsdb.testing.Seeds;
 import org.junit.jupiter.api.Test;
 
 /** For any sequence of writes, what is read back (live, after close + open, after a crash) equals the model. */
 class StorageRoundTripProperties {
 
-    static final double[] VALUES = {0.0, -0.0, 1.5, 42, Double.NaN, Sample.STALE_NAN, Double.longBitsToDouble(0x7ff8dead0000beefL),
-        Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 1e300, -3.25, Double.MIN_VALUE};
+    static final double[] VALUES = {
+        0.0,
+        -0.0,
+        1.5,
+        42,
+        Double.NaN,
+        Sample.STALE_NAN,
+        Double.longBitsToDouble(0x7ff8dead0000beefL),
+        Double.POSITIVE_INFINITY,
+        Double.NEGATIVE_INFINITY,
+        1e300,
+        -3.25,
+        Double.MIN_VALUE
+    };
 
     static List<Labels> labelPool(int n) {
         List<Labels> out = new ArrayList<>();
@@ -72,7 +84,8 @@ class StorageRoundTripProperties {
                 // group per series keeping order; one TimeSeries per series
                 Map<Labels, List<Sample>> grouped = new LinkedHashMap<>();
                 for (Object[] o : samples) {
-                    grouped.computeIfAbsent((Labels) o[0], k -> new ArrayList<>()).add(new Sample((Long) o[1], (Double) o[2]));
+                    grouped.computeIfAbsent((Labels) o[0], k -> new ArrayList<>())
+                            .add(new Sample((Long) o[1], (Double) o[2]));
                 }
                 List<TimeSeries> batch = new ArrayList<>();
                 grouped.forEach((l, s) -> batch.add(new TimeSeries(l, s)));
@@ -100,7 +113,8 @@ class StorageRoundTripProperties {
     void closeAndOpenGiveTheSameSeriesAndSamples(long seed, int batches, boolean checkpointOnClose) throws Exception {
         Path dir = Files.createTempDirectory("tsdb-rt");
         try {
-            StorageOptions opts = TestUtil.small().checkpointOnClose(checkpointOnClose).build();
+            StorageOptions opts =
+                    TestUtil.small().checkpointOnClose(checkpointOnClose).build();
             Model model;
             try (StorageImpl s = StorageImpl.open(dir, opts)) {
                 model = randomWrites(s, new Random(seed), batches, labelPool(7));
@@ -124,7 +138,8 @@ class StorageRoundTripProperties {
             try (StorageImpl s = StorageImpl.open(dir, opts)) {
                 second = TestUtil.renderStore(s);
             }
-            try (StorageImpl s = StorageImpl.open(dir, opts.toBuilder().replayParallelism(1).build())) {
+            try (StorageImpl s =
+                    StorageImpl.open(dir, opts.toBuilder().replayParallelism(1).build())) {
                 assertEquals(second, TestUtil.renderStore(s));
             }
         } finally {
@@ -134,7 +149,9 @@ class StorageRoundTripProperties {
 
     @Test
     void checkpointPlusWalTailEqualsFullWalReplay() {
-        Seeds.check(20, g -> checkpointPlusWalTailEqualsFullWalReplay(g.anyLong(), g.intBetween(1, 15), g.intBetween(0, 15)));
+        Seeds.check(
+                20,
+                g -> checkpointPlusWalTailEqualsFullWalReplay(g.anyLong(), g.intBetween(1, 15), g.intBetween(0, 15)));
     }
 
     /** One try (also called with more seeds by {@link StorageLongRun}). */

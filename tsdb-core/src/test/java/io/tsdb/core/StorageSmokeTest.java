@@ -34,7 +34,8 @@ class StorageSmokeTest {
             assertEquals(before, TestUtil.renderStore(s));
             assertTrue(s.stats().checkpoint().loaded() > 0);
         }
-        try (StorageImpl s = StorageImpl.open(dir, TestUtil.small().checkpointOnClose(false).build())) {
+        try (StorageImpl s =
+                StorageImpl.open(dir, TestUtil.small().checkpointOnClose(false).build())) {
             assertEquals(before, TestUtil.renderStore(s));
         }
     }

@@ -24,7 +24,8 @@ class StoreLeakTest {
     }
 
     private WeakReference<StorageImpl> openWriteClose() throws Exception {
-        StorageImpl s = StorageImpl.open(dir, TestUtil.small().retention(java.time.Duration.ofDays(1)).build());
+        StorageImpl s = StorageImpl.open(
+                dir, TestUtil.small().retention(java.time.Duration.ofDays(1)).build());
         s.write(new TimeSeries(Labels.of("__name__", "x"), List.of(new Sample(1, 1))));
         Appender app = s.appender();
         app.append(0, Labels.of("__name__", "y"), 1, 1);

@@ -63,7 +63,13 @@ class StoreMetaFuzzTest {
 
     @Test
     void damagedIdentityFilesFailOnlyWithIOException() {
-        Fuzz.run(DECODER, 1000, StoreMetaFuzzTest::valid, StoreMetaFuzzTest::fixChecksum, StoreMetaFuzzTest::decode, ALLOWED);
+        Fuzz.run(
+                DECODER,
+                1000,
+                StoreMetaFuzzTest::valid,
+                StoreMetaFuzzTest::fixChecksum,
+                StoreMetaFuzzTest::decode,
+                ALLOWED);
     }
 
     @TestFactory

@@ -85,7 +85,10 @@ public final class TestUtil {
     }
 
     static StorageOptions.Builder small() {
-        return StorageOptions.builder().shards(4).checkpointInterval(java.time.Duration.ZERO).checkpointWalBytes(0)
+        return StorageOptions.builder()
+                .shards(4)
+                .checkpointInterval(java.time.Duration.ZERO)
+                .checkpointWalBytes(0)
                 .replayParallelism(2);
     }
 }

@@ -2,7 +2,6 @@ package io.tsdb.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -51,6 +50,7 @@ class WalFailureTypesTest {
         final AtomicBoolean full = new AtomicBoolean();
         /** Forces still to fail; negative: every force fails. */
         final AtomicInteger forceFailures = new AtomicInteger();
+
         final AtomicBoolean stall = new AtomicBoolean();
         final CountDownLatch stalled = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
@@ -94,31 +94,111 @@ class WalFailureTypesTest {
             this.f = f;
         }
 
-        @Override public int read(ByteBuffer dst) throws IOException { return d.read(dst); }
-        @Override public long read(ByteBuffer[] dsts, int offset, int length) throws IOException { return d.read(dsts, offset, length); }
-        @Override public int write(ByteBuffer src) throws IOException { f.beforeWrite(); return d.write(src); }
-        @Override public long write(ByteBuffer[] srcs, int offset, int length) throws IOException { f.beforeWrite(); return d.write(srcs, offset, length); }
-        @Override public long position() throws IOException { return d.position(); }
-        @Override public FileChannel position(long p) throws IOException { d.position(p); return this; }
-        @Override public long size() throws IOException { return d.size(); }
-        @Override public FileChannel truncate(long size) throws IOException { d.truncate(size); return this; }
-        @Override public void force(boolean metaData) throws IOException { f.beforeForce(); d.force(metaData); }
-        @Override public long transferTo(long position, long count, WritableByteChannel target) throws IOException { return d.transferTo(position, count, target); }
-        @Override public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException { f.beforeWrite(); return d.transferFrom(src, position, count); }
-        @Override public int read(ByteBuffer dst, long position) throws IOException { return d.read(dst, position); }
-        @Override public int write(ByteBuffer src, long position) throws IOException { f.beforeWrite(); return d.write(src, position); }
-        @Override public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException { return d.map(mode, position, size); }
-        @Override public FileLock lock(long position, long size, boolean shared) throws IOException { return d.lock(position, size, shared); }
-        @Override public FileLock tryLock(long position, long size, boolean shared) throws IOException { return d.tryLock(position, size, shared); }
-        @Override protected void implCloseChannel() throws IOException { d.close(); }
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            return d.read(dst);
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+            return d.read(dsts, offset, length);
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            f.beforeWrite();
+            return d.write(src);
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+            f.beforeWrite();
+            return d.write(srcs, offset, length);
+        }
+
+        @Override
+        public long position() throws IOException {
+            return d.position();
+        }
+
+        @Override
+        public FileChannel position(long p) throws IOException {
+            d.position(p);
+            return this;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return d.size();
+        }
+
+        @Override
+        public FileChannel truncate(long size) throws IOException {
+            d.truncate(size);
+            return this;
+        }
+
+        @Override
+        public void force(boolean metaData) throws IOException {
+            f.beforeForce();
+            d.force(metaData);
+        }
+
+        @Override
+        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+            return d.transferTo(position, count, target);
+        }
+
+        @Override
+        public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+            f.beforeWrite();
+            return d.transferFrom(src, position, count);
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            return d.read(dst, position);
+        }
+
+        @Override
+        public int write(ByteBuffer src, long position) throws IOException {
+            f.beforeWrite();
+            return d.write(src, position);
+        }
+
+        @Override
+        public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+            return d.map(mode, position, size);
+        }
+
+        @Override
+        public FileLock lock(long position, long size, boolean shared) throws IOException {
+            return d.lock(position, size, shared);
+        }
+
+        @Override
+        public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+            return d.tryLock(position, size, shared);
+        }
+
+        @Override
+        protected void implCloseChannel() throws IOException {
+            d.close();
+        }
     }
 
     private static StorageOptions.Builder opts(Faults disk, Durability mode) {
-        return TestUtil.small().shards(1).durability(mode).headChunkLog(false).checkpointOnClose(false).walDisk(disk);
+        return TestUtil.small()
+                .shards(1)
+                .durability(mode)
+                .headChunkLog(false)
+                .checkpointOnClose(false)
+                .walDisk(disk);
     }
 
     private static TimeSeries one(int series, long t) {
-        return new TimeSeries(Labels.of("__name__", "wal_failure_types", "i", Integer.toString(series)),
+        return new TimeSeries(
+                Labels.of("__name__", "wal_failure_types", "i", Integer.toString(series)),
                 List.of(new Sample(t, series)));
     }
 
@@ -148,7 +228,8 @@ class WalFailureTypesTest {
     @Test
     void aFullDeviceFailsTheCommitWithStorageFullException() throws Exception {
         Faults disk = new Faults();
-        try (StorageImpl s = StorageImpl.open(dir, opts(disk, Durability.SYNC_BATCH).build())) {
+        try (StorageImpl s =
+                StorageImpl.open(dir, opts(disk, Durability.SYNC_BATCH).build())) {
             commit(s, 0, 1000);
             disk.full.set(true);
             IOException e = ioFailure(() -> commit(s, 0, 2000));
@@ -166,7 +247,8 @@ class WalFailureTypesTest {
     @Test
     void aFailedFsyncFailsTheCommitWithDurabilityExceptionAndTheShardGoesOn() throws Exception {
         Faults disk = new Faults();
-        try (StorageImpl s = StorageImpl.open(dir, opts(disk, Durability.SYNC_BATCH).build())) {
+        try (StorageImpl s =
+                StorageImpl.open(dir, opts(disk, Durability.SYNC_BATCH).build())) {
             commit(s, 0, 1000);
             disk.forceFailures.set(1); // the block's fsync fails; the new segment's succeed
             IOException e = ioFailure(() -> commit(s, 0, 2000));
@@ -181,7 +263,8 @@ class WalFailureTypesTest {
     @Test
     void aShardThatTurnedReadOnlyFailsCommitsWithShardFailedException() throws Exception {
         Faults disk = new Faults();
-        try (StorageImpl s = StorageImpl.open(dir, opts(disk, Durability.SYNC_BATCH).build())) {
+        try (StorageImpl s =
+                StorageImpl.open(dir, opts(disk, Durability.SYNC_BATCH).build())) {
             commit(s, 0, 1000);
             disk.forceFailures.set(-1); // no fsync succeeds: not even a new segment can be opened
             assertInstanceOf(DurabilityException.class, ioFailure(() -> commit(s, 0, 2000)));
@@ -197,7 +280,9 @@ class WalFailureTypesTest {
     @Test
     void aFullBufferFailsTheCommitWithWalBackpressureException() throws Exception {
         Faults disk = new Faults();
-        StorageOptions o = opts(disk, Durability.PAGE_CACHE).walBackpressure(256, Duration.ofMillis(100)).build();
+        StorageOptions o = opts(disk, Durability.PAGE_CACHE)
+                .walBackpressure(256, Duration.ofMillis(100))
+                .build();
         ExecutorService pool = Executors.newCachedThreadPool();
         try (StorageImpl s = StorageImpl.open(dir, o)) {
             commit(s, 0, 1000);

@@ -1,6 +1,5 @@
 package io.tsdb.core;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,13 +15,24 @@ public final class WriteBench {
         TestUtil.deleteRecursively(dir);
         List<Labels> labels = new ArrayList<>();
         for (int i = 0; i < series; i++) {
-            labels.add(Labels.of("__name__", "metric_" + (i % 100), "instance", "host-" + (i / 100) + ":9100",
-                    "job", "node", "cpu", Integer.toString(i % 8), "mode", "user"));
+            labels.add(Labels.of(
+                    "__name__",
+                    "metric_" + (i % 100),
+                    "instance",
+                    "host-" + (i / 100) + ":9100",
+                    "job",
+                    "node",
+                    "cpu",
+                    Integer.toString(i % 8),
+                    "mode",
+                    "user"));
         }
-        StorageOptions opts = StorageOptions.builder().checkpointOnClose(true)
-                .durability(io.tsdb.wal.Durability.valueOf(args.length > 4 ? args[4] : "PAGE_CACHE")).build();
-        com.sun.management.OperatingSystemMXBean os =
-                (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        StorageOptions opts = StorageOptions.builder()
+                .checkpointOnClose(true)
+                .durability(io.tsdb.wal.Durability.valueOf(args.length > 4 ? args[4] : "PAGE_CACHE"))
+                .build();
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         long c0 = os.getProcessCpuTime();
         long t0 = System.nanoTime();
         AtomicLong total = new AtomicLong();
@@ -50,7 +60,8 @@ public final class WriteBench {
                                 total.addAndGet(to - from);
                             }
                         }
-                        writerCpu.addAndGet(java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
+                        writerCpu.addAndGet(java.lang.management.ManagementFactory.getThreadMXBean()
+                                .getCurrentThreadCpuTime());
                     } catch (Exception e) {
                         throw new RuntimeException(e);
                     }
@@ -62,12 +73,14 @@ public final class WriteBench {
                 t.join();
             }
             double secs = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("cpu ns/sample: %.1f (writer threads %.1f)%n", (os.getProcessCpuTime() - c0) / (double) total.get(),
-                    writerCpu.get() / (double) total.get());
+            System.out.printf(
+                    "cpu ns/sample: %.1f (writer threads %.1f)%n",
+                    (os.getProcessCpuTime() - c0) / (double) total.get(), writerCpu.get() / (double) total.get());
             StorageStats st = store.stats();
             System.out.printf("samples/sec: %.0f  (%d samples in %.2fs)%n", total.get() / secs, total.get(), secs);
             store.flush();
-            System.out.printf("wal bytes/sample: %.3f  head bytes/sample: %.3f  series %d%n",
+            System.out.printf(
+                    "wal bytes/sample: %.3f  head bytes/sample: %.3f  series %d%n",
                     (double) store.stats().walDiskBytes() / total.get(), st.headBytesPerSample(), st.series());
             // crash copy
             TestUtil.deleteRecursively(Path.of(dir + "-crash"));
@@ -76,16 +89,29 @@ public final class WriteBench {
         long t1 = System.nanoTime();
         long c1 = os.getProcessCpuTime();
         try (StorageImpl store = StorageImpl.open(dir, opts)) {
-            System.out.printf("replay cpu ns/sample %.1f%n", (os.getProcessCpuTime() - c1) / (double) store.stats().samples());
-            System.out.printf("replay_seconds: %.3f (open %.3f) samples %d%n", store.stats().replay().seconds(),
-                    (System.nanoTime() - t1) / 1e9, store.stats().samples());
+            System.out.printf(
+                    "replay cpu ns/sample %.1f%n",
+                    (os.getProcessCpuTime() - c1) / (double) store.stats().samples());
+            System.out.printf(
+                    "replay_seconds: %.3f (open %.3f) samples %d%n",
+                    store.stats().replay().seconds(),
+                    (System.nanoTime() - t1) / 1e9,
+                    store.stats().samples());
         }
         t1 = System.nanoTime();
         c1 = os.getProcessCpuTime();
-        try (StorageImpl store = StorageImpl.open(Path.of(dir + "-crash"), opts.toBuilder().checkpointOnClose(false).build())) {
-            System.out.printf("crash replay cpu ns/sample %.1f%n", (os.getProcessCpuTime() - c1) / (double) store.stats().samples());
-            System.out.printf("crash_replay_seconds: %.3f (open %.3f) samples %d %s%n", store.stats().replay().seconds(),
-                    (System.nanoTime() - t1) / 1e9, store.stats().samples(), store.stats().replay());
+        try (StorageImpl store = StorageImpl.open(
+                Path.of(dir + "-crash"),
+                opts.toBuilder().checkpointOnClose(false).build())) {
+            System.out.printf(
+                    "crash replay cpu ns/sample %.1f%n",
+                    (os.getProcessCpuTime() - c1) / (double) store.stats().samples());
+            System.out.printf(
+                    "crash_replay_seconds: %.3f (open %.3f) samples %d %s%n",
+                    store.stats().replay().seconds(),
+                    (System.nanoTime() - t1) / 1e9,
+                    store.stats().samples(),
+                    store.stats().replay());
         }
     }
 }

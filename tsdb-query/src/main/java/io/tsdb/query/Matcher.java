@@ -16,7 +16,10 @@ public final class Matcher {
      * {@code REGEX} ({@code =~}, the value matches the anchored regex) and {@code NOT_REGEX} ({@code !~}).
      */
     public enum Type {
-        EQUAL("="), NOT_EQUAL("!="), REGEX("=~"), NOT_REGEX("!~");
+        EQUAL("="),
+        NOT_EQUAL("!="),
+        REGEX("=~"),
+        NOT_REGEX("!~");
 
         private final String symbol;
 
@@ -47,8 +50,10 @@ public final class Matcher {
             try {
                 this.pattern = anchoredPattern(value);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("invalid regular expression \"" + value + "\" in matcher for label \""
-                        + name + "\": " + e.getMessage().split("\n")[0], e);
+                throw new IllegalArgumentException(
+                        "invalid regular expression \"" + value + "\" in matcher for label \"" + name + "\": "
+                                + e.getMessage().split("\n")[0],
+                        e);
             }
             this.literalSet = RegexTranslator.literalAlternatives(value);
             this.literalPrefix = literalSet != null ? "" : RegexTranslator.literalPrefix(value);

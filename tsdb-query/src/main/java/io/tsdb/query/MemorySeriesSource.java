@@ -40,7 +40,8 @@ public final class MemorySeriesSource implements SeriesSource {
             refs.put(l, ref);
             for (int i = 0; i < l.size(); i++) {
                 postings.computeIfAbsent(l.name(i), k -> new TreeMap<>())
-                        .computeIfAbsent(l.value(i), k -> new RoaringBitmap()).add(ref);
+                        .computeIfAbsent(l.value(i), k -> new RoaringBitmap())
+                        .add(ref);
             }
             generation++;
         }

@@ -149,8 +149,7 @@ public final class Querier {
         return new ArrayList<>(values);
     }
 
-    private record SelectedSeries(SeriesSource source, int ref, Labels labels, long mint, long maxt)
-            implements Series {
+    private record SelectedSeries(SeriesSource source, int ref, Labels labels, long mint, long maxt) implements Series {
         @Override
         public SampleIterator iterator() {
             return source.iterator(ref, mint, maxt);

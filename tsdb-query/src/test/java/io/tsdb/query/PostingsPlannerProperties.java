@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdb.core.Labels;
 import io.tsdb.core.Sample;
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import io.tsdb.testing.Gen;
-import io.tsdb.testing.Seeds;
 import org.junit.jupiter.api.Test;
 import org.roaringbitmap.RoaringBitmap;
 
@@ -35,8 +35,8 @@ class PostingsPlannerProperties {
         });
     }
 
-    private static final List<String> MATCHER_VALUES = List.of("a", "b", "ab", "", "a.*", ".*", ".+", "b|abc", "a|",
-            "x\\.y", "(a|b)c?", "[ab]+", "b-.*");
+    private static final List<String> MATCHER_VALUES =
+            List.of("a", "b", "ab", "", "a.*", ".*", ".+", "b|abc", "a|", "x\\.y", "(a|b)c?", "[ab]+", "b-.*");
 
     /** 1..4 matchers of any type, name and value. */
     static List<Matcher> matcherList(Gen g) {
@@ -89,8 +89,8 @@ class PostingsPlannerProperties {
         MemorySeriesSource src = new MemorySeriesSource();
         src.add(Labels.of("__name__", "up", "job", "a"), List.of(new Sample(0, 1)));
         PostingsPlanner planner = new PostingsPlanner(src);
-        List<Matcher> ms = List.of(Matcher.equal("__name__", "up"), Matcher.regex("job", "a|b"),
-                Matcher.notEqual("zone", "z"));
+        List<Matcher> ms =
+                List.of(Matcher.equal("__name__", "up"), Matcher.regex("job", "a|b"), Matcher.notEqual("zone", "z"));
         assertEquals(1, planner.select(ms).getCardinality());
         src.add(Labels.of("__name__", "up", "job", "b"), List.of(new Sample(0, 1)));
         src.add(Labels.of("__name__", "up", "job", "b", "zone", "z"), List.of(new Sample(0, 1)));
@@ -101,7 +101,8 @@ class PostingsPlannerProperties {
     @Test
     void selectorWithOnlyEmptyMatchingMatchersIsRejectedQuotingIt() {
         PostingsPlanner planner = new PostingsPlanner(new MemorySeriesSource());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> planner.select(List.of(Matcher.equal("foo", ""), Matcher.regex("bar", ".*"))));
         assertTrue(e.getMessage().contains("{foo=\"\", bar=~\".*\"}"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> planner.select(List.of()));

@@ -40,7 +40,9 @@ class QuerierTest {
             List<Series> got = q.select(3000, 5000, Matcher.equal("__name__", "up"));
             assertEquals(2, got.size());
             assertEquals(Labels.of("__name__", "up", "job", "a"), got.get(0).labels());
-            assertEquals(Labels.of("__name__", "up", "job", "b", "zone", "z1"), got.get(1).labels());
+            assertEquals(
+                    Labels.of("__name__", "up", "job", "b", "zone", "z1"),
+                    got.get(1).labels());
             SampleIterator it = got.get(0).iterator();
             List<Long> ts = new ArrayList<>();
             while (it.next()) {
@@ -49,8 +51,14 @@ class QuerierTest {
             assertEquals(List.of(3000L, 4000L, 5000L), ts);
 
             // {zone=""} selects series without zone; != on a missing label matches
-            assertEquals(1, q.select(0, 10_000, Matcher.equal("__name__", "up"), Matcher.equal("zone", "")).size());
-            assertEquals(2, q.select(0, 10_000, Matcher.regex("job", "a|b"), Matcher.notEqual("zone", "z1")).size());
+            assertEquals(
+                    1,
+                    q.select(0, 10_000, Matcher.equal("__name__", "up"), Matcher.equal("zone", ""))
+                            .size());
+            assertEquals(
+                    2,
+                    q.select(0, 10_000, Matcher.regex("job", "a|b"), Matcher.notEqual("zone", "z1"))
+                            .size());
 
             assertEquals(List.of("__name__", "job", "zone"), q.labelNames());
             assertEquals(List.of("__name__", "job"), q.labelNames(Matcher.equal("__name__", "down")));
@@ -63,8 +71,8 @@ class QuerierTest {
     @Test
     void badInputIsRejectedQuotingTheValue() {
         Querier q = new Querier(new MemorySeriesSource());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> q.select(10, 5, Matcher.equal("a", "b")));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> q.select(10, 5, Matcher.equal("a", "b")));
         assertTrue(e.getMessage().contains("10") && e.getMessage().contains("5"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> q.select(0, 5));
         e = assertThrows(IllegalArgumentException.class, () -> q.select(0, 5, Matcher.regex("a", ".*")));

@@ -56,6 +56,7 @@ class SoakLongRun {
     private final AtomicLong clock = new AtomicLong(T0);
     /** Per writer: the newest scrape attempted (append started) and acknowledged (commit returned). */
     private final AtomicLongArray attempted = new AtomicLongArray(WRITERS);
+
     private final AtomicLongArray acked = new AtomicLongArray(WRITERS);
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
 
@@ -68,8 +69,13 @@ class SoakLongRun {
     }
 
     private StorageOptions options() {
-        return StorageOptions.builder().shards(4).retention(RETENTION).clock(clock::get)
-                .checkpointInterval(Duration.ZERO).checkpointWalBytes(0).build();
+        return StorageOptions.builder()
+                .shards(4)
+                .retention(RETENTION)
+                .clock(clock::get)
+                .checkpointInterval(Duration.ZERO)
+                .checkpointWalBytes(0)
+                .build();
     }
 
     @Test
@@ -95,37 +101,52 @@ class SoakLongRun {
         }
         for (int q = 0; q < 2; q++) {
             final long seed = 1000 + q;
-            threads.add(new Thread(() -> query(engine, new Random(seed), stop, queries, pointsChecked), "soak-query-" + q));
+            threads.add(
+                    new Thread(() -> query(engine, new Random(seed), stop, queries, pointsChecked), "soak-query-" + q));
         }
-        threads.add(new Thread(() -> {
-            long n = 0;
-            while (!stop.get()) {
-                try {
-                    Thread.sleep(250);
-                    store.applyRetention();
-                    retentionRuns.incrementAndGet();
-                    if (++n % 8 == 0) {
-                        store.checkpoint();
-                        checkpoints.incrementAndGet();
+        threads.add(new Thread(
+                () -> {
+                    long n = 0;
+                    while (!stop.get()) {
+                        try {
+                            Thread.sleep(250);
+                            store.applyRetention();
+                            retentionRuns.incrementAndGet();
+                            if (++n % 8 == 0) {
+                                store.checkpoint();
+                                checkpoints.incrementAndGet();
+                            }
+                        } catch (Throwable t) {
+                            failures.add("maintenance: " + t);
+                            return;
+                        }
                     }
-                } catch (Throwable t) {
-                    failures.add("maintenance: " + t);
-                    return;
-                }
-            }
-        }, "soak-maintenance"));
+                },
+                "soak-maintenance"));
         long start = System.nanoTime();
         threads.forEach(Thread::start);
         long end = start + seconds * 1_000_000_000L;
         while (System.nanoTime() < end && failures.isEmpty()) {
             Thread.sleep(Math.min(5_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
             System.gc();
-            heap.add(new long[] {(System.nanoTime() - start) / 1_000_000, mem.getHeapMemoryUsage().getUsed()});
+            heap.add(new long[] {
+                (System.nanoTime() - start) / 1_000_000,
+                mem.getHeapMemoryUsage().getUsed()
+            });
             if (Boolean.getBoolean("tsdb.soak.histo")) {
-                Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                        Long.toString(ProcessHandle.current().pid()), "GC.class_histogram").redirectErrorStream(true).start();
-                List<String> lines = new String(p.getInputStream().readAllBytes()).lines().limit(14).toList();
-                System.out.println("soak histogram at " + heap.get(heap.size() - 1)[0] / 1000 + "s:\n" + String.join("\n", lines));
+                Process p = new ProcessBuilder(
+                                Path.of(System.getProperty("java.home"), "bin", "jcmd")
+                                        .toString(),
+                                Long.toString(ProcessHandle.current().pid()),
+                                "GC.class_histogram")
+                        .redirectErrorStream(true)
+                        .start();
+                List<String> lines = new String(p.getInputStream().readAllBytes())
+                        .lines()
+                        .limit(14)
+                        .toList();
+                System.out.println(
+                        "soak histogram at " + heap.get(heap.size() - 1)[0] / 1000 + "s:\n" + String.join("\n", lines));
             }
         }
         stop.set(true);
@@ -149,22 +170,41 @@ class SoakLongRun {
         // the last third's peak stays within 1.5x the middle third's (WAL segments roll and are
         // truncated in steps, so the live heap is a sawtooth, not a constant)
         int third = Math.max(1, heap.size() / 3);
-        long early = heap.subList(third, Math.min(heap.size(), 2 * third)).stream().mapToLong(h -> h[1]).max().orElse(0);
-        long late = heap.subList(Math.min(heap.size() - 1, 2 * third), heap.size()).stream().mapToLong(h -> h[1]).max()
+        long early = heap.subList(third, Math.min(heap.size(), 2 * third)).stream()
+                .mapToLong(h -> h[1])
+                .max()
+                .orElse(0);
+        long late = heap.subList(Math.min(heap.size() - 1, 2 * third), heap.size()).stream()
+                .mapToLong(h -> h[1])
+                .max()
                 .orElse(0);
         StringBuilder trace = new StringBuilder();
         for (long[] h : heap) {
             trace.append(String.format(Locale.ROOT, " %ds:%.1fMB", h[0] / 1000, h[1] / 1e6));
         }
-        System.out.printf(Locale.ROOT, "soak seconds=%d writers=%d series=%d samplesWritten=%d scrapes=%d queries=%d "
+        System.out.printf(
+                Locale.ROOT,
+                "soak seconds=%d writers=%d series=%d samplesWritten=%d scrapes=%d queries=%d "
                         + "pointsChecked=%d checkpoints=%d retentionRuns=%d samplesVerified=%d heapMiddleThirdMaxMB=%.1f "
                         + "heapLastThirdMaxMB=%.1f lost=0 invented=0%n",
-                seconds, WRITERS, WRITERS * SERIES_PER_WRITER, samplesWritten, acked.get(0) + 1, queries.get(),
-                pointsChecked.get(), checkpoints.get(), retentionRuns.get(), checkedLive, early / 1e6, late / 1e6);
+                seconds,
+                WRITERS,
+                WRITERS * SERIES_PER_WRITER,
+                samplesWritten,
+                acked.get(0) + 1,
+                queries.get(),
+                pointsChecked.get(),
+                checkpoints.get(),
+                retentionRuns.get(),
+                checkedLive,
+                early / 1e6,
+                late / 1e6);
         System.out.println("soak heap after GC:" + trace);
         assertTrue(queries.get() > 0 && checkpoints.get() > 0, "queries and checkpoints ran");
         assertTrue(acked.get(0) > 2 * RETENTION.toMillis() / STEP, "retention turned over at least twice");
-        assertTrue(late <= early * 3 / 2 + (8L << 20), "heap grew: middle third's max " + early + ", last third's " + late + ";" + trace);
+        assertTrue(
+                late <= early * 3 / 2 + (8L << 20),
+                "heap grew: middle third's max " + early + ", last third's " + late + ";" + trace);
     }
 
     private void write(StorageImpl store, int w, AtomicBoolean stop) {
@@ -236,7 +276,8 @@ class SoakLongRun {
                 QueryResult count = engine.instantQuery("count(soak)", at);
                 for (QueryResult.VectorSample v : ((QueryResult.Vector) count.value()).samples()) {
                     if (v.value() > WRITERS * SERIES_PER_WRITER) {
-                        failures.add("count(soak) = " + v.value() + " > " + WRITERS * SERIES_PER_WRITER + " series written");
+                        failures.add(
+                                "count(soak) = " + v.value() + " > " + WRITERS * SERIES_PER_WRITER + " series written");
                         return;
                     }
                 }
@@ -281,10 +322,12 @@ class SoakLongRun {
                     expectK = k + 1;
                     held++;
                 }
-                assertTrue(expectK - 1 >= acked.get(w), when + ": " + l + " ends at scrape " + (expectK - 1)
-                        + ", acknowledged " + acked.get(w));
+                assertTrue(
+                        expectK - 1 >= acked.get(w),
+                        when + ": " + l + " ends at scrape " + (expectK - 1) + ", acknowledged " + acked.get(w));
                 SampleIterator first = store.iterator(ref, Long.MIN_VALUE, Long.MAX_VALUE);
-                assertTrue(first.next() && (first.timestamp() - T0) / STEP <= firstKept,
+                assertTrue(
+                        first.next() && (first.timestamp() - T0) / STEP <= firstKept,
                         when + ": " + l + " lost acknowledged samples inside the retention (first kept scrape "
                                 + firstKept + ")");
             }

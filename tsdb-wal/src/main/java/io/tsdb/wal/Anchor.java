@@ -41,9 +41,11 @@ record Anchor(long sequence, long segmentBase, long position, long committedOffs
     static final int VERSION_SEALS = 2;
     /** Size of a version-1 anchor. */
     static final int BYTES = 44;
+
     static final int SEAL_BYTES = 24;
     /** Bound of the seals kept (each is a failed fsync whose segment still exists). */
     static final int MAX_SEALS = 4096;
+
     static final String FILE = "anchor";
     static final String TEMP = "anchor.tmp";
 
@@ -71,8 +73,10 @@ record Anchor(long sequence, long segmentBase, long position, long committedOffs
         if (!Files.exists(p)) return null;
         try (FileChannel ch = disk.open(p, EnumSet.of(StandardOpenOption.READ))) {
             long size = ch.size();
-            if (size != BYTES && (size < BYTES + 4 + SEAL_BYTES || size > BYTES + 4 + (long) SEAL_BYTES * MAX_SEALS
-                    || (size - BYTES - 4) % SEAL_BYTES != 0))
+            if (size != BYTES
+                    && (size < BYTES + 4 + SEAL_BYTES
+                            || size > BYTES + 4 + (long) SEAL_BYTES * MAX_SEALS
+                            || (size - BYTES - 4) % SEAL_BYTES != 0))
                 throw new IOException("anchor has " + size + " bytes, expected " + BYTES + " or 48 + 24 k");
             ByteBuffer b = ByteBuffer.allocate((int) size);
             while (b.hasRemaining()) if (ch.read(b, b.position()) < 0) throw new IOException("short anchor");
@@ -113,11 +117,16 @@ record Anchor(long sequence, long segmentBase, long position, long committedOffs
         if (seals.size() > MAX_SEALS) throw new IllegalStateException(seals.size() + " seals exceed " + MAX_SEALS);
         int size = seals.isEmpty() ? BYTES : BYTES + 4 + SEAL_BYTES * seals.size();
         ByteBuffer b = ByteBuffer.allocate(size);
-        b.putInt(MAGIC).putInt(seals.isEmpty() ? VERSION : VERSION_SEALS).putLong(sequence).putLong(segmentBase)
-                .putLong(position).putLong(committedOffset);
+        b.putInt(MAGIC)
+                .putInt(seals.isEmpty() ? VERSION : VERSION_SEALS)
+                .putLong(sequence)
+                .putLong(segmentBase)
+                .putLong(position)
+                .putLong(committedOffset);
         if (!seals.isEmpty()) {
             b.putInt(seals.size());
-            for (Seal s : seals) b.putLong(s.segmentBase()).putLong(s.syncedLength()).putLong(s.sealedLength());
+            for (Seal s : seals)
+                b.putLong(s.segmentBase()).putLong(s.syncedLength()).putLong(s.sealedLength());
         }
         CRC32C crc = new CRC32C();
         crc.update(b.array(), 0, size - 4);
@@ -133,8 +142,12 @@ record Anchor(long sequence, long segmentBase, long position, long committedOffs
         ByteBuffer b = ByteBuffer.wrap(encode());
         Path tmp = shardDir.resolve(TEMP);
         try {
-            try (FileChannel ch = disk.open(tmp, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING))) {
+            try (FileChannel ch = disk.open(
+                    tmp,
+                    EnumSet.of(
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.WRITE,
+                            StandardOpenOption.TRUNCATE_EXISTING))) {
                 int zeros = 0;
                 while (b.hasRemaining()) {
                     if (ch.write(b, b.position()) > 0) zeros = 0;

@@ -3,7 +3,6 @@ package io.tsdb.wal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
-
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
@@ -41,12 +40,14 @@ public final class BlockCodec {
     public static final byte VERSION = 1;
     /** Format version of gap blocks (version 1 plus flag bit 1). */
     public static final byte GAP_VERSION = 2;
+
     public static final int HEADER_BYTES = 56;
     public static final int FLAG_LZ4 = 1;
     /** Version 2 only: the block holds no records; it consumes {@code recordCount} offsets. */
     public static final int FLAG_GAP = 2;
     /** Hard bound of a block's uncompressed (and stored) payload length. */
     public static final int MAX_PAYLOAD_BYTES = 128 << 20;
+
     private static final int CRC_AT = 52;
     /** Payloads below this are stored as is: LZ4's per-call cost (~µs) cannot pay on a few records. */
     static final int MIN_COMPRESS_BYTES = 512;
@@ -69,18 +70,21 @@ public final class BlockCodec {
         return Lz4.FACTORY + " (" + Lz4.CHOICE.reason() + ")";
     }
 
-    private static final java.util.concurrent.atomic.AtomicBoolean PRELOADING = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final java.util.concurrent.atomic.AtomicBoolean PRELOADING =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Starts loading LZ4 on a daemon thread (once per JVM); users block on class init only if they need it earlier. */
     static void preloadAsync() {
         if (!PRELOADING.compareAndSet(false, true)) return;
-        Thread t = new Thread(() -> {
-            try {
-                Lz4.FACTORY.hashCode();
-            } catch (Throwable ignored) {
-                // the first real use reports the failure
-            }
-        }, "tsdb-wal-lz4-load");
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        Lz4.FACTORY.hashCode();
+                    } catch (Throwable ignored) {
+                        // the first real use reports the failure
+                    }
+                },
+                "tsdb-wal-lz4-load");
         t.setDaemon(true);
         t.start();
     }
@@ -118,22 +122,32 @@ public final class BlockCodec {
         public long maxAttribute;
         public int crc;
 
-        public int blockLength() { return HEADER_BYTES + storedLength; }
-        public boolean compressed() { return (flags & FLAG_LZ4) != 0; }
+        public int blockLength() {
+            return HEADER_BYTES + storedLength;
+        }
+
+        public boolean compressed() {
+            return (flags & FLAG_LZ4) != 0;
+        }
         /** True for a gap block: offsets consumed by a failed write, no records. */
-        public boolean gap() { return (flags & FLAG_GAP) != 0; }
+        public boolean gap() {
+            return (flags & FLAG_GAP) != 0;
+        }
     }
 
     /** Builds blocks into a reused output array. */
     public static final class Encoder {
         /** Created on the first compressed block (a shard is built during recovery, before LZ4 is needed). */
         private LZ4Compressor compressor;
+
         private final CRC32C crc = new CRC32C();
         private byte[] out = new byte[64 << 10];
         private ByteBuffer outBuf = ByteBuffer.wrap(out);
 
         /** The output array (valid until the next encode). */
-        public byte[] out() { return out; }
+        public byte[] out() {
+            return out;
+        }
 
         /** The output as a buffer positioned at 0 with limit = block length of the last encode. */
         public ByteBuffer outBuffer(int length) {
@@ -145,9 +159,17 @@ public final class BlockCodec {
          * Encodes payload[0, len) (already framed: varint length + bytes per record) as one block.
          * Returns the block length in {@link #out()}.
          */
-        public int encode(byte[] payload, int len, long firstOffset, long syncedOffset, int count,
-                          long minAttr, long maxAttr, boolean compress) {
-            if (len < 0 || len > MAX_PAYLOAD_BYTES) throw new IllegalArgumentException("payload length " + len + " out of range");
+        public int encode(
+                byte[] payload,
+                int len,
+                long firstOffset,
+                long syncedOffset,
+                int count,
+                long minAttr,
+                long maxAttr,
+                boolean compress) {
+            if (len < 0 || len > MAX_PAYLOAD_BYTES)
+                throw new IllegalArgumentException("payload length " + len + " out of range");
             if (count <= 0) throw new IllegalArgumentException("record count must be positive, got " + count);
             int flags = 0;
             int stored;
@@ -246,6 +268,7 @@ public final class BlockCodec {
     public static final class Decoder {
         /** Created on the first compressed block (LZ4 may still be loading when a decoder is made). */
         private LZ4SafeDecompressor decompressor;
+
         private final CRC32C crc = new CRC32C();
         private byte[] raw = new byte[64 << 10];
         private ByteBuffer rawBuf = ByteBuffer.wrap(raw);
@@ -266,7 +289,8 @@ public final class BlockCodec {
             if (version != VERSION && version != GAP_VERSION) return "unknown format version " + version;
             int flags = buf.get(pos + 5) & 0xFF;
             int known = version == GAP_VERSION ? FLAG_LZ4 | FLAG_GAP : FLAG_LZ4;
-            if ((flags & ~known) != 0) return "unknown flags 0x" + Integer.toHexString(flags) + " in a version " + version + " block";
+            if ((flags & ~known) != 0)
+                return "unknown flags 0x" + Integer.toHexString(flags) + " in a version " + version + " block";
             int hl = buf.getShort(pos + 6);
             if (hl != HEADER_BYTES) return "bad header length " + hl;
             h.flags = flags;
@@ -291,15 +315,18 @@ public final class BlockCodec {
             }
             if (h.rawLength < 0 || h.rawLength > MAX_PAYLOAD_BYTES) return "bad uncompressed length " + h.rawLength;
             if (h.storedLength < 0 || h.storedLength > MAX_PAYLOAD_BYTES) return "bad stored length " + h.storedLength;
-            if (h.recordCount > h.rawLength) return "record count " + h.recordCount + " exceeds payload length " + h.rawLength;
+            if (h.recordCount > h.rawLength)
+                return "record count " + h.recordCount + " exceeds payload length " + h.rawLength;
             if (!h.compressed() && h.storedLength != h.rawLength)
-                return "stored length " + h.storedLength + " != uncompressed length " + h.rawLength + " in an uncompressed block";
+                return "stored length " + h.storedLength + " != uncompressed length " + h.rawLength
+                        + " in an uncompressed block";
             if (h.compressed() && (long) h.rawLength > 255L * h.storedLength + 16)
                 return "uncompressed length " + h.rawLength + " impossible for stored length " + h.storedLength;
             if (h.minAttribute > h.maxAttribute) return "min attribute > max attribute";
             if (h.firstOffset > Long.MAX_VALUE - h.recordCount) return "offset overflow";
             if (HEADER_BYTES + (long) h.storedLength > available)
-                return "block length " + (HEADER_BYTES + (long) h.storedLength) + " runs past the end of the file (" + available + " bytes left)";
+                return "block length " + (HEADER_BYTES + (long) h.storedLength) + " runs past the end of the file ("
+                        + available + " bytes left)";
             return null;
         }
 
@@ -342,10 +369,12 @@ public final class BlockCodec {
          * Decodes a block whose CRC was already verified. The record framing of the whole block is
          * checked before the first record is handed out, so a damaged block yields no records.
          */
-        public void decodeVerified(ByteBuffer buf, int pos, Header h, long fromOffset, RecordVisitor visitor) throws Exception {
+        public void decodeVerified(ByteBuffer buf, int pos, Header h, long fromOffset, RecordVisitor visitor)
+                throws Exception {
             if (h.gap()) {
                 // parseHeader checked that a gap block has no payload: nothing to hand out
-                if (h.rawLength != 0 || h.storedLength != 0) throw new CorruptBlockException("gap block with a payload");
+                if (h.rawLength != 0 || h.storedLength != 0)
+                    throw new CorruptBlockException("gap block with a payload");
                 return;
             }
             ByteBuffer payload;
@@ -363,17 +392,25 @@ public final class BlockCodec {
                 }
                 try {
                     if (buf.hasArray()) {
-                        n = decompressor.decompress(buf.array(), buf.arrayOffset() + pos + HEADER_BYTES, h.storedLength,
-                                raw, 0, h.rawLength);
+                        n = decompressor.decompress(
+                                buf.array(),
+                                buf.arrayOffset() + pos + HEADER_BYTES,
+                                h.storedLength,
+                                raw,
+                                0,
+                                h.rawLength);
                     } else {
-                        if (stored.length < h.storedLength) stored = new byte[Math.max(h.storedLength, stored.length * 2)];
+                        if (stored.length < h.storedLength)
+                            stored = new byte[Math.max(h.storedLength, stored.length * 2)];
                         buf.get(pos + HEADER_BYTES, stored, 0, h.storedLength);
                         n = decompressor.decompress(stored, 0, h.storedLength, raw, 0, h.rawLength);
                     }
                 } catch (LZ4Exception | ArrayIndexOutOfBoundsException e) {
                     throw new CorruptBlockException("bad LZ4 stream: " + e.getMessage(), e);
                 }
-                if (n != h.rawLength) throw new CorruptBlockException("LZ4 stream decoded to " + n + " bytes, header says " + h.rawLength);
+                if (n != h.rawLength)
+                    throw new CorruptBlockException(
+                            "LZ4 stream decoded to " + n + " bytes, header says " + h.rawLength);
                 payload = rawBuf;
                 base = 0;
             } else {
@@ -394,20 +431,22 @@ public final class BlockCodec {
                 int l = 0;
                 int shift = 0;
                 while (true) {
-                    if (at >= end || shift > 28) throw new CorruptBlockException("bad record length varint at record " + i);
+                    if (at >= end || shift > 28)
+                        throw new CorruptBlockException("bad record length varint at record " + i);
                     int b = p.get(at++);
                     l |= (b & 0x7F) << shift;
                     if ((b & 0x80) == 0) break;
                     shift += 7;
                 }
-                if (l < 0 || l > end - at) throw new CorruptBlockException("record " + i + " length " + l + " runs past the payload");
+                if (l < 0 || l > end - at)
+                    throw new CorruptBlockException("record " + i + " length " + l + " runs past the payload");
                 at += l;
             }
             if (at != end) throw new CorruptBlockException((end - at) + " trailing bytes after " + count + " records");
         }
 
-        private void forEachRecord(ByteBuffer p, int base, long first, int count, long from,
-                                   RecordVisitor visitor) throws Exception {
+        private void forEachRecord(ByteBuffer p, int base, long first, int count, long from, RecordVisitor visitor)
+                throws Exception {
             ByteBuffer v = view;
             if (v == null || viewSource != p) {
                 v = p.duplicate();

@@ -34,8 +34,12 @@ public class DurabilityException extends WalException {
     }
 
     /** The shard whose fsync failed. */
-    public int shard() { return shard; }
+    public int shard() {
+        return shard;
+    }
 
     /** File name of the segment whose fsync failed (e.g. {@code 00000000000000000000.log}). */
-    public String segment() { return segment; }
+    public String segment() {
+        return segment;
+    }
 }

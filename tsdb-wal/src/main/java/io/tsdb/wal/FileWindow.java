@@ -21,7 +21,9 @@ final class FileWindow {
         this.buf = reuse != null ? reuse : ByteBuffer.allocate(chunk);
     }
 
-    long fileSize() { return fileSize; }
+    long fileSize() {
+        return fileSize;
+    }
 
     /** Makes bytes [pos, pos+n) available in {@link #buf}; returns the index of pos in it. */
     int ensure(long pos, int n) throws IOException {

@@ -19,7 +19,6 @@ import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Set;
-
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.util.Native;
 
@@ -62,14 +61,16 @@ final class Lz4Loader {
         if (!mode.equals("native"))
             return new Choice(LZ4Factory.fastestJavaInstance(), "unknown " + PROPERTY + "=" + mode + ": pure Java");
         try {
-            if (Native.isLoaded()) return new Choice(LZ4Factory.nativeInstance(), "lz4-java had loaded its library already");
+            if (Native.isLoaded())
+                return new Choice(LZ4Factory.nativeInstance(), "lz4-java had loaded its library already");
             Path lib = stableCopy();
             if (Native.class.getClassLoader() != Lz4Loader.class.getClassLoader())
                 return new Choice(LZ4Factory.fastestJavaInstance(), "lz4-java is in another class loader: pure Java");
             synchronized (Native.class) { // Native.load() is static synchronized
                 if (!Native.isLoaded()) {
                     Field loaded = Native.class.getDeclaredField("loaded");
-                    if (loaded.getType() != boolean.class) throw new NoSuchFieldException("Native.loaded is not a boolean");
+                    if (loaded.getType() != boolean.class)
+                        throw new NoSuchFieldException("Native.loaded is not a boolean");
                     loaded.setAccessible(true);
                     System.load(lib.toString());
                     loaded.setBoolean(null, true);
@@ -102,7 +103,8 @@ final class Lz4Loader {
         String hash = sha256(bytes);
         Path dir = privateDir();
         Path lib = dir.resolve("lz4-java-" + hash.substring(0, 32) + res.substring(res.lastIndexOf('.')));
-        if (Files.isRegularFile(lib, LinkOption.NOFOLLOW_LINKS) && Files.size(lib) == bytes.length
+        if (Files.isRegularFile(lib, LinkOption.NOFOLLOW_LINKS)
+                && Files.size(lib) == bytes.length
                 && sha256(Files.readAllBytes(lib)).equals(hash)) {
             return lib;
         }
@@ -128,8 +130,12 @@ final class Lz4Loader {
         if (Files.getFileAttributeView(root, PosixFileAttributeView.class) == null)
             throw new IOException("not a POSIX file system: " + root);
         try {
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(EnumSet.of(
-                    PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE)));
+            Files.createDirectory(
+                    dir,
+                    PosixFilePermissions.asFileAttribute(EnumSet.of(
+                            PosixFilePermission.OWNER_READ,
+                            PosixFilePermission.OWNER_WRITE,
+                            PosixFilePermission.OWNER_EXECUTE)));
         } catch (FileAlreadyExistsException e) {
             // checked below
         }

@@ -7,6 +7,11 @@ package io.tsdb.wal;
  * not an I/O failure: an {@link IllegalArgumentException}; retrying the same input fails again.
  */
 public class RecordTooLargeException extends IllegalArgumentException {
-    public RecordTooLargeException(String message) { super(message); }
-    public RecordTooLargeException(String message, Throwable cause) { super(message, cause); }
+    public RecordTooLargeException(String message) {
+        super(message);
+    }
+
+    public RecordTooLargeException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -45,8 +45,15 @@ public final class RecoveryReport {
      * {@code firstLostOffset}/{@code lostRecords} describe the dropped records when known (-1 otherwise);
      * {@code lostBytes} the bytes removed or skipped.
      */
-    public record Event(Kind kind, int shard, String segment, long position, long firstLostOffset,
-                        long lostRecords, long lostBytes, String detail) {
+    public record Event(
+            Kind kind,
+            int shard,
+            String segment,
+            long position,
+            long firstLostOffset,
+            long lostRecords,
+            long lostBytes,
+            String detail) {
         @Override
         public String toString() {
             return kind + " shard=" + shard + " segment=" + segment + " position=" + position
@@ -64,17 +71,23 @@ public final class RecoveryReport {
     /** Adds a finding once (a replay that meets the same damaged block again does not repeat it); bounded. */
     synchronized void add(Event e) {
         for (Event x : events) {
-            if (x.kind() == e.kind() && x.shard() == e.shard() && x.position() == e.position()
+            if (x.kind() == e.kind()
+                    && x.shard() == e.shard()
+                    && x.position() == e.position()
                     && java.util.Objects.equals(x.segment(), e.segment())) return;
         }
         if (events.size() < 10_000) events.add(e);
     }
 
     /** True when nothing was truncated, skipped or rebuilt. */
-    public synchronized boolean clean() { return events.isEmpty(); }
+    public synchronized boolean clean() {
+        return events.isEmpty();
+    }
 
     /** All findings in the order found. */
-    public synchronized List<Event> events() { return Collections.unmodifiableList(new ArrayList<>(events)); }
+    public synchronized List<Event> events() {
+        return Collections.unmodifiableList(new ArrayList<>(events));
+    }
 
     /** Findings of one kind. */
     public synchronized List<Event> events(Kind kind) {

@@ -44,14 +44,18 @@ final class Segment {
         this.endOffset = base;
     }
 
-    boolean sealed() { return sealLength >= 0; }
+    boolean sealed() {
+        return sealLength >= 0;
+    }
 
     void seal(long synced, long length) {
         sealSynced = Math.min(synced, length);
         sealLength = length;
     }
 
-    static String fileName(long base) { return String.format("%020d.log", base); }
+    static String fileName(long base) {
+        return String.format("%020d.log", base);
+    }
 
     /** Parses a segment file name, or returns -1. */
     static long parseBase(String fileName) {
@@ -67,5 +71,7 @@ final class Segment {
     }
 
     @Override
-    public String toString() { return name; }
+    public String toString() {
+        return name;
+    }
 }

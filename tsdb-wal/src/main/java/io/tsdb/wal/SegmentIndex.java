@@ -42,6 +42,7 @@ final class SegmentIndex {
     static final int VERSION = 2;
     /** The first version: one entry per block (read, never written). */
     static final int VERSION_PER_BLOCK = 1;
+
     static final int HEADER = 20;
     static final int ENTRY = 44;
     /** A segment of segmentBytes gets a stride of segmentBytes / this (64 KiB for 64 MiB). */
@@ -61,8 +62,12 @@ final class SegmentIndex {
         final long[] max;
 
         Entries(int cap) {
-            first = new long[cap]; pos = new long[cap]; len = new int[cap]; count = new int[cap];
-            min = new long[cap]; max = new long[cap];
+            first = new long[cap];
+            pos = new long[cap];
+            len = new int[cap];
+            count = new int[cap];
+            min = new long[cap];
+            max = new long[cap];
         }
 
         Entries grow(int n) {
@@ -77,24 +82,36 @@ final class SegmentIndex {
         }
 
         /** Heap bytes of the six arrays' elements (40 per slot). */
-        long bytes() { return 40L * first.length; }
+        long bytes() {
+            return 40L * first.length;
+        }
     }
 
     /** A run is closed once it holds at least this many bytes. */
     final int strideBytes;
+
     private volatile Entries entries = new Entries(16);
     private volatile int size;
     /** The version of the file the last successful {@link #load} read; 0 if none. */
     private int loadedVersion;
 
     SegmentIndex(int strideBytes) {
-        if (strideBytes < 1 || strideBytes > (1 << 20)) throw new IllegalArgumentException("strideBytes " + strideBytes);
+        if (strideBytes < 1 || strideBytes > (1 << 20))
+            throw new IllegalArgumentException("strideBytes " + strideBytes);
         this.strideBytes = strideBytes;
     }
 
-    int size() { return size; }
-    Entries entries() { return entries; }
-    int loadedVersion() { return loadedVersion; }
+    int size() {
+        return size;
+    }
+
+    Entries entries() {
+        return entries;
+    }
+
+    int loadedVersion() {
+        return loadedVersion;
+    }
 
     /**
      * Records a block: extends the last run if the block continues it and the run is still
@@ -105,8 +122,11 @@ final class SegmentIndex {
         int n = size;
         if (n > 0) {
             int k = n - 1;
-            if (e.len[k] < strideBytes && e.pos[k] + e.len[k] == pos && e.first[k] + e.count[k] == first
-                    && (long) e.count[k] + count <= Integer.MAX_VALUE && (long) e.len[k] + len <= Integer.MAX_VALUE) {
+            if (e.len[k] < strideBytes
+                    && e.pos[k] + e.len[k] == pos
+                    && e.first[k] + e.count[k] == first
+                    && (long) e.count[k] + count <= Integer.MAX_VALUE
+                    && (long) e.len[k] + len <= Integer.MAX_VALUE) {
                 e.len[k] += len;
                 e.count[k] += count;
                 if (min < e.min[k]) e.min[k] = min;
@@ -118,7 +138,12 @@ final class SegmentIndex {
             e = e.grow(n);
             entries = e;
         }
-        e.first[n] = first; e.pos[n] = pos; e.len[n] = len; e.count[n] = count; e.min[n] = min; e.max[n] = max;
+        e.first[n] = first;
+        e.pos[n] = pos;
+        e.len[n] = len;
+        e.count[n] = count;
+        e.min[n] = min;
+        e.max[n] = max;
         size = n + 1;
     }
 
@@ -160,7 +185,10 @@ final class SegmentIndex {
         int lo = 0, hi = n - 2, ans = n - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            if (e.first[mid] + e.count[mid] > offset) { ans = mid; hi = mid - 1; } else lo = mid + 1;
+            if (e.first[mid] + e.count[mid] > offset) {
+                ans = mid;
+                hi = mid - 1;
+            } else lo = mid + 1;
         }
         return ans;
     }
@@ -178,7 +206,8 @@ final class SegmentIndex {
         for (int i = search(e, n, offset); i < n; i++) {
             long pos = e.pos[i], expected = e.first[i], end = pos + e.len[i];
             while (pos < end) {
-                String why = end - pos < BlockCodec.HEADER_BYTES ? "truncated header (" + (end - pos) + " bytes)"
+                String why = end - pos < BlockCodec.HEADER_BYTES
+                        ? "truncated header (" + (end - pos) + " bytes)"
                         : dec.parseHeader(w.buf, w.ensure(pos, BlockCodec.HEADER_BYTES), end - pos, h);
                 if (why == null && h.firstOffset != expected)
                     why = "block first offset " + h.firstOffset + ", expected " + expected + " (index)";
@@ -205,14 +234,21 @@ final class SegmentIndex {
         b.putInt((int) crc.getValue());
         for (int i = 0; i < n; i++) {
             int at = b.position();
-            b.putLong(e.first[i]).putLong(e.pos[i]).putInt(e.len[i]).putInt(e.count[i]).putLong(e.min[i]).putLong(e.max[i]);
+            b.putLong(e.first[i])
+                    .putLong(e.pos[i])
+                    .putInt(e.len[i])
+                    .putInt(e.count[i])
+                    .putLong(e.min[i])
+                    .putLong(e.max[i]);
             crc.reset();
             crc.update(b.array(), at, 40);
             b.putInt((int) crc.getValue());
         }
         b.flip();
-        try (FileChannel ch = disk.open(path, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING))) {
+        try (FileChannel ch = disk.open(
+                path,
+                EnumSet.of(
+                        StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING))) {
             int zeros = 0;
             while (b.hasRemaining()) {
                 if (ch.write(b, b.position()) > 0) zeros = 0;
@@ -232,7 +268,9 @@ final class SegmentIndex {
         clear();
         try (FileChannel ch = disk.open(path, EnumSet.of(StandardOpenOption.READ))) {
             long sz = ch.size();
-            if (sz < HEADER || (sz - HEADER) % ENTRY != 0 || sz > HEADER + (long) ENTRY * (fileSize / BlockCodec.HEADER_BYTES + 1))
+            if (sz < HEADER
+                    || (sz - HEADER) % ENTRY != 0
+                    || sz > HEADER + (long) ENTRY * (fileSize / BlockCodec.HEADER_BYTES + 1))
                 return "bad index size " + sz;
             ByteBuffer b = ByteBuffer.allocate((int) sz);
             while (b.hasRemaining()) if (ch.read(b, b.position()) < 0) return "short read";
@@ -249,12 +287,20 @@ final class SegmentIndex {
                 int at = HEADER + i * ENTRY;
                 crc.reset();
                 crc.update(b.array(), at, 40);
-                if ((int) crc.getValue() != b.getInt(at + 40)) { clear(); return "entry " + i + " CRC mismatch"; }
+                if ((int) crc.getValue() != b.getInt(at + 40)) {
+                    clear();
+                    return "entry " + i + " CRC mismatch";
+                }
                 long first = b.getLong(at), pos = b.getLong(at + 8);
                 int len = b.getInt(at + 16), cnt = b.getInt(at + 20);
                 long mn = b.getLong(at + 24), mx = b.getLong(at + 32);
-                if (pos < prevEndPos || first < prevEndOff || len < BlockCodec.HEADER_BYTES || cnt <= 0
-                        || pos + len > fileSize || first + cnt > limitOffset || mn > mx) {
+                if (pos < prevEndPos
+                        || first < prevEndOff
+                        || len < BlockCodec.HEADER_BYTES
+                        || cnt <= 0
+                        || pos + len > fileSize
+                        || first + cnt > limitOffset
+                        || mn > mx) {
                     clear();
                     return "entry " + i + " inconsistent";
                 }
@@ -262,7 +308,10 @@ final class SegmentIndex {
                 prevEndPos = pos + len;
                 prevEndOff = first + cnt;
             }
-            if (prevEndPos != fileSize) { clear(); return "index ends at " + prevEndPos + ", segment at " + fileSize; }
+            if (prevEndPos != fileSize) {
+                clear();
+                return "index ends at " + prevEndPos + ", segment at " + fileSize;
+            }
             loadedVersion = version;
             return null;
         } catch (IOException e) {

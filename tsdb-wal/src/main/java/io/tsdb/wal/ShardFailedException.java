@@ -6,6 +6,11 @@ package io.tsdb.wal;
  * {@link DurabilityException}). Other shards are not affected; reads of this one still work.
  */
 public class ShardFailedException extends WalException {
-    public ShardFailedException(String message) { super(message); }
-    public ShardFailedException(String message, Throwable cause) { super(message, cause); }
+    public ShardFailedException(String message) {
+        super(message);
+    }
+
+    public ShardFailedException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -96,8 +96,14 @@ final class ShardRecovery {
     /** Prefix of a dry run's event details: the repair was decided but not done. */
     static final String DRY_RUN_NOTE = "read-only open, not done on disk: ";
 
-    private void event(RecoveryReport.Kind kind, String segment, long pos, long firstLost, long lostRecords,
-                       long lostBytes, String detail) {
+    private void event(
+            RecoveryReport.Kind kind,
+            String segment,
+            long pos,
+            long firstLost,
+            long lostRecords,
+            long lostBytes,
+            String detail) {
         if (dryRun && kind != RecoveryReport.Kind.OFFSET_GAP) detail = DRY_RUN_NOTE + detail;
         report.add(new RecoveryReport.Event(kind, id, segment, pos, firstLost, lostRecords, lostBytes, detail));
     }
@@ -188,22 +194,35 @@ final class ShardRecovery {
                     s.seal(seal.syncedLength(), seal.sealedLength());
                     durable = scan(s, fileSize, durable, ScanMode.SEALED_AFTER_FAILED_FSYNC, scanBuf);
                 } else if (!last) {
-                    String why = Files.exists(s.idxPath) ? s.index.load(disk, s.idxPath, s.base, fileSize, limit) : "index missing";
+                    String why = Files.exists(s.idxPath)
+                            ? s.index.load(disk, s.idxPath, s.base, fileSize, limit)
+                            : "index missing";
                     if (why == null) {
                         int n = s.index.size();
                         SegmentIndex.Entries e = s.index.entries();
                         s.size = fileSize;
                         s.endOffset = n == 0 ? s.base : e.first[n - 1] + e.count[n - 1];
                         if (s.index.loadedVersion() == SegmentIndex.VERSION_PER_BLOCK && !dryRun) {
-                            // a per-block index of an older release: valid, rewritten once in runs (a cache: best effort)
+                            // a per-block index of an older release: valid, rewritten once in runs (a cache: best
+                            // effort)
                             try {
                                 s.index.write(disk, s.idxPath, s.base);
                             } catch (IOException ex) {
-                                try { disk.delete(s.idxPath); } catch (IOException ignored) { }
+                                try {
+                                    disk.delete(s.idxPath);
+                                } catch (IOException ignored) {
+                                }
                             }
                         }
                     } else {
-                        event(RecoveryReport.Kind.INDEX_REBUILT, s.idxPath.getFileName().toString(), -1, -1, -1, 0, why);
+                        event(
+                                RecoveryReport.Kind.INDEX_REBUILT,
+                                s.idxPath.getFileName().toString(),
+                                -1,
+                                -1,
+                                -1,
+                                0,
+                                why);
                         durable = scan(s, fileSize, durable, ScanMode.SEALED, scanBuf);
                         if (!dryRun) s.index.write(disk, s.idxPath, s.base);
                     }
@@ -220,11 +239,21 @@ final class ShardRecovery {
             if (!segs.isEmpty()) {
                 Segment prev = segs.get(segs.size() - 1);
                 if (prev.endOffset < s.base) {
-                    event(RecoveryReport.Kind.OFFSET_GAP, s.name, 0, prev.endOffset, s.base - prev.endOffset, 0,
+                    event(
+                            RecoveryReport.Kind.OFFSET_GAP,
+                            s.name,
+                            0,
+                            prev.endOffset,
+                            s.base - prev.endOffset,
+                            0,
                             "offsets " + prev.endOffset + ".." + (s.base - 1) + " missing before this segment");
                 } else if (prev.endOffset > s.base && !cutOverlap(prev, s)) {
-                    throw new WalCorruptionException(id, s.name, 0, "segment base " + s.base
-                            + " overlaps the previous segment ending at offset " + prev.endOffset);
+                    throw new WalCorruptionException(
+                            id,
+                            s.name,
+                            0,
+                            "segment base " + s.base + " overlaps the previous segment ending at offset "
+                                    + prev.endOffset);
                 }
             }
             segs.add(s);
@@ -280,9 +309,17 @@ final class ShardRecovery {
             disk.syncDirectory(dir);
         }
         bases.remove(n - 1);
-        event(RecoveryReport.Kind.TORN_TAIL_TRUNCATED, b.name, 0, bBase, -1, lost, "segment written during an "
-                + "unfinished roll of " + a.name + ", whose tail is torn at position " + pos + " (offset " + expected
-                + ": " + why + "): removed to keep the log a prefix");
+        event(
+                RecoveryReport.Kind.TORN_TAIL_TRUNCATED,
+                b.name,
+                0,
+                bBase,
+                -1,
+                lost,
+                "segment written during an "
+                        + "unfinished roll of " + a.name + ", whose tail is torn at position " + pos + " (offset "
+                        + expected
+                        + ": " + why + "): removed to keep the log a prefix");
     }
 
     /** The size of a file, or -1 if it does not exist (or vanished just now). */
@@ -342,8 +379,15 @@ final class ShardRecovery {
         prev.size = pos;
         prev.endOffset = s.base;
         if (!prev.sealed() && !dryRun) prev.index.write(disk, prev.idxPath, prev.base);
-        event(RecoveryReport.Kind.SEALED_TAIL_TRUNCATED, prev.name, pos, s.base, oldEnd - s.base, fileSize - pos,
-                "blocks overlapping the next segment " + s.name + " (a batch whose fsync failed; its seal was lost with the anchor)");
+        event(
+                RecoveryReport.Kind.SEALED_TAIL_TRUNCATED,
+                prev.name,
+                pos,
+                s.base,
+                oldEnd - s.base,
+                fileSize - pos,
+                "blocks overlapping the next segment " + s.name
+                        + " (a batch whose fsync failed; its seal was lost with the anchor)");
         return true;
     }
 
@@ -352,7 +396,8 @@ final class ShardRecovery {
         s.index.clear();
         boolean afterFailedFsync = mode == ScanMode.SEALED_AFTER_FAILED_FSYNC;
         long limit = afterFailedFsync ? Math.min(fileSize, s.sealLength) : fileSize;
-        Set<StandardOpenOption> mode0 = dryRun ? EnumSet.of(StandardOpenOption.READ)
+        Set<StandardOpenOption> mode0 = dryRun
+                ? EnumSet.of(StandardOpenOption.READ)
                 : EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE);
         try (FileChannel ch = disk.open(s.path, mode0)) {
             FileWindow w = new FileWindow(ch, limit, buf.capacity(), buf);
@@ -379,12 +424,19 @@ final class ShardRecovery {
                 }
                 BlockCodec.Header h2 = new BlockCodec.Header();
                 long q = resync(w, dec, h2, pos + 1, limit, expected);
-                boolean attested = mode != ScanMode.LAST || expected < durable || (q >= 0 && h2.syncedOffset > expected);
+                boolean attested =
+                        mode != ScanMode.LAST || expected < durable || (q >= 0 && h2.syncedOffset > expected);
                 if (attested) {
                     if (strict) throw new WalCorruptionException(id, s.name, pos, why);
                     if (q >= 0) {
-                        event(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED, s.name, pos, expected, h2.firstOffset - expected,
-                                q - pos, why);
+                        event(
+                                RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED,
+                                s.name,
+                                pos,
+                                expected,
+                                h2.firstOffset - expected,
+                                q - pos,
+                                why);
                         pos = q;
                         afterSkip = true;
                         continue;
@@ -398,9 +450,16 @@ final class ShardRecovery {
                 break;
             }
             if (afterFailedFsync && fileSize > pos) {
-                event(RecoveryReport.Kind.SEALED_TAIL_TRUNCATED, s.name, pos, expected, -1, fileSize - pos,
+                event(
+                        RecoveryReport.Kind.SEALED_TAIL_TRUNCATED,
+                        s.name,
+                        pos,
+                        expected,
+                        -1,
+                        fileSize - pos,
                         "segment sealed after a failed fsync (" + s.sealSynced + " bytes fsynced, " + s.sealLength
-                                + " bytes of acknowledged blocks): " + (tornWhy != null ? tornWhy : "bytes after the sealed length"));
+                                + " bytes of acknowledged blocks): "
+                                + (tornWhy != null ? tornWhy : "bytes after the sealed length"));
                 cut(ch, pos);
             }
             s.size = pos;
@@ -409,8 +468,15 @@ final class ShardRecovery {
         }
     }
 
-    private static String tryBlock(FileWindow w, BlockCodec.Decoder dec, BlockCodec.Header h, long pos, long fileSize,
-                                   long expected, boolean afterSkip) throws IOException {
+    private static String tryBlock(
+            FileWindow w,
+            BlockCodec.Decoder dec,
+            BlockCodec.Header h,
+            long pos,
+            long fileSize,
+            long expected,
+            boolean afterSkip)
+            throws IOException {
         long avail = fileSize - pos;
         if (avail < BlockCodec.HEADER_BYTES) return "truncated header (" + avail + " bytes)";
         int at = w.ensure(pos, BlockCodec.HEADER_BYTES);
@@ -432,8 +498,9 @@ final class ShardRecovery {
      * Finds the next valid block (header, CRC, payload framing; first offset at least
      * {@code expected}) at or after {@code from} that ends by {@code fileSize}; -1 if none.
      */
-    static long resync(FileWindow w, BlockCodec.Decoder dec, BlockCodec.Header h, long from, long fileSize,
-                               long expected) throws IOException {
+    static long resync(
+            FileWindow w, BlockCodec.Decoder dec, BlockCodec.Header h, long from, long fileSize, long expected)
+            throws IOException {
         for (long p = from; p + BlockCodec.HEADER_BYTES <= fileSize; p++) {
             int at = w.ensure(p, 4);
             if (w.buf.getInt(at) != BlockCodec.MAGIC) continue;

@@ -71,12 +71,17 @@ public final class ShardedWAL implements AutoCloseable {
      * when read-only.
      */
     private final ScheduledThreadPoolExecutor syncer;
+
     private volatile boolean closed;
     private volatile double lastReplaySeconds;
     private volatile long lastReplayRecords, lastReplayBytes;
 
-    private ShardedWAL(Path dir, WalOptions options, WALShard[] shards, RecoveryReport report,
-                       ScheduledThreadPoolExecutor syncer) {
+    private ShardedWAL(
+            Path dir,
+            WalOptions options,
+            WALShard[] shards,
+            RecoveryReport report,
+            ScheduledThreadPoolExecutor syncer) {
         this.dir = dir;
         this.options = options;
         this.shards = shards;
@@ -119,8 +124,17 @@ public final class ShardedWAL implements AutoCloseable {
         WALShard[] shards = new WALShard[n];
         ScheduledThreadPoolExecutor syncer = newSyncer(dir);
         try {
-            recoverShards(dir, options, report, shards, si -> WALShard.open(si, dir, options, report,
-                    options.rollExecutor() != null ? options.rollExecutor() : syncer));
+            recoverShards(
+                    dir,
+                    options,
+                    report,
+                    shards,
+                    si -> WALShard.open(
+                            si,
+                            dir,
+                            options,
+                            report,
+                            options.rollExecutor() != null ? options.rollExecutor() : syncer));
         } catch (IOException | RuntimeException e) {
             syncer.shutdownNow();
             throw e;
@@ -138,8 +152,8 @@ public final class ShardedWAL implements AutoCloseable {
     private static ShardedWAL openReadOnly(Path dir, WalOptions options) throws IOException {
         if (!Files.isDirectory(dir)) {
             if (Files.exists(dir)) throw new NotDirectoryException(dir.toString());
-            throw new NoSuchFileException(dir.toString(), null,
-                    "WAL directory does not exist (a read-only open creates nothing)");
+            throw new NoSuchFileException(
+                    dir.toString(), null, "WAL directory does not exist (a read-only open creates nothing)");
         }
         BlockCodec.preloadAsync();
         int n = resolveShardCount(dir, options, options.disk(), false);
@@ -160,8 +174,9 @@ public final class ShardedWAL implements AutoCloseable {
      * reported and kept as unreadable (strict: its corruption fails the open). On failure, closes
      * the shards it opened.
      */
-    private static void recoverShards(Path dir, WalOptions options, RecoveryReport report, WALShard[] shards,
-                                      ShardOpener opener) throws IOException {
+    private static void recoverShards(
+            Path dir, WalOptions options, RecoveryReport report, WALShard[] shards, ShardOpener opener)
+            throws IOException {
         int n = shards.length;
         int threads = Math.max(1, Math.min(n, 2 * Runtime.getRuntime().availableProcessors()));
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
@@ -195,7 +210,8 @@ public final class ShardedWAL implements AutoCloseable {
                 } catch (ExecutionException e) {
                     Throwable c = e.getCause();
                     if (c instanceof WalCorruptionException wc) {
-                        if (strictFailure == null) strictFailure = wc; else strictFailure.addSuppressed(wc);
+                        if (strictFailure == null) strictFailure = wc;
+                        else strictFailure.addSuppressed(wc);
                     } else if (c instanceof RuntimeException re) {
                         throw re;
                     } else if (c instanceof Error er) {
@@ -209,7 +225,11 @@ public final class ShardedWAL implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             for (WALShard s : shards) {
                 if (s != null) {
-                    try { s.close(); } catch (IOException | RuntimeException suppressed) { e.addSuppressed(suppressed); }
+                    try {
+                        s.close();
+                    } catch (IOException | RuntimeException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
                 }
             }
             throw e;
@@ -241,13 +261,15 @@ public final class ShardedWAL implements AutoCloseable {
         int n;
         if (stored != null) {
             if (requested != 0 && requested != stored)
-                throw new IllegalArgumentException("WAL in " + dir + " has " + stored + " shards; it cannot be opened with "
-                        + requested + " (use shards(0) or shards(" + stored + "))");
+                throw new IllegalArgumentException(
+                        "WAL in " + dir + " has " + stored + " shards; it cannot be opened with " + requested
+                                + " (use shards(0) or shards(" + stored + "))");
             n = stored;
         } else {
             n = requested != 0 ? requested : WalOptions.defaultShardCount();
         }
-        if (write && (!Files.exists(meta) || stored == null || readMetaQuietly(meta, disk) != n)) writeMeta(dir, n, disk);
+        if (write && (!Files.exists(meta) || stored == null || readMetaQuietly(meta, disk) != n))
+            writeMeta(dir, n, disk);
         return n;
     }
 
@@ -284,8 +306,10 @@ public final class ShardedWAL implements AutoCloseable {
         b.putInt((int) crc.getValue());
         b.flip();
         Path tmp = dir.resolve(META_TMP);
-        try (FileChannel ch = disk.open(tmp, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING))) {
+        try (FileChannel ch = disk.open(
+                tmp,
+                EnumSet.of(
+                        StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING))) {
             while (b.hasRemaining()) ch.write(b);
             ch.force(true);
         }
@@ -324,13 +348,19 @@ public final class ShardedWAL implements AutoCloseable {
     }
 
     /** The directory of this log. */
-    public Path directory() { return dir; }
+    public Path directory() {
+        return dir;
+    }
 
     /** The options this log was opened with. */
-    public WalOptions options() { return options; }
+    public WalOptions options() {
+        return options;
+    }
 
     /** Number of shards. Fixed for a directory: reopening with another count fails clearly. */
-    public int shardCount() { return shards.length; }
+    public int shardCount() {
+        return shards.length;
+    }
 
     /** The mixing function applied to keys before the modulo (murmur3 fmix64). */
     public static long mix(long key) {
@@ -357,7 +387,9 @@ public final class ShardedWAL implements AutoCloseable {
     }
 
     /** Direct access to a shard. */
-    public WALShard shard(int index) { return shardChecked(index); }
+    public WALShard shard(int index) {
+        return shardChecked(index);
+    }
 
     private void checkOpen() {
         if (closed) throw new WalClosedException("WAL " + dir + " is closed");
@@ -369,7 +401,9 @@ public final class ShardedWAL implements AutoCloseable {
     }
 
     /** True if this log was opened with {@link WalOptions#readOnly()}. */
-    public boolean readOnly() { return options.readOnly(); }
+    public boolean readOnly() {
+        return options.readOnly();
+    }
 
     /**
      * Appends one record routed by {@code key}; {@code attribute} is a caller-supplied 64-bit
@@ -411,7 +445,8 @@ public final class ShardedWAL implements AutoCloseable {
                 if (first != null) e.addSuppressed(first);
                 throw e;
             } catch (IOException e) {
-                if (first == null) first = e; else first.addSuppressed(e);
+                if (first == null) first = e;
+                else first.addSuppressed(e);
             }
         }
         if (first != null) throw first;
@@ -437,7 +472,8 @@ public final class ShardedWAL implements AutoCloseable {
                 if (first != null) e.addSuppressed(first);
                 throw e;
             } catch (IOException e) {
-                if (first == null) first = e; else first.addSuppressed(e);
+                if (first == null) first = e;
+                else first.addSuppressed(e);
             }
         }
         if (first != null) throw first;
@@ -452,7 +488,8 @@ public final class ShardedWAL implements AutoCloseable {
             throws IOException {
         Objects.requireNonNull(handlers, "handlers");
         if (fromOffsets != null && fromOffsets.length != shards.length)
-            throw new IllegalArgumentException("fromOffsets has " + fromOffsets.length + " entries, expected " + shards.length);
+            throw new IllegalArgumentException(
+                    "fromOffsets has " + fromOffsets.length + " entries, expected " + shards.length);
         if (parallelism < 1) throw new IllegalArgumentException("parallelism must be >= 1, got " + parallelism);
         checkOpen();
         long t0 = System.nanoTime();
@@ -514,10 +551,14 @@ public final class ShardedWAL implements AutoCloseable {
     }
 
     /** The next offset that shard will assign (= number of records ever appended to it). */
-    public long nextOffset(int shard) { return shardChecked(shard).nextOffset(); }
+    public long nextOffset(int shard) {
+        return shardChecked(shard).nextOffset();
+    }
 
     /** What recovery found and did on open (and damage found by later replays). */
-    public RecoveryReport recoveryReport() { return report; }
+    public RecoveryReport recoveryReport() {
+        return report;
+    }
 
     /** A snapshot of the instrumentation, per shard and in total. */
     public WalStats stats() {
@@ -534,7 +575,9 @@ public final class ShardedWAL implements AutoCloseable {
     }
 
     /** True once {@link #close()} was called. */
-    public boolean isClosed() { return closed; }
+    public boolean isClosed() {
+        return closed;
+    }
 
     /** Flushes and closes; idempotent. Appends after close throw {@link WalClosedException}. */
     @Override
@@ -558,7 +601,8 @@ public final class ShardedWAL implements AutoCloseable {
             try {
                 s.close();
             } catch (IOException e) {
-                if (first == null) first = e; else first.addSuppressed(e);
+                if (first == null) first = e;
+                else first.addSuppressed(e);
             }
         }
         try {
@@ -571,5 +615,7 @@ public final class ShardedWAL implements AutoCloseable {
     }
 
     @Override
-    public String toString() { return "ShardedWAL{" + dir + ", shards=" + shards.length + "}"; }
+    public String toString() {
+        return "ShardedWAL{" + dir + ", shards=" + shards.length + "}";
+    }
 }

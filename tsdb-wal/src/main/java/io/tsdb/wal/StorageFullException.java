@@ -33,10 +33,14 @@ public class StorageFullException extends WalException {
     }
 
     /** The shard whose write failed. */
-    public int shard() { return shard; }
+    public int shard() {
+        return shard;
+    }
 
     /** The file being written or created (a segment, {@code anchor.tmp}, an index) when space ran out. */
-    public String file() { return file; }
+    public String file() {
+        return file;
+    }
 
     /**
      * True if {@code e} (or a cause of it) reports a full device or an exhausted quota: ENOSPC
@@ -58,7 +62,8 @@ public class StorageFullException extends WalException {
     private static boolean mentionsNoSpace(String m) {
         if (m == null) return false;
         String s = m.toLowerCase(java.util.Locale.ROOT);
-        return s.contains("no space left on device") || s.contains("disk quota exceeded")
+        return s.contains("no space left on device")
+                || s.contains("disk quota exceeded")
                 || s.contains("not enough space on the disk");
     }
 }

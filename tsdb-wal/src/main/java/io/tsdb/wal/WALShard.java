@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-
 import org.HdrHistogram.Histogram;
 
 /**
@@ -74,7 +73,9 @@ public final class WALShard {
         /** Why the batch failed: an IOException (a ShardFailedException when the shard failed), or a WalClosedException. */
         Exception error;
 
-        Ticket(long seq) { this.seq = seq; }
+        Ticket(long seq) {
+            this.seq = seq;
+        }
     }
 
     /** A batch swapped out by the leader. */
@@ -128,6 +129,7 @@ public final class WALShard {
     private final Condition done = lock.newCondition();
     /** Writers of batch seq wait on batchDone[seq & 1]: a finished block wakes only its own writers. */
     private final Condition[] batchDone = {lock.newCondition(), lock.newCondition()};
+
     private final Condition space = lock.newCondition();
     private byte[] cur = new byte[64 << 10];
     private int curLen;
@@ -140,6 +142,7 @@ public final class WALShard {
     private Ticket curTicket = new Ticket(1);
     /** The ticket of the batch swapped out last (in flight or finished). */
     private Ticket lastTicket;
+
     private byte[] spare;
     private long nextOffset;
     private boolean flushing;
@@ -206,12 +209,18 @@ public final class WALShard {
     }
 
     /** This shard's index. */
-    public int id() { return id; }
+    public int id() {
+        return id;
+    }
 
     /** This shard's directory. */
-    public Path directory() { return dir; }
+    public Path directory() {
+        return dir;
+    }
 
-    static Path shardDir(Path root, int id) { return root.resolve(String.format("shard-%03d", id)); }
+    static Path shardDir(Path root, int id) {
+        return root.resolve(String.format("shard-%03d", id));
+    }
 
     // =========================================================================================
     // Open (the files are recovered by ShardRecovery)
@@ -221,8 +230,8 @@ public final class WALShard {
     static WALShard unreadable(int id, Path root, WalOptions opt, RecoveryReport report, Throwable cause) {
         WALShard s = new WALShard(id, shardDir(root, id), opt, report, null);
         s.failure = cause;
-        report.add(new RecoveryReport.Event(RecoveryReport.Kind.SHARD_UNREADABLE, id, null, -1, -1, -1, 0,
-                String.valueOf(cause)));
+        report.add(new RecoveryReport.Event(
+                RecoveryReport.Kind.SHARD_UNREADABLE, id, null, -1, -1, -1, 0, String.valueOf(cause)));
         return s;
     }
 
@@ -265,11 +274,14 @@ public final class WALShard {
 
     /** Throws if this shard was opened read-only. */
     private void requireWritable(String call) {
-        if (readOnly) throw new WalReadOnlyException(call + " on shard " + id + " of a WAL opened read-only (" + dir + ")");
+        if (readOnly)
+            throw new WalReadOnlyException(call + " on shard " + id + " of a WAL opened read-only (" + dir + ")");
     }
 
     /** True if this shard was opened read-only. */
-    public boolean readOnly() { return readOnly; }
+    public boolean readOnly() {
+        return readOnly;
+    }
 
     /**
      * Recovers the shard's files ({@link ShardRecovery}), then resumes writing after the newest
@@ -296,15 +308,19 @@ public final class WALShard {
             segs.add(n);
             last = n;
         }
-        if (last.ch == null) last.ch = disk.open(last.path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+        if (last.ch == null)
+            last.ch = disk.open(last.path, EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
         active = last;
         activePos = last.size;
         nextOffset = last.endOffset;
         discardedEnd = nextOffset;
         segments = List.copyOf(segs);
         List<Anchor.Seal> sealsNow = currentSeals();
-        if (anchor == null || anchor.segmentBase() != last.base || anchor.position() != activePos
-                || anchor.committedOffset() != nextOffset || !anchor.seals().equals(sealsNow)) {
+        if (anchor == null
+                || anchor.segmentBase() != last.base
+                || anchor.position() != activePos
+                || anchor.committedOffset() != nextOffset
+                || !anchor.seals().equals(sealsNow)) {
             // what we recovered may be only in the page cache (kill -9): force it before anchoring it
             last.ch.force(true);
             creditSynced(last, last.size);
@@ -335,17 +351,24 @@ public final class WALShard {
         FileChannel ch = null;
         boolean ok = false;
         try {
-            ch = disk.open(s.path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE));
+            ch = disk.open(
+                    s.path,
+                    EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE));
             ch.force(true);
             disk.syncDirectory(dir);
             ok = true;
         } finally {
             if (!ok) {
                 if (ch != null) {
-                    try { ch.close(); } catch (IOException ignored) { }
+                    try {
+                        ch.close();
+                    } catch (IOException ignored) {
+                    }
                 }
-                try { disk.delete(s.path); } catch (IOException ignored) { }
+                try {
+                    disk.delete(s.path);
+                } catch (IOException ignored) {
+                }
             }
         }
         s.size = 0;
@@ -379,7 +402,10 @@ public final class WALShard {
         FileChannel c = s.ch;
         s.ch = null;
         if (c != null) {
-            try { c.close(); } catch (IOException ignored) { }
+            try {
+                c.close();
+            } catch (IOException ignored) {
+            }
         }
     }
 
@@ -414,7 +440,8 @@ public final class WALShard {
     private void force(Segment s, boolean meta, long creditSize) throws DurabilityException {
         synchronized (s.forceLock) {
             if (s.forceFailed)
-                throw new DurabilityException(id, s.name, "an earlier fsync of this segment failed; it is never retried", null);
+                throw new DurabilityException(
+                        id, s.name, "an earlier fsync of this segment failed; it is never retried", null);
             FileChannel ch = s.ch;
             if (ch == null) throw new DurabilityException(id, s.name, "the segment is not open", null);
             long t0 = System.nanoTime();
@@ -453,8 +480,11 @@ public final class WALShard {
         long committed = Math.max(syncedEnd.get(), s.base);
         List<Anchor.Seal> seals = currentSeals();
         Anchor prev = lastAnchor;
-        if (prev != null && prev.segmentBase() == s.base && prev.position() == pos
-                && prev.committedOffset() == committed && prev.seals().equals(seals)) return;
+        if (prev != null
+                && prev.segmentBase() == s.base
+                && prev.position() == pos
+                && prev.committedOffset() == committed
+                && prev.seals().equals(seals)) return;
         Anchor a = new Anchor(anchorSeq + 1, s.base, pos, committed, seals);
         try {
             a.write(disk, dir);
@@ -472,7 +502,10 @@ public final class WALShard {
         try {
             s.index.write(disk, s.idxPath, s.base);
         } catch (IOException e) {
-            try { disk.delete(s.idxPath); } catch (IOException ignored) { }
+            try {
+                disk.delete(s.idxPath);
+            } catch (IOException ignored) {
+            }
         }
     }
 
@@ -545,7 +578,8 @@ public final class WALShard {
         long payload = 0, raw = 0;
         if (single != null) {
             int l = single.remaining();
-            if (l > maxRecord) throw new RecordTooLargeException("record of " + l + " bytes exceeds maxRecordBytes " + maxRecord);
+            if (l > maxRecord)
+                throw new RecordTooLargeException("record of " + l + " bytes exceeds maxRecordBytes " + maxRecord);
             n = 1;
             raw = l;
             payload = l + BlockCodec.varintSize(l);
@@ -556,7 +590,8 @@ public final class WALShard {
                 if (r == null) throw new NullPointerException("records[" + i + "] is null");
                 int l = r.remaining();
                 if (l > maxRecord)
-                    throw new RecordTooLargeException("records[" + i + "] of " + l + " bytes exceeds maxRecordBytes " + maxRecord);
+                    throw new RecordTooLargeException(
+                            "records[" + i + "] of " + l + " bytes exceeds maxRecordBytes " + maxRecord);
                 raw += l;
                 payload += l + BlockCodec.varintSize(l);
             }
@@ -579,7 +614,8 @@ public final class WALShard {
                 curStartNanos = t0;
             }
             int need = curLen + (int) payload;
-            if (need > cur.length) cur = Arrays.copyOf(cur, Math.max(need, Math.min(cur.length * 2, BlockCodec.MAX_PAYLOAD_BYTES)));
+            if (need > cur.length)
+                cur = Arrays.copyOf(cur, Math.max(need, Math.min(cur.length * 2, BlockCodec.MAX_PAYLOAD_BYTES)));
             byte[] c = cur;
             int at = curLen;
             if (single != null) {
@@ -616,8 +652,8 @@ public final class WALShard {
                     if (full && !flushing) {
                         lead();
                         if (failure != null && !ticket.done)
-                            throw new ShardFailedException("shard " + id + " failed before these records were written: "
-                                    + failure, failure);
+                            throw new ShardFailedException(
+                                    "shard " + id + " failed before these records were written: " + failure, failure);
                     }
                 }
                 case PAGE_CACHE, SYNC_BATCH -> awaitDone(ticket);
@@ -632,7 +668,8 @@ public final class WALShard {
     private void checkWritable() throws ShardFailedException {
         if (closed) throw new WalClosedException("shard " + id + " is closed");
         if (failure != null)
-            throw new ShardFailedException("shard " + id + " refuses writes after an I/O failure (reopen to recover): " + failure, failure);
+            throw new ShardFailedException(
+                    "shard " + id + " refuses writes after an I/O failure (reopen to recover): " + failure, failure);
     }
 
     private void waitForSpace(long payload) throws IOException {
@@ -640,7 +677,9 @@ public final class WALShard {
         long deadline = System.nanoTime() + backpressureNanos;
         while (bufferedBytes + payload > maxBuffered) {
             checkWritable();
-            if (!flushing && curCount > 0 && (curLen >= maxBatchBytes || curCount >= maxBatchRecords || writeError != null)) {
+            if (!flushing
+                    && curCount > 0
+                    && (curLen >= maxBatchBytes || curCount >= maxBatchRecords || writeError != null)) {
                 IOException e = lead();
                 if (e != null && bufferedBytes + payload > maxBuffered) throw bufferFull(payload, e);
                 continue;
@@ -695,7 +734,8 @@ public final class WALShard {
             if (t.done) return;
             if (t.error != null) throwForCaller(t.error);
             if (failure != null) throw shardFailed("before these records were written");
-            if (writesClosed) throw new WalClosedException("shard " + id + " was closed before these records were written");
+            if (writesClosed)
+                throw new WalClosedException("shard " + id + " was closed before these records were written");
             if (!flushing) {
                 lead();
             } else {
@@ -904,7 +944,8 @@ public final class WALShard {
 
     /** Encodes and writes one block at {@code pos}; returns its length. Not published yet. */
     private int writeBlock(Segment s, Batch b, long pos) throws IOException {
-        int blockLen = encoder.encode(b.payload, b.len, b.first, syncedEnd.get(), b.count, b.min, b.max, opt.compression());
+        int blockLen =
+                encoder.encode(b.payload, b.len, b.first, syncedEnd.get(), b.count, b.min, b.max, opt.compression());
         writeFully(s, encoder.outBuffer(blockLen), pos);
         encoder.trim(4 * maxBatchBytes);
         return blockLen;
@@ -927,10 +968,11 @@ public final class WALShard {
 
     private IOException writeFailure(Segment s, IOException e) {
         if (StorageFullException.isNoSpace(e))
-            return new StorageFullException(id, s.name, "writing a block at position " + activePos + " failed: "
-                    + e.getMessage(), e);
-        return new IOException("shard " + id + " segment " + s.name + ": writing a block at position " + activePos
-                + " failed: " + e, e);
+            return new StorageFullException(
+                    id, s.name, "writing a block at position " + activePos + " failed: " + e.getMessage(), e);
+        return new IOException(
+                "shard " + id + " segment " + s.name + ": writing a block at position " + activePos + " failed: " + e,
+                e);
     }
 
     /**
@@ -1000,8 +1042,10 @@ public final class WALShard {
                     e.addSuppressed(suppressed);
                 }
             }
-            return new ShardFailedException("shard " + id + ": the fsync of " + a.name + " failed and a new segment "
-                    + b.name + " could not be opened (" + e + "); the shard refuses writes until it is reopened", e);
+            return new ShardFailedException(
+                    "shard " + id + ": the fsync of " + a.name + " failed and a new segment " + b.name
+                            + " could not be opened (" + e + "); the shard refuses writes until it is reopened",
+                    e);
         } finally {
             syncLock.unlock();
         }
@@ -1065,8 +1109,9 @@ public final class WALShard {
         Segment b = new Segment(dir, a.endOffset, indexStride);
         try {
             if (Files.exists(b.path) && !listed(b)) disk.delete(b.path);
-            b.ch = disk.open(b.path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE));
+            b.ch = disk.open(
+                    b.path,
+                    EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE));
         } catch (IOException e) {
             return; // e.g. a full disk: stay on a, try again after the next block
         }
@@ -1123,7 +1168,9 @@ public final class WALShard {
             err = first(err, e);
         } catch (IOException e) {
             markForceFailed(b); // its directory entry may not survive a power loss: move on from it
-            err = first(err, new DurabilityException(id, b.name, "directory fsync after creating the segment failed: " + e, e));
+            err = first(
+                    err,
+                    new DurabilityException(id, b.name, "directory fsync after creating the segment failed: " + e, e));
         }
         try {
             writeAnchor(active);
@@ -1133,8 +1180,10 @@ public final class WALShard {
                 lock.lock();
                 try {
                     if (failure == null)
-                        failure = new ShardFailedException("shard " + id + ": the fsync of " + a.name
-                                + " failed and its seal could not be recorded in the anchor (" + e + ")", e);
+                        failure = new ShardFailedException(
+                                "shard " + id + ": the fsync of " + a.name
+                                        + " failed and its seal could not be recorded in the anchor (" + e + ")",
+                                e);
                     done.signalAll();
                     batchDone[0].signalAll();
                     batchDone[1].signalAll();
@@ -1276,8 +1325,13 @@ public final class WALShard {
             Segment s = active;
             Anchor a = lastAnchor;
             long synced = syncedEnd.get();
-            boolean need = curCount > 0 || pendingRoll != null || discardedEnd > s.endOffset || synced < s.endOffset
-                    || a == null || a.segmentBase() != s.base || a.committedOffset() < synced;
+            boolean need = curCount > 0
+                    || pendingRoll != null
+                    || discardedEnd > s.endOffset
+                    || synced < s.endOffset
+                    || a == null
+                    || a.segmentBase() != s.base
+                    || a.committedOffset() < synced;
             if (!need) return;
         } finally {
             lock.unlock();
@@ -1314,7 +1368,8 @@ public final class WALShard {
             }
             writesClosed = true;
             if (curCount > 0) {
-                curTicket.error = new IOException("shard " + id + " was closed before these records could be written", err);
+                curTicket.error =
+                        new IOException("shard " + id + " was closed before these records could be written", err);
                 bufferedBytes -= curLen;
                 curLen = 0;
                 curCount = 0;
@@ -1363,6 +1418,7 @@ public final class WALShard {
 
     private static final class HandlerFailure extends RuntimeException {
         final long offset;
+
         HandlerFailure(long offset, Throwable cause) {
             super(cause);
             this.offset = offset;
@@ -1372,7 +1428,11 @@ public final class WALShard {
     private static final class ReplayCounter implements BlockCodec.RecordVisitor {
         final RecordHandler handler;
         long records, bytes;
-        ReplayCounter(RecordHandler h) { handler = h; }
+
+        ReplayCounter(RecordHandler h) {
+            handler = h;
+        }
+
         @Override
         public void accept(long offset, ByteBuffer record) {
             records++;
@@ -1435,7 +1495,8 @@ public final class WALShard {
                     while (pos < runEnd) {
                         try {
                             // walk the run's headers: blocks wholly below floor are skipped unread
-                            String why = runEnd - pos < BlockCodec.HEADER_BYTES ? "truncated header (" + (runEnd - pos) + " bytes)"
+                            String why = runEnd - pos < BlockCodec.HEADER_BYTES
+                                    ? "truncated header (" + (runEnd - pos) + " bytes)"
                                     : dec.parseHeader(w.buf, w.ensure(pos, BlockCodec.HEADER_BYTES), runEnd - pos, h);
                             if (why == null && h.firstOffset != expected)
                                 why = "block first offset " + h.firstOffset + ", expected " + expected + " (index)";
@@ -1457,27 +1518,37 @@ public final class WALShard {
                             try {
                                 q = ShardRecovery.resync(w, dec, h2, pos + 1, runEnd, expected);
                             } catch (EOFException eof) {
-                                q = -1; // the file is shorter than published (cut under a read-only reader): the run ends here
+                                q = -1; // the file is shorter than published (cut under a read-only reader): the
+                                // run ends here
                             }
                             // the end of the lost offsets: the next block's first, the run's end, or (the
                             // open run's end not yet published) unknown
                             long lostEnd = q >= 0 ? h2.firstOffset : runEndOffset > expected ? runEndOffset : -1;
                             if (lostEnd < 0 || lostEnd > floor) {
                                 if (strict) throw new WalCorruptionException(id, s.name, pos, ex.getMessage());
-                                report.add(new RecoveryReport.Event(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED, id, s.name, pos,
-                                        expected, lostEnd < 0 ? -1 : lostEnd - expected, (q >= 0 ? q : runEnd) - pos,
+                                report.add(new RecoveryReport.Event(
+                                        RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED,
+                                        id,
+                                        s.name,
+                                        pos,
+                                        expected,
+                                        lostEnd < 0 ? -1 : lostEnd - expected,
+                                        (q >= 0 ? q : runEnd) - pos,
                                         "found during replay: " + ex.getMessage()));
                             }
                             if (q < 0) break;
                             pos = q;
                             expected = h2.firstOffset;
                         } catch (HandlerFailure hf) {
-                            throw new IOException("replay handler of shard " + id + " failed at offset " + hf.offset
-                                    + ": " + hf.getCause(), hf.getCause());
+                            throw new IOException(
+                                    "replay handler of shard " + id + " failed at offset " + hf.offset + ": "
+                                            + hf.getCause(),
+                                    hf.getCause());
                         } catch (IOException ex) {
                             throw ex;
                         } catch (Exception ex) {
-                            throw new IOException("replay of shard " + id + " failed at " + s.name + " position " + pos, ex);
+                            throw new IOException(
+                                    "replay of shard " + id + " failed at " + s.name + " position " + pos, ex);
                         }
                     }
                 }
@@ -1485,7 +1556,10 @@ public final class WALShard {
             }
         } finally {
             for (FileChannel c : chans) {
-                try { c.close(); } catch (IOException ignored) { }
+                try {
+                    c.close();
+                } catch (IOException ignored) {
+                }
             }
         }
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -1546,10 +1620,14 @@ public final class WALShard {
     }
 
     /** Number of segment files. */
-    public int segmentCount() { return segments.size(); }
+    public int segmentCount() {
+        return segments.size();
+    }
 
     /** The segments, oldest first (tests: their indexes). */
-    List<Segment> segments() { return segments; }
+    List<Segment> segments() {
+        return segments;
+    }
 
     /** Bytes of this shard's segment files. */
     public long diskBytes() {
@@ -1587,16 +1665,37 @@ public final class WALShard {
                 rateLastRecords = records;
                 rateLastBytes = rawBytes;
             }
-            return new WalStats.ShardStats(id, appends, records, rawBytes, storedBytes, blocks,
-                    blocks == 0 ? 0 : (double) blockRecords / blocks, maxBlockRecords, lockWaitTotalNanos,
-                    lockWaitHist.copy(), ackHist.copy(), fsyncs, fsyncNanosTotal, fsyncHist.copy(),
-                    backpressureEvents, rateRecords, rateBytes, replaySeconds, replayRecords, replayBytes,
-                    bufferedBytes, nextOffset, failure != null);
+            return new WalStats.ShardStats(
+                    id,
+                    appends,
+                    records,
+                    rawBytes,
+                    storedBytes,
+                    blocks,
+                    blocks == 0 ? 0 : (double) blockRecords / blocks,
+                    maxBlockRecords,
+                    lockWaitTotalNanos,
+                    lockWaitHist.copy(),
+                    ackHist.copy(),
+                    fsyncs,
+                    fsyncNanosTotal,
+                    fsyncHist.copy(),
+                    backpressureEvents,
+                    rateRecords,
+                    rateBytes,
+                    replaySeconds,
+                    replayRecords,
+                    replayBytes,
+                    bufferedBytes,
+                    nextOffset,
+                    failure != null);
         } finally {
             lock.unlock();
         }
     }
 
     @Override
-    public String toString() { return "WALShard{" + id + ", dir=" + dir + "}"; }
+    public String toString() {
+        return "WALShard{" + id + ", dir=" + dir + "}";
+    }
 }

@@ -7,6 +7,11 @@ package io.tsdb.wal;
  * I/O-caused failure, so a {@link WalException} (an {@link java.io.IOException}).
  */
 public class WalBackpressureException extends WalException {
-    public WalBackpressureException(String message) { super(message); }
-    public WalBackpressureException(String message, Throwable cause) { super(message, cause); }
+    public WalBackpressureException(String message) {
+        super(message);
+    }
+
+    public WalBackpressureException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -7,6 +7,11 @@ package io.tsdb.wal;
  * {@code StoreClosedException}.
  */
 public class WalClosedException extends IllegalStateException {
-    public WalClosedException(String message) { super(message); }
-    public WalClosedException(String message, Throwable cause) { super(message, cause); }
+    public WalClosedException(String message) {
+        super(message);
+    }
+
+    public WalClosedException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -13,7 +13,15 @@ public class WalCorruptionException extends WalException {
         this.position = position;
     }
 
-    public int shard() { return shard; }
-    public String segment() { return segment; }
-    public long position() { return position; }
+    public int shard() {
+        return shard;
+    }
+
+    public String segment() {
+        return segment;
+    }
+
+    public long position() {
+        return position;
+    }
 }

@@ -25,6 +25,11 @@ import java.io.IOException;
  * docs/durability.md, "Exceptions".
  */
 public class WalException extends IOException {
-    public WalException(String message) { super(message); }
-    public WalException(String message, Throwable cause) { super(message, cause); }
+    public WalException(String message) {
+        super(message);
+    }
+
+    public WalException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

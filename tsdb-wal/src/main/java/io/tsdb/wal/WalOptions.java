@@ -46,44 +46,100 @@ public final class WalOptions {
         this.readOnly = b.readOnly;
     }
 
-    public static Builder builder() { return new Builder(); }
+    public static Builder builder() {
+        return new Builder();
+    }
 
-    public static WalOptions defaults() { return builder().build(); }
+    public static WalOptions defaults() {
+        return builder().build();
+    }
 
     /** Requested shard count; 0 means "what the directory holds, else 2 x available processors". */
-    public int shards() { return shards; }
-    public Durability durability() { return durability; }
-    public Duration flushInterval() { return flushInterval; }
-    public int maxBatchBytes() { return maxBatchBytes; }
-    public int maxBatchRecords() { return maxBatchRecords; }
-    public long segmentBytes() { return segmentBytes; }
-    public int maxRecordBytes() { return maxRecordBytes; }
-    public long maxBufferedBytesPerShard() { return maxBufferedBytesPerShard; }
-    public Duration backpressureTimeout() { return backpressureTimeout; }
-    public boolean compression() { return compression; }
-    public boolean strict() { return strict; }
+    public int shards() {
+        return shards;
+    }
+
+    public Durability durability() {
+        return durability;
+    }
+
+    public Duration flushInterval() {
+        return flushInterval;
+    }
+
+    public int maxBatchBytes() {
+        return maxBatchBytes;
+    }
+
+    public int maxBatchRecords() {
+        return maxBatchRecords;
+    }
+
+    public long segmentBytes() {
+        return segmentBytes;
+    }
+
+    public int maxRecordBytes() {
+        return maxRecordBytes;
+    }
+
+    public long maxBufferedBytesPerShard() {
+        return maxBufferedBytesPerShard;
+    }
+
+    public Duration backpressureTimeout() {
+        return backpressureTimeout;
+    }
+
+    public boolean compression() {
+        return compression;
+    }
+
+    public boolean strict() {
+        return strict;
+    }
     /** Background fsync interval, or null when off. */
-    public Duration periodicSync() { return periodicSync; }
+    public Duration periodicSync() {
+        return periodicSync;
+    }
     /** The file layer (the real one unless a test injects faults). */
-    public Disk disk() { return disk; }
+    public Disk disk() {
+        return disk;
+    }
     /**
      * True: {@link ShardedWAL#open} inspects the log without changing anything on disk (see
      * {@link Builder#readOnly(boolean)}).
      */
-    public boolean readOnly() { return readOnly; }
+    public boolean readOnly() {
+        return readOnly;
+    }
     /** Tests only: where ASYNC roll completions run (null: the log's sync thread). */
-    java.util.concurrent.Executor rollExecutor() { return rollExecutor; }
+    java.util.concurrent.Executor rollExecutor() {
+        return rollExecutor;
+    }
 
     /** The default shard count: 2 x available processors. */
-    public static int defaultShardCount() { return 2 * Runtime.getRuntime().availableProcessors(); }
+    public static int defaultShardCount() {
+        return 2 * Runtime.getRuntime().availableProcessors();
+    }
 
     public Builder toBuilder() {
         Builder b = new Builder();
-        b.shards = shards; b.durability = durability; b.flushInterval = flushInterval;
-        b.maxBatchBytes = maxBatchBytes; b.maxBatchRecords = maxBatchRecords; b.segmentBytes = segmentBytes;
-        b.maxRecordBytes = maxRecordBytes; b.maxBufferedBytesPerShard = maxBufferedBytesPerShard;
-        b.backpressureTimeout = backpressureTimeout; b.compression = compression; b.strict = strict;
-        b.periodicSync = periodicSync; b.disk = disk; b.rollExecutor = rollExecutor; b.readOnly = readOnly;
+        b.shards = shards;
+        b.durability = durability;
+        b.flushInterval = flushInterval;
+        b.maxBatchBytes = maxBatchBytes;
+        b.maxBatchRecords = maxBatchRecords;
+        b.segmentBytes = segmentBytes;
+        b.maxRecordBytes = maxRecordBytes;
+        b.maxBufferedBytesPerShard = maxBufferedBytesPerShard;
+        b.backpressureTimeout = backpressureTimeout;
+        b.compression = compression;
+        b.strict = strict;
+        b.periodicSync = periodicSync;
+        b.disk = disk;
+        b.rollExecutor = rollExecutor;
+        b.readOnly = readOnly;
         return b;
     }
 
@@ -118,56 +174,70 @@ public final class WalOptions {
 
         /** Shard count, 1..4096; 0 (default) = the count stored in the directory, else 2 x available processors. */
         public Builder shards(int n) {
-            if (n < 0 || n > 4096) throw new IllegalArgumentException("shards must be 0 (default) or 1..4096, got " + n);
+            if (n < 0 || n > 4096)
+                throw new IllegalArgumentException("shards must be 0 (default) or 1..4096, got " + n);
             this.shards = n;
             return this;
         }
+
         public Builder durability(Durability d) {
             this.durability = Objects.requireNonNull(d, "durability");
             return this;
         }
+
         public Builder flushInterval(Duration d) {
             Objects.requireNonNull(d, "flushInterval");
-            if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("flushInterval must be positive, got " + d);
+            if (d.isNegative() || d.isZero())
+                throw new IllegalArgumentException("flushInterval must be positive, got " + d);
             this.flushInterval = d;
             return this;
         }
+
         public Builder maxBatchBytes(int bytes) {
             if (bytes <= 0 || bytes > MAX_BLOCK_PAYLOAD / 2)
-                throw new IllegalArgumentException("maxBatchBytes must be 1.." + MAX_BLOCK_PAYLOAD / 2 + ", got " + bytes);
+                throw new IllegalArgumentException(
+                        "maxBatchBytes must be 1.." + MAX_BLOCK_PAYLOAD / 2 + ", got " + bytes);
             this.maxBatchBytes = bytes;
             return this;
         }
+
         public Builder maxBatchRecords(int records) {
             if (records <= 0) throw new IllegalArgumentException("maxBatchRecords must be positive, got " + records);
             this.maxBatchRecords = records;
             return this;
         }
+
         public Builder segmentBytes(long bytes) {
             if (bytes < 4096 || bytes > (1L << 30))
                 throw new IllegalArgumentException("segmentBytes must be 4096..1 GiB, got " + bytes);
             this.segmentBytes = bytes;
             return this;
         }
+
         public Builder maxRecordBytes(int bytes) {
             if (bytes <= 0 || bytes > MAX_BLOCK_PAYLOAD / 4)
-                throw new IllegalArgumentException("maxRecordBytes must be 1.." + MAX_BLOCK_PAYLOAD / 4 + ", got " + bytes);
+                throw new IllegalArgumentException(
+                        "maxRecordBytes must be 1.." + MAX_BLOCK_PAYLOAD / 4 + ", got " + bytes);
             this.maxRecordBytes = bytes;
             return this;
         }
         /** Bound of the bytes buffered in RAM per shard (pending + in-flight batch); also the largest single append call. */
         public Builder maxBufferedBytesPerShard(long bytes) {
             if (bytes <= 0 || bytes > MAX_BLOCK_PAYLOAD / 2)
-                throw new IllegalArgumentException("maxBufferedBytesPerShard must be 1.." + MAX_BLOCK_PAYLOAD / 2 + ", got " + bytes);
+                throw new IllegalArgumentException(
+                        "maxBufferedBytesPerShard must be 1.." + MAX_BLOCK_PAYLOAD / 2 + ", got " + bytes);
             this.maxBufferedBytesPerShard = bytes;
             return this;
         }
+
         public Builder backpressureTimeout(Duration d) {
             Objects.requireNonNull(d, "backpressureTimeout");
-            if (d.isNegative()) throw new IllegalArgumentException("backpressureTimeout must not be negative, got " + d);
+            if (d.isNegative())
+                throw new IllegalArgumentException("backpressureTimeout must not be negative, got " + d);
             this.backpressureTimeout = d;
             return this;
         }
+
         public Builder compression(boolean lz4) {
             this.compression = lz4;
             return this;
@@ -209,6 +279,7 @@ public final class WalOptions {
             this.rollExecutor = e;
             return this;
         }
+
         public WalOptions build() {
             return new WalOptions(this);
         }

@@ -6,5 +6,7 @@ package io.tsdb.wal;
  * engine's {@code ReadOnlyStoreException}.
  */
 public class WalReadOnlyException extends IllegalStateException {
-    public WalReadOnlyException(String message) { super(message); }
+    public WalReadOnlyException(String message) {
+        super(message);
+    }
 }

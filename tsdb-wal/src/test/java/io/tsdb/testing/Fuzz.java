@@ -32,8 +32,22 @@ public final class Fuzz {
     /** Time one decode may take before it counts as a hang. */
     public static final Duration PER_INPUT = Duration.ofSeconds(2);
 
-    private static final int[] HOSTILE_INTS = {0, 1, -1, Integer.MAX_VALUE, Integer.MIN_VALUE, Integer.MAX_VALUE - 1,
-        0x7FFFFFF0, 0x80000000 + 1, 0xFFFF, 0x10000, 1 << 24, 1 << 30, 128 << 20, (128 << 20) + 1};
+    private static final int[] HOSTILE_INTS = {
+        0,
+        1,
+        -1,
+        Integer.MAX_VALUE,
+        Integer.MIN_VALUE,
+        Integer.MAX_VALUE - 1,
+        0x7FFFFFF0,
+        0x80000000 + 1,
+        0xFFFF,
+        0x10000,
+        1 << 24,
+        1 << 30,
+        128 << 20,
+        (128 << 20) + 1
+    };
 
     private Fuzz() {}
 
@@ -130,7 +144,7 @@ public final class Fuzz {
             case 6 -> { // extend with zeros, 0xFF or random bytes
                 byte[] tail = new byte[1 + g.nextInt(g.nextBoolean() ? 8 : 300)];
                 switch (g.nextInt(3)) {
-                    case 0 -> { }
+                    case 0 -> {}
                     case 1 -> Arrays.fill(tail, (byte) 0xFF);
                     default -> g.nextBytes(tail);
                 }
@@ -177,14 +191,22 @@ public final class Fuzz {
      * mutation of {@code valid.apply(g)}; with probability 3/4 {@code fixChecksum} (if not null)
      * repairs the checksum after the mutation.
      */
-    public static void run(String decoder, int tries, Function<Gen, byte[]> valid, UnaryOperator<byte[]> fixChecksum,
-            Decoder d, List<Class<? extends Throwable>> allowed) {
+    public static void run(
+            String decoder,
+            int tries,
+            Function<Gen, byte[]> valid,
+            UnaryOperator<byte[]> fixChecksum,
+            Decoder d,
+            List<Class<? extends Throwable>> allowed) {
         Seeds.checkNamed(Seeds.callerName(1), Seeds.fuzzTries(tries), g -> {
             // the generator and the checksum fixer are bounded too: a fixer walking a damaged structure must not spin
-            byte[] in = assertTimeoutPreemptively(PER_INPUT, () -> {
-                byte[] b = mutate(valid.apply(g), g);
-                return fixChecksum != null && g.nextInt(4) != 0 ? fixChecksum.apply(b) : b;
-            }, () -> decoder + ": generating or repairing the input took over " + PER_INPUT.toMillis() + " ms");
+            byte[] in = assertTimeoutPreemptively(
+                    PER_INPUT,
+                    () -> {
+                        byte[] b = mutate(valid.apply(g), g);
+                        return fixChecksum != null && g.nextInt(4) != 0 ? fixChecksum.apply(b) : b;
+                    },
+                    () -> decoder + ": generating or repairing the input took over " + PER_INPUT.toMillis() + " ms");
             decodeOnce(decoder, in, d, allowed);
         });
     }
@@ -192,24 +214,31 @@ public final class Fuzz {
     /** Decodes {@code in} under {@link #PER_INPUT}; fails on anything but an allowed exception, saving the input. */
     public static void decodeOnce(String decoder, byte[] in, Decoder d, List<Class<? extends Throwable>> allowed) {
         try {
-            assertTimeoutPreemptively(PER_INPUT, () -> {
-                try {
-                    d.decode(in);
-                } catch (Throwable t) {
-                    for (Class<? extends Throwable> a : allowed) {
-                        if (a.isInstance(t)) {
-                            return null;
+            assertTimeoutPreemptively(
+                    PER_INPUT,
+                    () -> {
+                        try {
+                            d.decode(in);
+                        } catch (Throwable t) {
+                            for (Class<? extends Throwable> a : allowed) {
+                                if (a.isInstance(t)) {
+                                    return null;
+                                }
+                            }
+                            throw new AssertionError("undocumented " + t, t);
                         }
-                    }
-                    throw new AssertionError("undocumented " + t, t);
-                }
-                return null;
-            }, () -> decoder + " took over " + PER_INPUT.toMillis() + " ms");
+                        return null;
+                    },
+                    () -> decoder + " took over " + PER_INPUT.toMillis() + " ms");
         } catch (Throwable t) {
             Path saved = save(decoder, in);
-            String hex = in.length <= 256 ? HexFormat.of().formatHex(in) : HexFormat.of().formatHex(in, 0, 256) + "...";
-            throw new AssertionError(decoder + " failed on a " + in.length + "-byte input (saved to " + saved + "): "
-                    + hex + ": " + t.getMessage(), t);
+            String hex = in.length <= 256
+                    ? HexFormat.of().formatHex(in)
+                    : HexFormat.of().formatHex(in, 0, 256) + "...";
+            throw new AssertionError(
+                    decoder + " failed on a " + in.length + "-byte input (saved to " + saved + "): " + hex + ": "
+                            + t.getMessage(),
+                    t);
         }
     }
 
@@ -230,13 +259,14 @@ public final class Fuzz {
      * {@code open/} subfolder: known, unfixed failures): each is decoded as in {@link #run}. Fails
      * if the folder is empty.
      */
-    public static Stream<DynamicTest> corpus(Class<?> owner, String decoder, Decoder d,
-            List<Class<? extends Throwable>> allowed) {
+    public static Stream<DynamicTest> corpus(
+            Class<?> owner, String decoder, Decoder d, List<Class<? extends Throwable>> allowed) {
         List<Path> files = corpusFiles(owner, decoder);
         assertFalse(files.isEmpty(), "empty fuzz corpus " + decoder);
-        return files.stream().map(f -> DynamicTest.dynamicTest(decoder + "/" + f.getFileName(), () -> {
-            decodeOnce(decoder, Files.readAllBytes(f), d, allowed);
-        }));
+        return files.stream()
+                .map(f -> DynamicTest.dynamicTest(decoder + "/" + f.getFileName(), () -> {
+                    decodeOnce(decoder, Files.readAllBytes(f), d, allowed);
+                }));
     }
 
     /** The files of {@code fuzz-corpus/<decoder>/} on the test class path, sorted by name. */

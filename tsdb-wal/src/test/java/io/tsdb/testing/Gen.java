@@ -18,17 +18,41 @@ public final class Gen extends Random {
     /** Probability of an edge value instead of a random one. */
     public static final double EDGE = 0.1;
 
-    private static final long[] LONG_EDGES = {0, 1, -1, 2, -2, Long.MIN_VALUE, Long.MAX_VALUE, Long.MIN_VALUE + 1,
-        Long.MAX_VALUE - 1, Integer.MIN_VALUE, Integer.MAX_VALUE, 1L << 32, -(1L << 32)};
+    private static final long[] LONG_EDGES = {
+        0,
+        1,
+        -1,
+        2,
+        -2,
+        Long.MIN_VALUE,
+        Long.MAX_VALUE,
+        Long.MIN_VALUE + 1,
+        Long.MAX_VALUE - 1,
+        Integer.MIN_VALUE,
+        Integer.MAX_VALUE,
+        1L << 32,
+        -(1L << 32)
+    };
 
     private static final long[] DOUBLE_EDGE_BITS = {
-        Double.doubleToRawLongBits(0.0), Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(1.0),
-        Double.doubleToRawLongBits(-1.0), Double.doubleToRawLongBits(Double.NaN), 0x7ff0000000000002L /* stale */,
-        0x7ff8dead0000beefL, 0xfff8000000000001L, 0x7ff0000000000001L, 0x7fffffffffffffffL,
-        Double.doubleToRawLongBits(Double.POSITIVE_INFINITY), Double.doubleToRawLongBits(Double.NEGATIVE_INFINITY),
-        Double.doubleToRawLongBits(Double.MIN_VALUE), Double.doubleToRawLongBits(-Double.MIN_VALUE),
-        Double.doubleToRawLongBits(Double.MAX_VALUE), Double.doubleToRawLongBits(-Double.MAX_VALUE),
-        Double.doubleToRawLongBits(Double.MIN_NORMAL)};
+        Double.doubleToRawLongBits(0.0),
+        Double.doubleToRawLongBits(-0.0),
+        Double.doubleToRawLongBits(1.0),
+        Double.doubleToRawLongBits(-1.0),
+        Double.doubleToRawLongBits(Double.NaN),
+        0x7ff0000000000002L /* stale */,
+        0x7ff8dead0000beefL,
+        0xfff8000000000001L,
+        0x7ff0000000000001L,
+        0x7fffffffffffffffL,
+        Double.doubleToRawLongBits(Double.POSITIVE_INFINITY),
+        Double.doubleToRawLongBits(Double.NEGATIVE_INFINITY),
+        Double.doubleToRawLongBits(Double.MIN_VALUE),
+        Double.doubleToRawLongBits(-Double.MIN_VALUE),
+        Double.doubleToRawLongBits(Double.MAX_VALUE),
+        Double.doubleToRawLongBits(-Double.MAX_VALUE),
+        Double.doubleToRawLongBits(Double.MIN_NORMAL)
+    };
 
     private static final String SPECIAL_CHARS = "\"\\/\u0000\u007f\u00ff\u2028\uffff\ufeff'`{}";
 
@@ -80,7 +104,9 @@ public final class Gen extends Random {
         if (span >= 0 && span < Long.MAX_VALUE) {
             // bias towards small distances from min as often as uniform picks (jqwik favours small sizes too)
             long bound = span + 1;
-            long r = nextInt(3) == 0 ? (nextLong() >>> 1) % Math.min(bound, 1 + (1L << nextInt(63))) : (nextLong() >>> 1) % bound;
+            long r = nextInt(3) == 0
+                    ? (nextLong() >>> 1) % Math.min(bound, 1 + (1L << nextInt(63)))
+                    : (nextLong() >>> 1) % bound;
             return min + r;
         }
         long v;

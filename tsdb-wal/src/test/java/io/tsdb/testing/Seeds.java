@@ -86,7 +86,8 @@ public final class Seeds {
 
     /** "Class#method" of the method {@code skip} frames above the caller of this method. */
     public static String callerName(int skip) {
-        return StackWalker.getInstance().walk(s -> s.skip(1 + skip).findFirst())
+        return StackWalker.getInstance()
+                .walk(s -> s.skip(1 + skip).findFirst())
                 .map(f -> f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "#" + f.getMethodName())
                 .orElse("?");
     }
@@ -107,11 +108,15 @@ public final class Seeds {
         try {
             body.run(new Gen(seed));
         } catch (Throwable t) {
-            if (t instanceof VirtualMachineError && !(t instanceof OutOfMemoryError) && !(t instanceof StackOverflowError)) {
+            if (t instanceof VirtualMachineError
+                    && !(t instanceof OutOfMemoryError)
+                    && !(t instanceof StackOverflowError)) {
                 throw (VirtualMachineError) t;
             }
-            throw new AssertionError(name + " failed at try " + i + " of " + tries + ", seed " + hex(seed)
-                    + " (replay: -Dtest='" + name + "' -Dtsdb.replay=" + hex(seed) + "): " + t, t);
+            throw new AssertionError(
+                    name + " failed at try " + i + " of " + tries + ", seed " + hex(seed) + " (replay: -Dtest='" + name
+                            + "' -Dtsdb.replay=" + hex(seed) + "): " + t,
+                    t);
         }
     }
 

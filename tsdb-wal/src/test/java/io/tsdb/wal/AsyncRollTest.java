@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * FaultyDisk holds that force, so the window is as long as the test wants, deterministically.
  */
 class AsyncRollTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     static ByteBuffer rec(long seq) {
         return ByteBuffer.wrap(FaultInjectionTest.content(seq));
@@ -31,13 +31,16 @@ class AsyncRollTest {
     /** Sequence numbers replayed from shard 0, checked bit for bit. */
     static List<Long> replaySeqs(ShardedWAL wal) throws Exception {
         List<Long> seqs = new ArrayList<>();
-        wal.replay(i -> (off, b) -> {
-            byte[] a = new byte[b.remaining()];
-            b.get(a);
-            long seq = ByteBuffer.wrap(a).getLong(0);
-            assertArrayEquals(FaultInjectionTest.content(seq), a, "record " + seq + " has other bits");
-            seqs.add(seq);
-        }, null, 1);
+        wal.replay(
+                i -> (off, b) -> {
+                    byte[] a = new byte[b.remaining()];
+                    b.get(a);
+                    long seq = ByteBuffer.wrap(a).getLong(0);
+                    assertArrayEquals(FaultInjectionTest.content(seq), a, "record " + seq + " has other bits");
+                    seqs.add(seq);
+                },
+                null,
+                1);
         return seqs;
     }
 
@@ -60,8 +63,14 @@ class AsyncRollTest {
             t.setDaemon(true);
             return t;
         });
-        WalOptions o = WalOptions.builder().shards(1).durability(Durability.ASYNC).segmentBytes(4096)
-                .flushInterval(Duration.ofHours(1)).disk(disk).rollExecutor(rolls).build();
+        WalOptions o = WalOptions.builder()
+                .shards(1)
+                .durability(Durability.ASYNC)
+                .segmentBytes(4096)
+                .flushInterval(Duration.ofHours(1))
+                .disk(disk)
+                .rollExecutor(rolls)
+                .build();
         ShardedWAL wal = ShardedWAL.open(live, o);
         long seq = 0;
         for (; seq < 5; seq++) wal.append(0, rec(seq), seq);
@@ -87,7 +96,8 @@ class AsyncRollTest {
         assertPrefix(replaySeqs(wal), seq, seq, "live");
         assertEquals(seq, replaySeqs(wal).size(), "records written during the roll are readable");
         // the window is real: the new segment's directory entry and the old segment's tail are not fsynced yet
-        assertTrue(disk.unsyncedNames.contains(live.resolve("shard-000").resolve(Segment.fileName(rolledAt)).toAbsolutePath()));
+        assertTrue(disk.unsyncedNames.contains(
+                live.resolve("shard-000").resolve(Segment.fileName(rolledAt)).toAbsolutePath()));
         assertFalse(disk.unsyncedSegments(live.resolve("shard-000")).isEmpty());
 
         // power loss while the roll is unfinished: every image recovers a gap-free prefix holding the synced records
@@ -97,22 +107,29 @@ class AsyncRollTest {
         for (int[] c : cases) {
             Path image = tmp.resolve("image-" + c[0] + "-" + c[1]);
             disk.powerLossImage(live, image, c[0], c[1] == 1, rnd);
-            try (ShardedWAL rec = ShardedWAL.open(image, WalOptions.builder().strict(true).build())) {
+            try (ShardedWAL rec =
+                    ShardedWAL.open(image, WalOptions.builder().strict(true).build())) {
                 String where = "image tail=" + c[0] + " keepNames=" + c[1] + " " + rec.recoveryReport();
                 int n = assertPrefix(replaySeqs(rec), synced, seq, where);
                 if (c[0] == 0) assertEquals(seq, n, where + ": a kill -9 loses nothing written");
                 RecoveryReport r = rec.recoveryReport();
-                assertEquals(0, r.count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED) + r.count(RecoveryReport.Kind.CORRUPT_TAIL_TRUNCATED)
-                        + r.count(RecoveryReport.Kind.OFFSET_GAP), where);
+                assertEquals(
+                        0,
+                        r.count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED)
+                                + r.count(RecoveryReport.Kind.CORRUPT_TAIL_TRUNCATED)
+                                + r.count(RecoveryReport.Kind.OFFSET_GAP),
+                        where);
                 for (RecoveryReport.Event e : r.events(RecoveryReport.Kind.TORN_TAIL_TRUNCATED)) {
-                    if (e.segment().equals(Segment.fileName(rolledAt)) && e.detail().contains("unfinished roll")) removed++;
+                    if (e.segment().equals(Segment.fileName(rolledAt))
+                            && e.detail().contains("unfinished roll")) removed++;
                 }
                 assertEquals(n, rec.nextOffset(0), where);
             }
             images++;
             TestFiles.deleteTree(image);
         }
-        // the cases that keep the new segment's name but lose the old one's unsynced tail need the unfinished-roll repair
+        // the cases that keep the new segment's name but lose the old one's unsynced tail need the unfinished-roll
+        // repair
         assertEquals(3, removed, "segments removed after an unfinished roll");
 
         disk.releaseForces();
@@ -137,7 +154,11 @@ class AsyncRollTest {
     @Test
     void asyncRollsCompleteInTheBackground() throws Exception {
         Path live = tmp.resolve("bg");
-        WalOptions o = WalOptions.builder().shards(2).durability(Durability.ASYNC).segmentBytes(4096).build();
+        WalOptions o = WalOptions.builder()
+                .shards(2)
+                .durability(Durability.ASYNC)
+                .segmentBytes(4096)
+                .build();
         long n = 600;
         int segments;
         try (ShardedWAL wal = ShardedWAL.open(live, o)) {
@@ -157,8 +178,10 @@ class AsyncRollTest {
             String idx = p.getFileName().toString().replace(".log", ".idx");
             assertTrue(Files.exists(sd.resolve(idx)), "sealed segment without index: " + p.getFileName());
         }
-        assertEquals(Segment.parseBase(segs.get(segs.size() - 1).getFileName().toString()),
-                Anchor.read(Disk.DEFAULT, sd).segmentBase(), "the anchor points into the newest segment");
+        assertEquals(
+                Segment.parseBase(segs.get(segs.size() - 1).getFileName().toString()),
+                Anchor.read(Disk.DEFAULT, sd).segmentBase(),
+                "the anchor points into the newest segment");
         try (ShardedWAL rec = ShardedWAL.open(live, WalOptions.builder().build())) {
             assertTrue(rec.recoveryReport().clean(), rec.recoveryReport().toString());
             assertPrefix(replaySeqs(rec), n, n, "reopen");

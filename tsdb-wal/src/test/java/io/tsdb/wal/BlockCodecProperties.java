@@ -2,13 +2,12 @@ package io.tsdb.wal;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-
-import io.tsdb.testing.Gen;
-import io.tsdb.testing.Seeds;
 import org.junit.jupiter.api.Test;
 
 class BlockCodecProperties {
@@ -39,12 +38,14 @@ class BlockCodecProperties {
 
     @Test
     void encodeDecodeRoundTrip() {
-        Seeds.check(300, g -> encodeDecodeRoundTrip(recordLists(g), g.longBetween(0, Long.MAX_VALUE / 2),
-                g.anyLong(), g.anyLong(), g.bool()));
+        Seeds.check(
+                300,
+                g -> encodeDecodeRoundTrip(
+                        recordLists(g), g.longBetween(0, Long.MAX_VALUE / 2), g.anyLong(), g.anyLong(), g.bool()));
     }
 
-    private static void encodeDecodeRoundTrip(List<byte[]> recs, long firstOffset, long attrA, long attrB,
-                                              boolean compress) throws Exception {
+    private static void encodeDecodeRoundTrip(
+            List<byte[]> recs, long firstOffset, long attrA, long attrB, boolean compress) throws Exception {
         byte[] payload = frame(recs);
         long mn = Math.min(attrA, attrB), mx = Math.max(attrA, attrB);
         BlockCodec.Encoder enc = new BlockCodec.Encoder();
@@ -82,7 +83,7 @@ class BlockCodecProperties {
         byte[] block = Arrays.copyOf(enc.out(), len);
         int bit = where % (len * 8);
         block[bit / 8] ^= (byte) (1 << (bit % 8));
-        assertThrows(CorruptBlockException.class, () -> BlockCodec.decode(ByteBuffer.wrap(block), (o, b) -> { }));
+        assertThrows(CorruptBlockException.class, () -> BlockCodec.decode(ByteBuffer.wrap(block), (o, b) -> {}));
     }
 
     /** Hostile frames: header/payload bytes overwritten, CRC fixed up. Only CorruptBlockException (or a valid decode). */
@@ -101,10 +102,17 @@ class BlockCodecProperties {
         for (int e = 0; e < edits; e++) {
             switch (rnd.nextInt(6)) {
                 case 0 -> bb.putInt(24, rnd.nextBoolean() ? rnd.nextInt() : recs.size() + rnd.nextInt(3) - 1); // count
-                case 1 -> bb.putInt(28, rnd.nextBoolean() ? Integer.MAX_VALUE - rnd.nextInt(16) : rnd.nextInt()); // raw length
-                case 2 -> bb.putInt(32, rnd.nextBoolean() ? Integer.MAX_VALUE - rnd.nextInt(16) : rnd.nextInt()); // stored length
+                case 1 ->
+                    bb.putInt(
+                            28, rnd.nextBoolean() ? Integer.MAX_VALUE - rnd.nextInt(16) : rnd.nextInt()); // raw length
+                case 2 ->
+                    bb.putInt(
+                            32,
+                            rnd.nextBoolean() ? Integer.MAX_VALUE - rnd.nextInt(16) : rnd.nextInt()); // stored length
                 case 3 -> block[5] = (byte) rnd.nextInt(4); // flags
-                case 4 -> { if (len > 56) block[56 + rnd.nextInt(len - 56)] = (byte) rnd.nextInt(); } // payload
+                case 4 -> {
+                    if (len > 56) block[56 + rnd.nextInt(len - 56)] = (byte) rnd.nextInt();
+                } // payload
                 default -> block[rnd.nextInt(52)] = (byte) rnd.nextInt(); // any header byte
             }
         }

@@ -45,7 +45,8 @@ class BlockDecoderFuzzTest {
         }
         ByteBuffer bb = ByteBuffer.wrap(b);
         int stored = bb.getInt(32);
-        int payload = stored < 0 || stored > b.length - BlockCodec.HEADER_BYTES ? b.length - BlockCodec.HEADER_BYTES : stored;
+        int payload =
+                stored < 0 || stored > b.length - BlockCodec.HEADER_BYTES ? b.length - BlockCodec.HEADER_BYTES : stored;
         CRC32C crc = new CRC32C();
         crc.update(b, 0, 52);
         crc.update(b, BlockCodec.HEADER_BYTES, payload);
@@ -64,8 +65,13 @@ class BlockDecoderFuzzTest {
 
     @Test
     void damagedBlocksFailOnlyWithCorruptBlockException() {
-        Fuzz.run(DECODER, 3000, BlockDecoderFuzzTest::validBlock, BlockDecoderFuzzTest::fixChecksum,
-                BlockDecoderFuzzTest::decode, ALLOWED);
+        Fuzz.run(
+                DECODER,
+                3000,
+                BlockDecoderFuzzTest::validBlock,
+                BlockDecoderFuzzTest::fixChecksum,
+                BlockDecoderFuzzTest::decode,
+                ALLOWED);
     }
 
     @TestFactory

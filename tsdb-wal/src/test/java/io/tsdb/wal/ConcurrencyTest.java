@@ -10,29 +10,39 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** 64 threads over 16 shards: every acknowledged record is replayed exactly once and in per-key order. */
 class ConcurrencyTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     static final boolean LONG = Boolean.getBoolean("tsdb.long");
 
     @Test
-    void pageCache() throws Exception { run(Durability.PAGE_CACHE, LONG ? 2000 : 300, dir.resolve("pc")); }
+    void pageCache() throws Exception {
+        run(Durability.PAGE_CACHE, LONG ? 2000 : 300, dir.resolve("pc"));
+    }
 
     @Test
-    void syncBatch() throws Exception { run(Durability.SYNC_BATCH, LONG ? 500 : 60, dir.resolve("sb")); }
+    void syncBatch() throws Exception {
+        run(Durability.SYNC_BATCH, LONG ? 500 : 60, dir.resolve("sb"));
+    }
 
     @Test
-    void async() throws Exception { run(Durability.ASYNC, LONG ? 2000 : 300, dir.resolve("as")); }
+    void async() throws Exception {
+        run(Durability.ASYNC, LONG ? 2000 : 300, dir.resolve("as"));
+    }
 
     private void run(Durability mode, int perThread, Path d) throws Exception {
         int threads = 64;
-        WalOptions o = WalOptions.builder().shards(16).durability(mode).segmentBytes(64 << 10)
-                .maxBatchBytes(16 << 10).build();
+        WalOptions o = WalOptions.builder()
+                .shards(16)
+                .durability(mode)
+                .segmentBytes(64 << 10)
+                .maxBatchBytes(16 << 10)
+                .build();
         // acked[t] = highest acknowledged sequence of thread t (each thread has 4 keys)
         long[][] acked = new long[threads][4];
         AtomicReference<Throwable> err = new AtomicReference<>();
@@ -79,16 +89,20 @@ class ConcurrencyTest {
             List<String> problems = java.util.Collections.synchronizedList(new ArrayList<>());
             long[] prevOffset = new long[16];
             java.util.Arrays.fill(prevOffset, -1);
-            ReplayResult r = wal.replay(shard -> (off, b) -> {
-                long key = b.getLong(b.position());
-                long seq = b.getLong(b.position() + 8);
-                if (wal.shardFor(key) != shard) problems.add("key " + key + " in shard " + shard);
-                if (off != prevOffset[shard] + 1) problems.add("shard " + shard + " offset " + off + " after " + prevOffset[shard]);
-                prevOffset[shard] = off;
-                Long prev = lastSeq.put(key, seq);
-                long expect = prev == null ? 1 : prev + 1;
-                if (seq != expect) problems.add("key " + key + " seq " + seq + " expected " + expect);
-            }, null, 4);
+            ReplayResult r = wal.replay(
+                    shard -> (off, b) -> {
+                        long key = b.getLong(b.position());
+                        long seq = b.getLong(b.position() + 8);
+                        if (wal.shardFor(key) != shard) problems.add("key " + key + " in shard " + shard);
+                        if (off != prevOffset[shard] + 1)
+                            problems.add("shard " + shard + " offset " + off + " after " + prevOffset[shard]);
+                        prevOffset[shard] = off;
+                        Long prev = lastSeq.put(key, seq);
+                        long expect = prev == null ? 1 : prev + 1;
+                        if (seq != expect) problems.add("key " + key + " seq " + seq + " expected " + expect);
+                    },
+                    null,
+                    4);
             assertEquals(List.of(), problems.subList(0, Math.min(10, problems.size())));
             long total = 0;
             for (int t = 0; t < threads; t++) {

@@ -10,32 +10,38 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ErrorsTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void badArgumentsGetTheirExceptions() throws Exception {
-        try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().shards(2).maxRecordBytes(100).build())) {
+        try (ShardedWAL wal = ShardedWAL.open(
+                dir, WalOptions.builder().shards(2).maxRecordBytes(100).build())) {
             assertThrows(NullPointerException.class, () -> wal.append(1, null, 0));
             assertThrows(NullPointerException.class, () -> wal.appendBatch(0, null, 0, 0));
             assertThrows(NullPointerException.class, () -> wal.appendBatch(0, Collections.singletonList(null), 0, 0));
             assertThrows(IllegalArgumentException.class, () -> wal.appendBatch(0, List.of(), 0, 0));
-            assertThrows(IllegalArgumentException.class, () -> wal.appendBatch(2, List.of(ByteBuffer.allocate(1)), 0, 0));
-            assertThrows(IllegalArgumentException.class, () -> wal.appendBatch(-1, List.of(ByteBuffer.allocate(1)), 0, 0));
-            assertThrows(IllegalArgumentException.class, () -> wal.appendBatch(0, List.of(ByteBuffer.allocate(1)), 5, 4));
-            RecordTooLargeException e = assertThrows(RecordTooLargeException.class, () -> wal.append(1, ByteBuffer.allocate(101), 0));
+            assertThrows(
+                    IllegalArgumentException.class, () -> wal.appendBatch(2, List.of(ByteBuffer.allocate(1)), 0, 0));
+            assertThrows(
+                    IllegalArgumentException.class, () -> wal.appendBatch(-1, List.of(ByteBuffer.allocate(1)), 0, 0));
+            assertThrows(
+                    IllegalArgumentException.class, () -> wal.appendBatch(0, List.of(ByteBuffer.allocate(1)), 5, 4));
+            RecordTooLargeException e =
+                    assertThrows(RecordTooLargeException.class, () -> wal.append(1, ByteBuffer.allocate(101), 0));
             assertTrue(e.getMessage().contains("101"), e.getMessage());
-            assertThrows(RecordTooLargeException.class,
+            assertThrows(
+                    RecordTooLargeException.class,
                     () -> wal.appendBatch(0, List.of(ByteBuffer.allocate(1), ByteBuffer.allocate(200)), 0, 0));
             assertThrows(IllegalArgumentException.class, () -> wal.nextOffset(5));
             assertThrows(IllegalArgumentException.class, () -> wal.shard(2));
             assertThrows(IllegalArgumentException.class, () -> wal.truncateBefore(0, -1));
-            assertThrows(IllegalArgumentException.class, () -> wal.replay(i -> (o, b) -> { }, new long[3], 1));
-            assertThrows(IllegalArgumentException.class, () -> wal.replay(i -> (o, b) -> { }, null, 0));
+            assertThrows(IllegalArgumentException.class, () -> wal.replay(i -> (o, b) -> {}, new long[3], 1));
+            assertThrows(IllegalArgumentException.class, () -> wal.replay(i -> (o, b) -> {}, null, 0));
             assertThrows(NullPointerException.class, () -> wal.replay(null, null, 1));
             // nothing was written by the rejected calls
             assertEquals(0, wal.nextOffset(0) + wal.nextOffset(1));
@@ -48,16 +54,19 @@ class ErrorsTest {
         assertThrows(IllegalArgumentException.class, () -> WalOptions.builder().maxRecordBytes(0));
         assertThrows(IllegalArgumentException.class, () -> WalOptions.builder().maxBatchBytes(-3));
         assertThrows(IllegalArgumentException.class, () -> WalOptions.builder().maxBufferedBytesPerShard(0));
-        assertThrows(IllegalArgumentException.class, () -> WalOptions.builder().backpressureTimeout(Duration.ofSeconds(-1)));
+        assertThrows(
+                IllegalArgumentException.class, () -> WalOptions.builder().backpressureTimeout(Duration.ofSeconds(-1)));
         assertThrows(NullPointerException.class, () -> WalOptions.builder().durability(null));
     }
 
     @Test
     void reopeningWithAnotherShardCountFailsClearly() throws Exception {
-        try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().shards(3).build())) {
+        try (ShardedWAL wal =
+                ShardedWAL.open(dir, WalOptions.builder().shards(3).build())) {
             wal.append(1, ByteBuffer.allocate(4), 0);
         }
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> ShardedWAL.open(dir, WalOptions.builder().shards(5).build()));
         assertTrue(e.getMessage().contains("3 shards"), e.getMessage());
         try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().build())) {
@@ -84,13 +93,18 @@ class ErrorsTest {
         assertThrows(WalClosedException.class, () -> wal.appendBatch(0, List.of(ByteBuffer.allocate(4)), 0, 0));
         assertThrows(WalClosedException.class, () -> s0.append(ByteBuffer.allocate(4), 0));
         assertThrows(WalClosedException.class, wal::flush);
-        assertThrows(WalClosedException.class, () -> wal.replay(i -> (o, b) -> { }, null, 1));
+        assertThrows(WalClosedException.class, () -> wal.replay(i -> (o, b) -> {}, null, 1));
     }
 
     @Test
     void backpressureTimesOutWithWalBackpressureException() throws Exception {
-        WalOptions o = WalOptions.builder().shards(1).durability(Durability.ASYNC).flushInterval(Duration.ofHours(1))
-                .maxBufferedBytesPerShard(1000).backpressureTimeout(Duration.ofMillis(50)).build();
+        WalOptions o = WalOptions.builder()
+                .shards(1)
+                .durability(Durability.ASYNC)
+                .flushInterval(Duration.ofHours(1))
+                .maxBufferedBytesPerShard(1000)
+                .backpressureTimeout(Duration.ofMillis(50))
+                .build();
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
             int ok = 0;
             WalBackpressureException e = null;
@@ -120,10 +134,13 @@ class ErrorsTest {
         long[] from = new long[wal.shardCount()];
         java.util.Arrays.fill(from, Long.MAX_VALUE);
         from[shard] = 0;
-        wal.replay(i -> (off, b) -> {
-            offs.add(off);
-            firstBytes.add(b.get(b.position()));
-        }, from, 1);
+        wal.replay(
+                i -> (off, b) -> {
+                    offs.add(off);
+                    firstBytes.add(b.get(b.position()));
+                },
+                from,
+                1);
         return offs;
     }
 
@@ -131,12 +148,18 @@ class ErrorsTest {
     @Test
     void failedFsyncFailsTheBatchAndTheShardGoesOnInANewSegment() throws Exception {
         FaultyDisk disk = new FaultyDisk();
-        WalOptions o = WalOptions.builder().shards(2).durability(Durability.SYNC_BATCH).disk(disk).build();
+        WalOptions o = WalOptions.builder()
+                .shards(2)
+                .durability(Durability.SYNC_BATCH)
+                .disk(disk)
+                .build();
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
-            for (int i = 0; i < 5; i++) assertEquals(i, wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {(byte) i})), 0, 0));
+            for (int i = 0; i < 5; i++)
+                assertEquals(i, wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {(byte) i})), 0, 0));
             assertEquals(1, wal.shard(0).segmentCount());
             disk.failNthForce(1);
-            DurabilityException e = assertThrows(DurabilityException.class,
+            DurabilityException e = assertThrows(
+                    DurabilityException.class,
                     () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {9})), 0, 0));
             assertTrue(e.getMessage().contains("shard 0"), e.getMessage());
             assertEquals(0, e.shard());
@@ -157,8 +180,12 @@ class ErrorsTest {
         }
         try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().build())) {
             RecoveryReport r = wal.recoveryReport();
-            assertEquals(0, r.count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED) + r.count(RecoveryReport.Kind.CORRUPT_TAIL_TRUNCATED)
-                    + r.count(RecoveryReport.Kind.OFFSET_GAP), r.toString());
+            assertEquals(
+                    0,
+                    r.count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED)
+                            + r.count(RecoveryReport.Kind.CORRUPT_TAIL_TRUNCATED)
+                            + r.count(RecoveryReport.Kind.OFFSET_GAP),
+                    r.toString());
             List<Byte> got = new ArrayList<>();
             assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 6L), offsets(wal, 0, got));
             assertEquals(List.of((byte) 0, (byte) 1, (byte) 2, (byte) 3, (byte) 4, (byte) 10), got);
@@ -170,14 +197,23 @@ class ErrorsTest {
     @Test
     void whenNoNewSegmentCanBeOpenedAfterAFailedFsyncTheShardRefusesWritesUntilReopened() throws Exception {
         FaultyDisk disk = new FaultyDisk();
-        WalOptions o = WalOptions.builder().shards(2).durability(Durability.SYNC_BATCH).disk(disk).build();
+        WalOptions o = WalOptions.builder()
+                .shards(2)
+                .durability(Durability.SYNC_BATCH)
+                .disk(disk)
+                .build();
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
             for (int i = 0; i < 5; i++) wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {(byte) i})), 0, 0);
             disk.failFsyncFrom(1); // the device stopped syncing: the new segment's force fails too
-            assertThrows(DurabilityException.class, () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {9})), 0, 0));
-            ShardFailedException f = assertThrows(ShardFailedException.class,
+            assertThrows(
+                    DurabilityException.class,
+                    () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {9})), 0, 0));
+            ShardFailedException f = assertThrows(
+                    ShardFailedException.class,
                     () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {10})), 0, 0));
-            assertTrue(f.getMessage().contains("shard 0") && f.getMessage().contains("could not be opened"), f.getMessage());
+            assertTrue(
+                    f.getMessage().contains("shard 0") && f.getMessage().contains("could not be opened"),
+                    f.getMessage());
             assertTrue(wal.shard(0).failed());
             assertTrue(wal.stats().shards().get(0).failed());
             disk.stopFailingFsyncs();
@@ -205,22 +241,38 @@ class ErrorsTest {
     @Test
     void aSealedNewestSegmentIsNotWrittenAgainAfterReopen() throws Exception {
         FaultyDisk disk = new FaultyDisk();
-        WalOptions o = WalOptions.builder().shards(1).durability(Durability.SYNC_BATCH).disk(disk).build();
+        WalOptions o = WalOptions.builder()
+                .shards(1)
+                .durability(Durability.SYNC_BATCH)
+                .disk(disk)
+                .build();
         Path sd = dir.resolve("shard-000");
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
             for (int i = 0; i < 5; i++) wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {(byte) i})), 0, 0);
             disk.failFsyncAt(1); // the block's fsync
             disk.failFsyncAt(2); // the new segment's fsync
-            assertThrows(DurabilityException.class, () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {9})), 0, 0));
-            assertThrows(ShardFailedException.class, () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {10})), 0, 0));
+            assertThrows(
+                    DurabilityException.class,
+                    () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {9})), 0, 0));
+            assertThrows(
+                    ShardFailedException.class,
+                    () -> wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {10})), 0, 0));
             Anchor a = Anchor.read(Disk.DEFAULT, sd);
-            assertEquals(List.of(new Anchor.Seal(0, Files.size(sd.resolve(Segment.fileName(0))),
-                    Files.size(sd.resolve(Segment.fileName(0))))), a.seals(), "the seal reached the anchor");
+            assertEquals(
+                    List.of(new Anchor.Seal(
+                            0,
+                            Files.size(sd.resolve(Segment.fileName(0))),
+                            Files.size(sd.resolve(Segment.fileName(0))))),
+                    a.seals(),
+                    "the seal reached the anchor");
             assertEquals(1, TestFiles.segments(sd).size(), "the failed new segment was removed");
         }
         try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().build())) {
-            assertEquals(0, wal.recoveryReport().count(RecoveryReport.Kind.CORRUPT_TAIL_TRUNCATED)
-                    + wal.recoveryReport().count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED), wal.recoveryReport().toString());
+            assertEquals(
+                    0,
+                    wal.recoveryReport().count(RecoveryReport.Kind.CORRUPT_TAIL_TRUNCATED)
+                            + wal.recoveryReport().count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED),
+                    wal.recoveryReport().toString());
             assertEquals(2, wal.shard(0).segmentCount(), "a new segment after the sealed one");
             assertEquals(5, wal.appendBatch(0, List.of(ByteBuffer.wrap(new byte[] {11})), 0, 0));
             List<Byte> got = new ArrayList<>();
@@ -238,7 +290,11 @@ class ErrorsTest {
     @Test
     void failedWriteFailsOnlyItsBatch() throws Exception {
         FaultyDisk disk = new FaultyDisk();
-        WalOptions o = WalOptions.builder().shards(1).durability(Durability.PAGE_CACHE).disk(disk).build();
+        WalOptions o = WalOptions.builder()
+                .shards(1)
+                .durability(Durability.PAGE_CACHE)
+                .disk(disk)
+                .build();
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
             assertEquals(0, wal.append(1, ByteBuffer.wrap(new byte[] {1, 0}), 0));
             disk.failNthWrite(1);
@@ -270,7 +326,8 @@ class ErrorsTest {
         WalOptions o = WalOptions.builder().shards(1).segmentBytes(4096).build();
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
             for (int i = 0; i < 2000; i++) wal.append(0, ByteBuffer.wrap(longBytes(i)), i);
-            java.util.concurrent.atomic.AtomicReference<Throwable> err = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicReference<Throwable> err =
+                    new java.util.concurrent.atomic.AtomicReference<>();
             Thread writer = new Thread(() -> {
                 try {
                     for (int i = 2000; i < 4000; i++) wal.append(0, ByteBuffer.wrap(longBytes(i)), i);
@@ -281,10 +338,13 @@ class ErrorsTest {
             List<Long> seen = Collections.synchronizedList(new ArrayList<>());
             Thread reader = new Thread(() -> {
                 try {
-                    wal.replay(i -> (off, b) -> {
-                        assertEquals(off, b.getLong(b.position()));
-                        seen.add(off);
-                    }, null, 1);
+                    wal.replay(
+                            i -> (off, b) -> {
+                                assertEquals(off, b.getLong(b.position()));
+                                seen.add(off);
+                            },
+                            null,
+                            1);
                 } catch (Throwable e) {
                     err.compareAndSet(null, e);
                 }

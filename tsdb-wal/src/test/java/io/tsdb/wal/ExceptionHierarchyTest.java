@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link IllegalStateException}. Exactly one of the three roots applies to each.
  */
 class ExceptionHierarchyTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     /** Each exception class and the root it must have. */
     static final Map<Class<? extends Exception>, Class<? extends Exception>> ROOTS = Map.ofEntries(
@@ -43,27 +43,35 @@ class ExceptionHierarchyTest {
             Class<?> c = e.getKey();
             assertTrue(Modifier.isPublic(c.getModifiers()), c + " is public: embedders catch it");
             for (Class<?> root : ALL_ROOTS) {
-                assertEquals(root == e.getValue(), root.isAssignableFrom(c), c.getSimpleName() + " under " + root.getSimpleName());
+                assertEquals(
+                        root == e.getValue(),
+                        root.isAssignableFrom(c),
+                        c.getSimpleName() + " under " + root.getSimpleName());
             }
             // the I/O-caused ones share the log's root; the others are not WalExceptions
             assertEquals(e.getValue() == IOException.class, WalException.class.isAssignableFrom(c), c.getSimpleName());
-            assertEquals(e.getValue() != IOException.class, RuntimeException.class.isAssignableFrom(c), c.getSimpleName());
+            assertEquals(
+                    e.getValue() != IOException.class, RuntimeException.class.isAssignableFrom(c), c.getSimpleName());
         }
     }
 
     @Test
     void thrownExceptionsCarryTheirRoot() throws Exception {
-        ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().shards(1).maxRecordBytes(100).build());
-        IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class,
-                () -> wal.append(1, ByteBuffer.allocate(101), 0));
+        ShardedWAL wal = ShardedWAL.open(
+                dir, WalOptions.builder().shards(1).maxRecordBytes(100).build());
+        IllegalArgumentException tooBig =
+                assertThrows(IllegalArgumentException.class, () -> wal.append(1, ByteBuffer.allocate(101), 0));
         assertInstanceOf(RecordTooLargeException.class, tooBig);
         wal.append(1, ByteBuffer.allocate(4), 0);
         wal.close();
-        IllegalStateException closed = assertThrows(IllegalStateException.class, () -> wal.append(1, ByteBuffer.allocate(4), 0));
+        IllegalStateException closed =
+                assertThrows(IllegalStateException.class, () -> wal.append(1, ByteBuffer.allocate(4), 0));
         assertInstanceOf(WalClosedException.class, closed);
 
-        try (ShardedWAL ro = ShardedWAL.open(dir, WalOptions.builder().readOnly(true).build())) {
-            IllegalStateException readOnly = assertThrows(IllegalStateException.class, () -> ro.append(1, ByteBuffer.allocate(4), 0));
+        try (ShardedWAL ro =
+                ShardedWAL.open(dir, WalOptions.builder().readOnly(true).build())) {
+            IllegalStateException readOnly =
+                    assertThrows(IllegalStateException.class, () -> ro.append(1, ByteBuffer.allocate(4), 0));
             assertInstanceOf(WalReadOnlyException.class, readOnly);
         }
     }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -18,7 +17,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Executor;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * and SYNC_BATCH) are absent. Figures are printed, one line per test.
  */
 class FaultInjectionTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     static final int STEPS = 24;
 
@@ -59,7 +58,9 @@ class FaultInjectionTest {
         private final ArrayDeque<Runnable> q = new ArrayDeque<>();
 
         @Override
-        public synchronized void execute(Runnable r) { q.add(r); }
+        public synchronized void execute(Runnable r) {
+            q.add(r);
+        }
 
         void runAll() {
             while (true) {
@@ -82,13 +83,18 @@ class FaultInjectionTest {
         final List<Long> sincePromise = new ArrayList<>();
         /** Calls that failed: their records must be absent (PAGE_CACHE, SYNC_BATCH). */
         final Set<Long> failed = new TreeSet<>();
+
         int durabilityErrors, storageFullErrors, ioErrors, shardFailedErrors;
         long nextSeq;
         final List<String> unexpected = new ArrayList<>();
 
-        Run(Durability mode) { this.mode = mode; }
+        Run(Durability mode) {
+            this.mode = mode;
+        }
 
-        void lostPromise() { sincePromise.clear(); }
+        void lostPromise() {
+            sincePromise.clear();
+        }
     }
 
     /** What a replay returned, checked against the attempts. */
@@ -99,28 +105,37 @@ class FaultInjectionTest {
     }
 
     static WalOptions.Builder options(Durability mode, FaultyDisk disk, Executor rolls) {
-        return WalOptions.builder().shards(1).durability(mode).segmentBytes(4096).disk(disk)
-                .flushInterval(Duration.ofHours(1)).rollExecutor(rolls);
+        return WalOptions.builder()
+                .shards(1)
+                .durability(mode)
+                .segmentBytes(4096)
+                .disk(disk)
+                .flushInterval(Duration.ofHours(1))
+                .rollExecutor(rolls);
     }
 
     static Replayed collect(ShardedWAL wal, Run r) throws IOException {
         Replayed out = new Replayed();
         long[] prev = {-1, -1};
-        wal.replay(i -> (off, b) -> {
-            byte[] a = new byte[b.remaining()];
-            b.get(a);
-            long seq = a.length >= 8 ? ByteBuffer.wrap(a).getLong(0) : -1;
-            byte[] want = r.attempted.get(seq);
-            if (want == null || !Arrays.equals(want, a) || out.bySeq.containsKey(seq)) {
-                out.phantoms++;
-                out.problems.add("phantom at offset " + off + " (seq " + seq + ", " + a.length + " bytes)");
-                return;
-            }
-            if (off <= prev[0] || seq <= prev[1]) out.problems.add("out of order: offset " + off + " seq " + seq);
-            prev[0] = off;
-            prev[1] = seq;
-            out.bySeq.put(seq, a);
-        }, null, 1);
+        wal.replay(
+                i -> (off, b) -> {
+                    byte[] a = new byte[b.remaining()];
+                    b.get(a);
+                    long seq = a.length >= 8 ? ByteBuffer.wrap(a).getLong(0) : -1;
+                    byte[] want = r.attempted.get(seq);
+                    if (want == null || !Arrays.equals(want, a) || out.bySeq.containsKey(seq)) {
+                        out.phantoms++;
+                        out.problems.add("phantom at offset " + off + " (seq " + seq + ", " + a.length + " bytes)");
+                        return;
+                    }
+                    if (off <= prev[0] || seq <= prev[1])
+                        out.problems.add("out of order: offset " + off + " seq " + seq);
+                    prev[0] = off;
+                    prev[1] = seq;
+                    out.bySeq.put(seq, a);
+                },
+                null,
+                1);
         return out;
     }
 
@@ -130,10 +145,14 @@ class FaultInjectionTest {
         assertEquals(0, got.phantoms, where);
         int lost = 0;
         for (long s : mustHave) if (!got.bySeq.containsKey(s)) lost++;
-        assertEquals(0, lost, where + ": lost " + lost + " of " + mustHave.size() + " records that must survive; got "
-                + new TreeSet<>(got.bySeq.keySet()) + ", failed " + r.failed);
+        assertEquals(
+                0,
+                lost,
+                where + ": lost " + lost + " of " + mustHave.size() + " records that must survive; got "
+                        + new TreeSet<>(got.bySeq.keySet()) + ", failed " + r.failed);
         if (r.mode != Durability.ASYNC) {
-            for (long s : r.failed) assertFalse(got.bySeq.containsKey(s), where + ": record " + s + " of a failed call is present");
+            for (long s : r.failed)
+                assertFalse(got.bySeq.containsKey(s), where + ": record " + s + " of a failed call is present");
         }
         return lost;
     }
@@ -240,11 +259,13 @@ class FaultInjectionTest {
         ShardedWAL wal = ShardedWAL.open(d, options(mode, disk, rolls).build());
         long f0 = disk.fsyncPoints.get(), s0 = disk.spacePoints.get();
         Run r = new Run(mode);
-        workload(wal, r, rolls, step -> { });
+        workload(wal, r, rolls, step -> {});
         wal.close();
         assertEquals(List.of(), r.unexpected);
         assertEquals(0, r.durabilityErrors + r.storageFullErrors + r.ioErrors);
-        assertTrue(wal.shard(0).segmentCount() >= 3, "the workload must roll: " + wal.shard(0).segmentCount());
+        assertTrue(
+                wal.shard(0).segmentCount() >= 3,
+                "the workload must roll: " + wal.shard(0).segmentCount());
         TestFiles.deleteTree(d);
         return fsync ? disk.fsyncPoints.get() - f0 : disk.spacePoints.get() - s0;
     }
@@ -254,13 +275,19 @@ class FaultInjectionTest {
     // =========================================================================================
 
     @Test
-    void fsyncFailureAtEveryFsyncPointSyncBatch() throws Exception { fsyncFailureAtEveryPoint(Durability.SYNC_BATCH); }
+    void fsyncFailureAtEveryFsyncPointSyncBatch() throws Exception {
+        fsyncFailureAtEveryPoint(Durability.SYNC_BATCH);
+    }
 
     @Test
-    void fsyncFailureAtEveryFsyncPointPageCache() throws Exception { fsyncFailureAtEveryPoint(Durability.PAGE_CACHE); }
+    void fsyncFailureAtEveryFsyncPointPageCache() throws Exception {
+        fsyncFailureAtEveryPoint(Durability.PAGE_CACHE);
+    }
 
     @Test
-    void fsyncFailureAtEveryFsyncPointAsync() throws Exception { fsyncFailureAtEveryPoint(Durability.ASYNC); }
+    void fsyncFailureAtEveryFsyncPointAsync() throws Exception {
+        fsyncFailureAtEveryPoint(Durability.ASYNC);
+    }
 
     /**
      * force() (or a directory fsync) throws once, at each fsync point of the workload in turn;
@@ -312,7 +339,8 @@ class FaultInjectionTest {
             for (int tail : tails) {
                 Path image = tmp.resolve(mode + "-fsync-" + n + "-img" + tail);
                 disk.powerLossImage(live, image, tail, tail == 0, rnd);
-                try (ShardedWAL rec = ShardedWAL.open(image, WalOptions.builder().strict(true).build())) {
+                try (ShardedWAL rec =
+                        ShardedWAL.open(image, WalOptions.builder().strict(true).build())) {
                     assertEquals(List.of(), rec.recoveryReport().failedShards(), where);
                     Set<Long> must = tail == 0 ? r.acked : r.promised;
                     lost += verify(where + " image " + tail + " " + rec.recoveryReport(), r, collect(rec, r), must);
@@ -331,19 +359,24 @@ class FaultInjectionTest {
             assertEquals(0, disk.writesAfterFsyncFailure.get(), where + ": a file was written after its fsync failed");
             try (ShardedWAL rec = ShardedWAL.open(live, WalOptions.builder().build())) {
                 RecoveryReport rep = rec.recoveryReport();
-                assertEquals(0, rep.count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED) + rep.count(RecoveryReport.Kind.CORRUPT_TAIL_TRUNCATED)
-                        + rep.count(RecoveryReport.Kind.SHARD_UNREADABLE), where + ": " + rep);
+                assertEquals(
+                        0,
+                        rep.count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED)
+                                + rep.count(RecoveryReport.Kind.CORRUPT_TAIL_TRUNCATED)
+                                + rep.count(RecoveryReport.Kind.SHARD_UNREADABLE),
+                        where + ": " + rep);
                 lost += verify(where + " reopen", r, collect(rec, r), r.acked);
                 sealedTails += rep.count(RecoveryReport.Kind.SEALED_TAIL_TRUNCATED);
             }
-            if (n % 3 == 0) try (ShardedWAL rec = ShardedWAL.open(live, WalOptions.builder().build())) {
-                // recovery is idempotent: what the first reopen repaired stays repaired
-                assertTrue(rec.recoveryReport().clean(), where + " second reopen: " + rec.recoveryReport());
-                lost += verify(where + " second reopen", r, collect(rec, r), r.acked);
-                long next = rec.nextOffset(0);
-                rec.append(0, ByteBuffer.wrap(content(10_000)), 0);
-                assertEquals(next + 1, rec.nextOffset(0));
-            }
+            if (n % 3 == 0)
+                try (ShardedWAL rec = ShardedWAL.open(live, WalOptions.builder().build())) {
+                    // recovery is idempotent: what the first reopen repaired stays repaired
+                    assertTrue(rec.recoveryReport().clean(), where + " second reopen: " + rec.recoveryReport());
+                    lost += verify(where + " second reopen", r, collect(rec, r), r.acked);
+                    long next = rec.nextOffset(0);
+                    rec.append(0, ByteBuffer.wrap(content(10_000)), 0);
+                    assertEquals(next + 1, rec.nextOffset(0));
+                }
             acked += r.acked.size();
             promised += r.promised.size();
             failedBatches += r.failed.isEmpty() ? 0 : 1;
@@ -352,7 +385,8 @@ class FaultInjectionTest {
             TestFiles.deleteTree(live);
         }
         System.out.println("fsyncFailure mode=" + mode + " points=" + points + " images=" + images + " acked=" + acked
-                + " promised=" + promised + " promisedAfterFault=" + promisedAfterFault + " lost=" + lost + " phantom=" + phantom + " durabilityExceptions=" + durabilityErrors
+                + " promised=" + promised + " promisedAfterFault=" + promisedAfterFault + " lost=" + lost + " phantom="
+                + phantom + " durabilityExceptions=" + durabilityErrors
                 + " runsWithFailedBatch=" + failedBatches + " sealedTailsTruncated=" + sealedTails
                 + " writesAfterFailedFsync=0" + (mode == Durability.SYNC_BATCH ? " syncedAckChecks=" + ackChecks : ""));
     }
@@ -362,13 +396,19 @@ class FaultInjectionTest {
     // =========================================================================================
 
     @Test
-    void fullDiskAtEveryWriteSyncBatch() throws Exception { fullDiskAtEveryPoint(Durability.SYNC_BATCH); }
+    void fullDiskAtEveryWriteSyncBatch() throws Exception {
+        fullDiskAtEveryPoint(Durability.SYNC_BATCH);
+    }
 
     @Test
-    void fullDiskAtEveryWritePageCache() throws Exception { fullDiskAtEveryPoint(Durability.PAGE_CACHE); }
+    void fullDiskAtEveryWritePageCache() throws Exception {
+        fullDiskAtEveryPoint(Durability.PAGE_CACHE);
+    }
 
     @Test
-    void fullDiskAtEveryWriteAsync() throws Exception { fullDiskAtEveryPoint(Durability.ASYNC); }
+    void fullDiskAtEveryWriteAsync() throws Exception {
+        fullDiskAtEveryPoint(Durability.ASYNC);
+    }
 
     /**
      * The device fills up at each write and file creation of the workload in turn (the write
@@ -409,7 +449,8 @@ class FaultInjectionTest {
             assertEquals(List.of(), r.unexpected, where);
             assertFalse(wal.shard(0).failed(), where);
             if (filledBeforeClose) {
-                assertTrue(r.storageFullErrors > 0 || disk.enospc.get() == 0,
+                assertTrue(
+                        r.storageFullErrors > 0 || disk.enospc.get() == 0,
                         where + ": ENOSPC without a StorageFullException (filled at " + disk.filledAt + ")");
                 // writes resume by themselves once space is freed, without a reopen
                 probe(wal, r, rolls, where + " (filled at " + disk.filledAt + ")");
@@ -419,8 +460,9 @@ class FaultInjectionTest {
             try {
                 wal.close();
                 // close() may succeed on a full device only if what failed was an index (a cache, dropped)
-                assertTrue(!disk.full || disk.filledAt.contains(".idx"), where + ": close() succeeded although "
-                        + disk.filledAt + " failed");
+                assertTrue(
+                        !disk.full || disk.filledAt.contains(".idx"),
+                        where + ": close() succeeded although " + disk.filledAt + " failed");
                 disk.freeSpace();
             } catch (StorageFullException e) {
                 assertTrue(!filledBeforeClose && disk.full, where + ": " + e);
@@ -430,7 +472,9 @@ class FaultInjectionTest {
             }
             assertNotNull(disk.filledAt, where + ": the point was never reached");
             try (ShardedWAL rec = ShardedWAL.open(live, WalOptions.builder().build())) {
-                assertTrue(rec.recoveryReport().clean(), where + " (filled at " + disk.filledAt + "): " + rec.recoveryReport());
+                assertTrue(
+                        rec.recoveryReport().clean(),
+                        where + " (filled at " + disk.filledAt + "): " + rec.recoveryReport());
                 lost += verify(where + " reopen", r, collect(rec, r), r.acked);
             }
             acked += r.acked.size();
@@ -438,9 +482,10 @@ class FaultInjectionTest {
             readsWhileFull += reads[0];
             TestFiles.deleteTree(live);
         }
-        System.out.println("enospc mode=" + mode + " points=" + points + " acked=" + acked + " lost=" + lost + " phantom="
-                + phantom + " storageFullExceptions=" + storageFull + " replaysWhileFull=" + readsWhileFull
-                + " resumedWithoutReopen=" + resumed + " tornFramesOnReopen=0");
+        System.out.println(
+                "enospc mode=" + mode + " points=" + points + " acked=" + acked + " lost=" + lost + " phantom="
+                        + phantom + " storageFullExceptions=" + storageFull + " replaysWhileFull=" + readsWhileFull
+                        + " resumedWithoutReopen=" + resumed + " tornFramesOnReopen=0");
     }
 
     // =========================================================================================
@@ -458,7 +503,7 @@ class FaultInjectionTest {
             QueueExecutor rolls = new QueueExecutor();
             Run r = new Run(mode);
             ShardedWAL wal = ShardedWAL.open(live, options(mode, disk, rolls).build());
-            workload(wal, r, rolls, step -> { });
+            workload(wal, r, rolls, step -> {});
             assertEquals(0, r.durabilityErrors + r.storageFullErrors + r.ioErrors, mode.toString());
             verify(mode + " live", r, collect(wal, r), r.acked);
             wal.close();
@@ -474,13 +519,19 @@ class FaultInjectionTest {
     }
 
     @Test
-    void writeFailingMidFrameAtEveryWriteSyncBatch() throws Exception { writeFailingMidFrame(Durability.SYNC_BATCH); }
+    void writeFailingMidFrameAtEveryWriteSyncBatch() throws Exception {
+        writeFailingMidFrame(Durability.SYNC_BATCH);
+    }
 
     @Test
-    void writeFailingMidFrameAtEveryWritePageCache() throws Exception { writeFailingMidFrame(Durability.PAGE_CACHE); }
+    void writeFailingMidFrameAtEveryWritePageCache() throws Exception {
+        writeFailingMidFrame(Durability.PAGE_CACHE);
+    }
 
     @Test
-    void writeFailingMidFrameAtEveryWriteAsync() throws Exception { writeFailingMidFrame(Durability.ASYNC); }
+    void writeFailingMidFrameAtEveryWriteAsync() throws Exception {
+        writeFailingMidFrame(Durability.ASYNC);
+    }
 
     /**
      * At each write of the workload in turn, the write lands partly and then throws an I/O error
@@ -502,7 +553,7 @@ class FaultInjectionTest {
             disk.failWriteMidFrame(n, 1 + (int) (n * 53 % 98));
             // every other point: cutting the partial frame off fails too, so it stays behind the last block
             disk.failNextTruncate = n % 2 == 0;
-            workload(wal, r, rolls, step -> { });
+            workload(wal, r, rolls, step -> {});
             assertEquals(List.of(), r.unexpected, where);
             assertFalse(wal.shard(0).failed(), where);
             if (disk.spacePoints.get() - start >= n) probe(wal, r, rolls, where + " (" + disk.midFrameFailedAt + ")");
@@ -520,7 +571,9 @@ class FaultInjectionTest {
             hits++;
             uncut += disk.failedTruncates.get();
             try (ShardedWAL rec = ShardedWAL.open(live, WalOptions.builder().build())) {
-                assertTrue(rec.recoveryReport().clean(), where + " (" + disk.midFrameFailedAt + "): " + rec.recoveryReport());
+                assertTrue(
+                        rec.recoveryReport().clean(),
+                        where + " (" + disk.midFrameFailedAt + "): " + rec.recoveryReport());
                 lost += verify(where + " reopen", r, collect(rec, r), r.acked);
             }
             acked += r.acked.size();
@@ -530,7 +583,8 @@ class FaultInjectionTest {
         assertTrue(hits > STEPS, "write points hit: " + hits);
         assertTrue(uncut > 0, "no partial frame was left behind by a failed cut");
         System.out.println("midFrameWriteFailure mode=" + mode + " points=" + hits + " acked=" + acked + " lost=" + lost
-                + " phantom=" + phantom + " runsWithFailedCall=" + failedCalls + " partialFramesLeftByFailedCut=" + uncut
+                + " phantom=" + phantom + " runsWithFailedCall=" + failedCalls + " partialFramesLeftByFailedCut="
+                + uncut
                 + " tornFramesOnReopen=0");
     }
 }

@@ -54,6 +54,7 @@ final class FaultyDisk implements Disk {
     final AtomicLong writes = new AtomicLong();
     /** force() number (1-based, counted from arming) that throws; 0 = never. */
     final AtomicInteger failForceAt = new AtomicInteger();
+
     final AtomicInteger failWriteAt = new AtomicInteger();
     private final AtomicInteger forcesSinceArm = new AtomicInteger();
     private final AtomicInteger writesSinceArm = new AtomicInteger();
@@ -66,6 +67,7 @@ final class FaultyDisk implements Disk {
     // ---- fsync points ------------------------------------------------------------------------
     /** Forces and directory fsyncs so far. */
     final AtomicLong fsyncPoints = new AtomicLong();
+
     private final Set<Long> failFsyncPoints = ConcurrentHashMap.newKeySet();
     /** When > 0: every fsync point from this one on fails (a device that stopped syncing). */
     private volatile long failFsyncFromPoint;
@@ -81,6 +83,7 @@ final class FaultyDisk implements Disk {
     // ---- space points ------------------------------------------------------------------------
     /** Write calls and file creations so far. */
     final AtomicLong spacePoints = new AtomicLong();
+
     private volatile long fullAtPoint;
     private volatile int partialPercent = 50;
     volatile boolean full;
@@ -94,9 +97,11 @@ final class FaultyDisk implements Disk {
     volatile int maxBytesPerWrite;
     /** When > 0: every k-th write call writes nothing and returns 0. */
     volatile int zeroWriteEvery;
+
     final AtomicLong shortWrites = new AtomicLong();
     /** When set: the next truncate() throws (a cut that fails leaves a partial frame behind). */
     volatile boolean failNextTruncate;
+
     final AtomicLong failedTruncates = new AtomicLong();
     private final AtomicLong writeCalls = new AtomicLong();
     private volatile long failMidFrameAtPoint;
@@ -176,7 +181,8 @@ final class FaultyDisk implements Disk {
     public FileChannel open(Path path, Set<? extends OpenOption> options) throws IOException {
         Path abs = path.toAbsolutePath();
         boolean existed = Files.exists(path);
-        if (!existed && (options.contains(StandardOpenOption.CREATE) || options.contains(StandardOpenOption.CREATE_NEW))) {
+        if (!existed
+                && (options.contains(StandardOpenOption.CREATE) || options.contains(StandardOpenOption.CREATE_NEW))) {
             long sp = spacePoints.incrementAndGet();
             if (full) {
                 enospc.incrementAndGet();
@@ -236,7 +242,8 @@ final class FaultyDisk implements Disk {
         for (Path p : TestFiles.segments(shardDir)) {
             Path abs = p.toAbsolutePath();
             if (fsyncFailed.contains(abs)) continue;
-            if (unsyncedNames.contains(abs) || lostNames.contains(abs)) problems.add(p.getFileName() + ": name not fsynced");
+            if (unsyncedNames.contains(abs) || lostNames.contains(abs))
+                problems.add(p.getFileName() + ": name not fsynced");
             long size = Files.size(p);
             long synced = syncedLength.getOrDefault(abs, 0L);
             if (synced < size) problems.add(p.getFileName() + ": " + (size - synced) + " bytes not fsynced");
@@ -284,8 +291,14 @@ final class FaultyDisk implements Disk {
                 switch (tailMode) {
                     case 0 -> out = all;
                     case 1 -> out = java.util.Arrays.copyOf(all, keep);
-                    case 2 -> { out = all.clone(); java.util.Arrays.fill(out, keep, out.length, (byte) 0); }
-                    default -> { out = all.clone(); for (int i = keep; i < out.length; i++) out[i] = (byte) rnd.nextInt(); }
+                    case 2 -> {
+                        out = all.clone();
+                        java.util.Arrays.fill(out, keep, out.length, (byte) 0);
+                    }
+                    default -> {
+                        out = all.clone();
+                        for (int i = keep; i < out.length; i++) out[i] = (byte) rnd.nextInt();
+                    }
                 }
                 Files.write(t, out);
             }
@@ -361,21 +374,47 @@ final class FaultyDisk implements Disk {
             return n;
         }
 
-        @Override public int read(ByteBuffer dst) throws IOException { return d.read(dst); }
-        @Override public long read(ByteBuffer[] dsts, int offset, int length) throws IOException { return d.read(dsts, offset, length); }
-        @Override public int write(ByteBuffer src) throws IOException {
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            return d.read(dst);
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+            return d.read(dsts, offset, length);
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
             int r = beforeWrite(src, -1);
             return r >= 0 ? r : d.write(src);
         }
-        @Override public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
             writes.incrementAndGet();
             if (full) throw new IOException(ENOSPC);
             return d.write(srcs, offset, length);
         }
-        @Override public long position() throws IOException { return d.position(); }
-        @Override public FileChannel position(long newPosition) throws IOException { d.position(newPosition); return this; }
-        @Override public long size() throws IOException { return d.size(); }
-        @Override public void force(boolean metaData) throws IOException {
+
+        @Override
+        public long position() throws IOException {
+            return d.position();
+        }
+
+        @Override
+        public FileChannel position(long newPosition) throws IOException {
+            d.position(newPosition);
+            return this;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return d.size();
+        }
+
+        @Override
+        public void force(boolean metaData) throws IOException {
             forces.incrementAndGet();
             long fp = fsyncPoints.incrementAndGet();
             int at = failForceAt.get();
@@ -406,7 +445,9 @@ final class FaultyDisk implements Disk {
             // fsyncgate: after a failed fsync the file's lost pages are never written back
             if (!fsyncFailed.contains(path)) syncedLength.merge(path, len, Math::max);
         }
-        @Override public FileChannel truncate(long size) throws IOException {
+
+        @Override
+        public FileChannel truncate(long size) throws IOException {
             if (failNextTruncate && size < d.size()) {
                 failNextTruncate = false;
                 failedTruncates.incrementAndGet();
@@ -416,20 +457,48 @@ final class FaultyDisk implements Disk {
             syncedLength.computeIfPresent(path, (k, v) -> Math.min(v, size));
             return this;
         }
-        @Override public long transferTo(long position, long count, WritableByteChannel target) throws IOException { return d.transferTo(position, count, target); }
-        @Override public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+
+        @Override
+        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+            return d.transferTo(position, count, target);
+        }
+
+        @Override
+        public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
             writes.incrementAndGet();
             if (full) throw new IOException(ENOSPC);
             return d.transferFrom(src, position, count);
         }
-        @Override public int read(ByteBuffer dst, long position) throws IOException { return d.read(dst, position); }
-        @Override public int write(ByteBuffer src, long position) throws IOException {
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            return d.read(dst, position);
+        }
+
+        @Override
+        public int write(ByteBuffer src, long position) throws IOException {
             int r = beforeWrite(src, position);
             return r >= 0 ? r : d.write(src, position);
         }
-        @Override public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException { return d.map(mode, position, size); }
-        @Override public FileLock lock(long position, long size, boolean shared) throws IOException { return d.lock(position, size, shared); }
-        @Override public FileLock tryLock(long position, long size, boolean shared) throws IOException { return d.tryLock(position, size, shared); }
-        @Override protected void implCloseChannel() throws IOException { d.close(); }
+
+        @Override
+        public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+            return d.map(mode, position, size);
+        }
+
+        @Override
+        public FileLock lock(long position, long size, boolean shared) throws IOException {
+            return d.lock(position, size, shared);
+        }
+
+        @Override
+        public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+            return d.tryLock(position, size, shared);
+        }
+
+        @Override
+        protected void implCloseChannel() throws IOException {
+            d.close();
+        }
     }
 }

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the new fields, and still read.
  */
 class FormatVersionTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     static byte[] gapBlock(long first, long synced, int count) {
         BlockCodec.Encoder enc = new BlockCodec.Encoder();
@@ -52,7 +52,7 @@ class FormatVersionTest {
         byte[] p = {3, 1, 2, 3};
         int len = enc.encode(p, p.length, 0, 0, 1, 0, 0, true);
         assertEquals(BlockCodec.VERSION, enc.out()[4]);
-        assertEquals(1, BlockCodec.decode(ByteBuffer.wrap(Arrays.copyOf(enc.out(), len)), (o, r) -> { }).recordCount);
+        assertEquals(1, BlockCodec.decode(ByteBuffer.wrap(Arrays.copyOf(enc.out(), len)), (o, r) -> {}).recordCount);
     }
 
     @Test
@@ -62,15 +62,27 @@ class FormatVersionTest {
             byte[] b = good.clone();
             b[bit / 8] ^= (byte) (1 << (bit % 8));
             final int at = bit;
-            assertThrows(CorruptBlockException.class, () -> BlockCodec.decode(ByteBuffer.wrap(b), (o, r) -> { }), "bit " + at);
+            assertThrows(
+                    CorruptBlockException.class,
+                    () -> BlockCodec.decode(ByteBuffer.wrap(b), (o, r) -> {}),
+                    "bit " + at);
         }
     }
 
     /** Gap blocks with a valid CRC but impossible fields: only CorruptBlockException. */
     @Test
     void hostileGapBlocksAreRejected() {
-        String[] cases = {"gapFlagInVersion1", "gapWithLz4", "gapWithRawLength", "gapWithStoredPayload", "gapWithAttributes",
-                "gapZeroCount", "gapNegativeCount", "gapOffsetOverflow", "unknownFlagInVersion2"};
+        String[] cases = {
+            "gapFlagInVersion1",
+            "gapWithLz4",
+            "gapWithRawLength",
+            "gapWithStoredPayload",
+            "gapWithAttributes",
+            "gapZeroCount",
+            "gapNegativeCount",
+            "gapOffsetOverflow",
+            "unknownFlagInVersion2"
+        };
         for (String c : cases) {
             byte[] b = gapBlock(10, 0, 2);
             ByteBuffer bb = ByteBuffer.wrap(b);
@@ -85,13 +97,16 @@ class FormatVersionTest {
                 case "gapWithAttributes" -> bb.putLong(44, 1);
                 case "gapZeroCount" -> bb.putInt(24, 0);
                 case "gapNegativeCount" -> bb.putInt(24, -3);
-                case "gapOffsetOverflow" -> { bb.putLong(8, Long.MAX_VALUE - 1); bb.putInt(24, 5); }
+                case "gapOffsetOverflow" -> {
+                    bb.putLong(8, Long.MAX_VALUE - 1);
+                    bb.putInt(24, 5);
+                }
                 case "unknownFlagInVersion2" -> b[5] = (byte) 0x06;
                 default -> fail(c);
             }
             fixCrc(b);
             byte[] f = b;
-            assertThrows(CorruptBlockException.class, () -> BlockCodec.decode(ByteBuffer.wrap(f), (o, r) -> { }), c);
+            assertThrows(CorruptBlockException.class, () -> BlockCodec.decode(ByteBuffer.wrap(f), (o, r) -> {}), c);
         }
     }
 
@@ -121,18 +136,26 @@ class FormatVersionTest {
         Path d = Files.createDirectories(tmp.resolve("b"));
         Anchor a = new Anchor(4, 200, 0, 200, List.of(new Anchor.Seal(0, 512, 2048), new Anchor.Seal(100, 0, 56)));
         byte[] good = a.encode();
-        String[] cases = {"crc", "countTooLarge", "countZero", "unsortedSeals", "syncedPastSealed", "truncated", "version3"};
+        String[] cases = {
+            "crc", "countTooLarge", "countZero", "unsortedSeals", "syncedPastSealed", "truncated", "version3"
+        };
         for (String c : cases) {
             byte[] b = good.clone();
             ByteBuffer bb = ByteBuffer.wrap(b);
             boolean refix = true;
             switch (c) {
-                case "crc" -> { b[50] ^= 1; refix = false; }
+                case "crc" -> {
+                    b[50] ^= 1;
+                    refix = false;
+                }
                 case "countTooLarge" -> bb.putInt(40, 3);
                 case "countZero" -> bb.putInt(40, 0);
                 case "unsortedSeals" -> bb.putLong(44 + 24, 0);
                 case "syncedPastSealed" -> bb.putLong(44 + 8, 4096);
-                case "truncated" -> { b = Arrays.copyOf(b, b.length - 24); refix = true; }
+                case "truncated" -> {
+                    b = Arrays.copyOf(b, b.length - 24);
+                    refix = true;
+                }
                 case "version3" -> bb.putInt(4, 3);
                 default -> fail(c);
             }
@@ -150,7 +173,8 @@ class FormatVersionTest {
     @Test
     void aLogWithoutFailuresIsWrittenInVersion1() throws Exception {
         Path d = tmp.resolve("log");
-        try (ShardedWAL wal = ShardedWAL.open(d, WalOptions.builder().shards(1).segmentBytes(4096).build())) {
+        try (ShardedWAL wal = ShardedWAL.open(
+                d, WalOptions.builder().shards(1).segmentBytes(4096).build())) {
             for (int i = 0; i < 300; i++) wal.append(0, ByteBuffer.wrap(FaultInjectionTest.content(i)), i);
         }
         Path sd = d.resolve("shard-000");
@@ -158,7 +182,8 @@ class FormatVersionTest {
         for (Path seg : TestFiles.segments(sd)) {
             byte[] b = Files.readAllBytes(seg);
             List<Long> bounds = TestFiles.blockBoundaries(b);
-            for (int i = 0; i + 1 < bounds.size(); i++) assertEquals(1, b[(int) (long) bounds.get(i) + 4], seg + " block " + i);
+            for (int i = 0; i + 1 < bounds.size(); i++)
+                assertEquals(1, b[(int) (long) bounds.get(i) + 4], seg + " block " + i);
         }
     }
 }

@@ -14,7 +14,11 @@ public final class Lz4ChildMain {
         int at = 0;
         for (int i = 0; at + 33 <= payload.length; i++) {
             at = BlockCodec.putVarint(payload, at, 32);
-            ByteBuffer.wrap(payload, at, 32).putLong(i % 7).putLong(1_700_000_000_000L + 15_000L * i).putLong(42).putLong(i);
+            ByteBuffer.wrap(payload, at, 32)
+                    .putLong(i % 7)
+                    .putLong(1_700_000_000_000L + 15_000L * i)
+                    .putLong(42)
+                    .putLong(i);
             at += 32;
         }
         int count = at / 33;

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,14 +24,19 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code destroyForcibly()} and look at what they left in their temp directory.
  */
 class Lz4NativeLibraryTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     /** Class path of the child: where this JVM loaded the WAL, this test, lz4-java and HdrHistogram from. */
     private static String childClasspath() throws Exception {
         Set<String> cp = new LinkedHashSet<>();
-        for (Class<?> c : List.of(BlockCodec.class, Lz4ChildMain.class, net.jpountz.lz4.LZ4Factory.class,
+        for (Class<?> c : List.of(
+                BlockCodec.class,
+                Lz4ChildMain.class,
+                net.jpountz.lz4.LZ4Factory.class,
                 org.HdrHistogram.Histogram.class)) {
-            cp.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+            cp.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI())
+                    .toString());
         }
         return String.join(File.pathSeparator, cp);
     }
@@ -73,7 +77,10 @@ class Lz4NativeLibraryTest {
 
     private static List<String> filesUnder(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).map(x -> dir.relativize(x).toString()).sorted().toList();
+            return s.filter(Files::isRegularFile)
+                    .map(x -> dir.relativize(x).toString())
+                    .sorted()
+                    .toList();
         }
     }
 
@@ -86,7 +93,9 @@ class Lz4NativeLibraryTest {
             List<String> files = filesUnder(tmpdir);
             for (String f : files) {
                 String name = Path.of(f).getFileName().toString();
-                assertFalse(name.startsWith("liblz4"), "kill " + (i + 1) + " left lz4-java's temp library " + f + "; all: " + files);
+                assertFalse(
+                        name.startsWith("liblz4"),
+                        "kill " + (i + 1) + " left lz4-java's temp library " + f + "; all: " + files);
             }
         }
         boolean nativeExpected = Lz4Loader.resourceName() != null

@@ -12,7 +12,6 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,15 +21,20 @@ import org.junit.jupiter.api.io.TempDir;
  * is lost; every mode: per key a gap-free prefix of what was attempted, no phantom.
  */
 class PowerLossTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     static final boolean LONG = Boolean.getBoolean("tsdb.long");
 
     @Test
-    void syncBatchLosesNothingAcknowledged() throws Exception { run(Durability.SYNC_BATCH); }
+    void syncBatchLosesNothingAcknowledged() throws Exception {
+        run(Durability.SYNC_BATCH);
+    }
 
     @Test
-    void pageCacheKeepsAPrefix() throws Exception { run(Durability.PAGE_CACHE); }
+    void pageCacheKeepsAPrefix() throws Exception {
+        run(Durability.PAGE_CACHE);
+    }
 
     private void run(Durability mode) throws Exception {
         int images = LONG ? 40 : 8;
@@ -43,7 +47,12 @@ class PowerLossTest {
             AtomicLongArray attempted = new AtomicLongArray(threads * keysPerThread);
             AtomicBoolean stop = new AtomicBoolean();
             AtomicReference<Throwable> err = new AtomicReference<>();
-            WalOptions o = WalOptions.builder().shards(3).durability(mode).segmentBytes(4096).disk(disk).build();
+            WalOptions o = WalOptions.builder()
+                    .shards(3)
+                    .durability(mode)
+                    .segmentBytes(4096)
+                    .disk(disk)
+                    .build();
             ShardedWAL wal = ShardedWAL.open(live, o);
             List<Thread> ts = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
@@ -88,26 +97,36 @@ class PowerLossTest {
             for (int k = 0; k < attemptedMax.length; k++) attemptedMax[k] = attempted.get(k);
 
             try (ShardedWAL rec = ShardedWAL.open(image, WalOptions.builder().build())) {
-                assertTrue(rec.recoveryReport().failedShards().isEmpty(), rec.recoveryReport().toString());
+                assertTrue(
+                        rec.recoveryReport().failedShards().isEmpty(),
+                        rec.recoveryReport().toString());
                 Map<Long, Long> last = new HashMap<>();
                 List<String> problems = new ArrayList<>();
-                rec.replay(sh -> (off, b) -> {
-                    long key = b.getLong(b.position());
-                    long seq = b.getLong(b.position() + 8);
-                    synchronized (last) {
-                        long prev = last.getOrDefault(key, 0L);
-                        if (seq != prev + 1) problems.add("key " + key + ": seq " + seq + " after " + prev);
-                        if (key < 0 || key >= attemptedMax.length || seq > attemptedMax[(int) key]) problems.add("phantom " + key + "/" + seq);
-                        if (b.remaining() != 16 + (int) (seq % 50)) problems.add("bad length " + key + "/" + seq);
-                        last.put(key, seq);
-                    }
-                }, null, 3);
+                rec.replay(
+                        sh -> (off, b) -> {
+                            long key = b.getLong(b.position());
+                            long seq = b.getLong(b.position() + 8);
+                            synchronized (last) {
+                                long prev = last.getOrDefault(key, 0L);
+                                if (seq != prev + 1) problems.add("key " + key + ": seq " + seq + " after " + prev);
+                                if (key < 0 || key >= attemptedMax.length || seq > attemptedMax[(int) key])
+                                    problems.add("phantom " + key + "/" + seq);
+                                if (b.remaining() != 16 + (int) (seq % 50))
+                                    problems.add("bad length " + key + "/" + seq);
+                                last.put(key, seq);
+                            }
+                        },
+                        null,
+                        3);
                 assertEquals(List.of(), problems, "image " + img + " tail mode " + tailMode);
                 if (mode == Durability.SYNC_BATCH) {
                     for (int k = 0; k < ackedAtCrash.length; k++) {
-                        assertTrue(last.getOrDefault((long) k, 0L) >= ackedAtCrash[k], "image " + img + " tail mode "
-                                + tailMode + ": key " + k + " lost acknowledged records: recovered "
-                                + last.getOrDefault((long) k, 0L) + " < acked " + ackedAtCrash[k] + "\n" + rec.recoveryReport());
+                        assertTrue(
+                                last.getOrDefault((long) k, 0L) >= ackedAtCrash[k],
+                                "image " + img + " tail mode "
+                                        + tailMode + ": key " + k + " lost acknowledged records: recovered "
+                                        + last.getOrDefault((long) k, 0L) + " < acked " + ackedAtCrash[k] + "\n"
+                                        + rec.recoveryReport());
                     }
                 }
             }

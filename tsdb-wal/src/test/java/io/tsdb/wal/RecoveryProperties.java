@@ -2,6 +2,8 @@ package io.tsdb.wal;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -9,9 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-
-import io.tsdb.testing.Gen;
-import io.tsdb.testing.Seeds;
 import org.junit.jupiter.api.Test;
 
 /** For any append sequence and any crash point (the log cut at any byte), recovery yields exactly the records of the complete blocks, in order. */
@@ -43,8 +42,12 @@ class RecoveryProperties {
         try {
             Path live = root.resolve("live");
             Path crash = root.resolve("crash");
-            WalOptions o = WalOptions.builder().shards(1).durability(Durability.PAGE_CACHE).compression(compress)
-                    .flushInterval(java.time.Duration.ofHours(1)).build();
+            WalOptions o = WalOptions.builder()
+                    .shards(1)
+                    .durability(Durability.PAGE_CACHE)
+                    .compression(compress)
+                    .flushInterval(java.time.Duration.ofHours(1))
+                    .build();
             List<byte[]> written = new ArrayList<>();
             List<Integer> recordsPerBlock = new ArrayList<>();
             try (ShardedWAL wal = ShardedWAL.open(live, o)) {
@@ -78,19 +81,24 @@ class RecoveryProperties {
             try (ShardedWAL wal = ShardedWAL.open(crash, WalOptions.builder().build())) {
                 List<byte[]> got = new ArrayList<>();
                 List<Long> offs = new ArrayList<>();
-                wal.replay(i -> (off, b) -> {
-                    byte[] a = new byte[b.remaining()];
-                    b.get(a);
-                    got.add(a);
-                    offs.add(off);
-                }, null, 1);
+                wal.replay(
+                        i -> (off, b) -> {
+                            byte[] a = new byte[b.remaining()];
+                            b.get(a);
+                            got.add(a);
+                            offs.add(off);
+                        },
+                        null,
+                        1);
                 assertEquals(expectedRecords, got.size());
                 for (int i = 0; i < got.size(); i++) {
                     assertEquals(i, offs.get(i));
                     assertArrayEquals(written.get(i), got.get(i));
                 }
                 assertEquals(expectedRecords, wal.nextOffset(0));
-                assertEquals(atBoundary, wal.recoveryReport().count(RecoveryReport.Kind.TORN_TAIL_TRUNCATED) == 0,
+                assertEquals(
+                        atBoundary,
+                        wal.recoveryReport().count(RecoveryReport.Kind.TORN_TAIL_TRUNCATED) == 0,
                         wal.recoveryReport().toString());
                 assertEquals(0, wal.recoveryReport().count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED));
                 assertEquals(expectedRecords, wal.append(1, ByteBuffer.wrap(new byte[] {1, 2, 3}), 5));

@@ -11,12 +11,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class RecoveryTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     static final boolean LONG = Boolean.getBoolean("tsdb.long");
 
@@ -48,12 +48,15 @@ class RecoveryTest {
         long[] from = new long[wal.shardCount()];
         Arrays.fill(from, Long.MAX_VALUE);
         from[shard] = 0;
-        wal.replay(i -> (off, b) -> {
-            while (got.size() < off) got.add(null);
-            byte[] a = new byte[b.remaining()];
-            b.get(a);
-            got.add(a);
-        }, from, 1);
+        wal.replay(
+                i -> (off, b) -> {
+                    while (got.size() < off) got.add(null);
+                    byte[] a = new byte[b.remaining()];
+                    b.get(a);
+                    got.add(a);
+                },
+                from,
+                1);
         return got;
     }
 
@@ -66,7 +69,8 @@ class RecoveryTest {
         Path live = tmp.resolve("live");
         Random rnd = new Random(42);
         List<byte[]> all;
-        try (ShardedWAL wal = ShardedWAL.open(live, oneShard().toBuilder().compression(false).build())) {
+        try (ShardedWAL wal =
+                ShardedWAL.open(live, oneShard().toBuilder().compression(false).build())) {
             all = writeBlocks(wal, 6, 9, rnd);
             TestFiles.copyTree(live, tmp.resolve("image"));
         }
@@ -98,10 +102,13 @@ class RecoveryTest {
                     List<byte[]> got = replayAll(wal, 0);
                     expectedRecords = got.size();
                     // exactly the blocks wholly before p
-                    assertEquals(p == bounds.get(complete) && fill == 0 ? 0 : 1,
-                            wal.recoveryReport().count(RecoveryReport.Kind.TORN_TAIL_TRUNCATED), "p=" + p + " fill=" + fill);
+                    assertEquals(
+                            p == bounds.get(complete) && fill == 0 ? 0 : 1,
+                            wal.recoveryReport().count(RecoveryReport.Kind.TORN_TAIL_TRUNCATED),
+                            "p=" + p + " fill=" + fill);
                     for (int i = 0; i < got.size(); i++) assertArrayEquals(all.get(i), got.get(i));
-                    // the number of records equals the records of `complete` blocks: compare with a clean cut at the boundary
+                    // the number of records equals the records of `complete` blocks: compare with a clean cut at the
+                    // boundary
                     assertEquals(recordsBefore(image, seg0, bounds.get(complete)), expectedRecords, "p=" + p);
                     List<ByteBuffer> more = new ArrayList<>();
                     for (int i = 0; i < 100; i++) more.add(ByteBuffer.wrap(content(expectedRecords + i, 5)));
@@ -110,11 +117,14 @@ class RecoveryTest {
                 int reopens = LONG || p % 7 == 0 ? 2 : 1;
                 for (int again = 0; again < reopens; again++) {
                     try (ShardedWAL wal = ShardedWAL.open(d, fast)) {
-                        assertTrue(wal.recoveryReport().clean(), wal.recoveryReport().toString());
+                        assertTrue(
+                                wal.recoveryReport().clean(),
+                                wal.recoveryReport().toString());
                         List<byte[]> got = replayAll(wal, 0);
                         assertEquals(expectedRecords + 100, got.size());
                         for (int i = 0; i < expectedRecords; i++) assertArrayEquals(all.get(i), got.get(i));
-                        for (int i = 0; i < 100; i++) assertArrayEquals(content(expectedRecords + i, 5), got.get(expectedRecords + i));
+                        for (int i = 0; i < 100; i++)
+                            assertArrayEquals(content(expectedRecords + i, 5), got.get(expectedRecords + i));
                     }
                 }
                 TestFiles.deleteTree(d);
@@ -141,7 +151,8 @@ class RecoveryTest {
             byte[] b = Files.readAllBytes(seg0);
             Files.write(d.resolve("shard-000").resolve(seg0.getFileName()), Arrays.copyOf(b, (int) boundary));
         }
-        try (ShardedWAL wal = ShardedWAL.open(d, WalOptions.builder().disk(FaultyDisk.noSync()).build())) {
+        try (ShardedWAL wal = ShardedWAL.open(
+                d, WalOptions.builder().disk(FaultyDisk.noSync()).build())) {
             return (int) wal.nextOffset(0);
         }
     }
@@ -184,7 +195,8 @@ class RecoveryTest {
                 }
                 assertTrue(missing >= 1 && missing <= 5, "missing " + missing + " records for one flipped block");
             }
-            try (ShardedWAL wal = ShardedWAL.open(d, WalOptions.builder().strict(true).build())) {
+            try (ShardedWAL wal =
+                    ShardedWAL.open(d, WalOptions.builder().strict(true).build())) {
                 // the damage was dealt with by the first open (skipped block stays skipped, tail truncated):
                 // strict open must now either succeed or name the damage
                 assertNotNull(wal.recoveryReport());
@@ -207,14 +219,18 @@ class RecoveryTest {
         int at = (int) (bounds.get(3) + 60);
         b[at] ^= 0x10;
         Files.write(seg0, b);
-        WalCorruptionException e = assertThrows(WalCorruptionException.class,
+        WalCorruptionException e = assertThrows(
+                WalCorruptionException.class,
                 () -> ShardedWAL.open(clean, WalOptions.builder().strict(true).build()));
         assertEquals(0, e.shard());
         assertEquals(seg0.getFileName().toString(), e.segment());
         assertEquals((long) bounds.get(3), e.position());
         assertTrue(e.getMessage().contains("shard 0"), e.getMessage());
         try (ShardedWAL wal = ShardedWAL.open(clean, WalOptions.builder().build())) {
-            assertEquals(1, wal.recoveryReport().count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED), wal.recoveryReport().toString());
+            assertEquals(
+                    1,
+                    wal.recoveryReport().count(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED),
+                    wal.recoveryReport().toString());
         }
     }
 
@@ -225,7 +241,8 @@ class RecoveryTest {
         try (ShardedWAL wal = ShardedWAL.open(clean, oneShard())) {
             all = writeBlocks(wal, 20, 30, new Random(3));
         }
-        String[] cases = {"missing", "empty", "truncated", "garbage", "pastEof", "missingSegment", "lagging", "tempLeft"};
+        String[] cases = {"missing", "empty", "truncated", "garbage", "pastEof", "missingSegment", "lagging", "tempLeft"
+        };
         for (String c : cases) {
             Path d = tmp.resolve("anchor-" + c);
             TestFiles.copyTree(clean, d);
@@ -235,7 +252,11 @@ class RecoveryTest {
                 case "missing" -> Files.delete(anchor);
                 case "empty" -> Files.write(anchor, new byte[0]);
                 case "truncated" -> Files.write(anchor, Arrays.copyOf(Files.readAllBytes(anchor), 20));
-                case "garbage" -> { byte[] g = new byte[44]; new Random(5).nextBytes(g); Files.write(anchor, g); }
+                case "garbage" -> {
+                    byte[] g = new byte[44];
+                    new Random(5).nextBytes(g);
+                    Files.write(anchor, g);
+                }
                 case "pastEof" -> new Anchor(99, 0, 1 << 30, 5000).write(Disk.DEFAULT, sd);
                 case "missingSegment" -> new Anchor(99, 123456, 0, 123456).write(Disk.DEFAULT, sd);
                 case "lagging" -> new Anchor(1, 0, 0, 0).write(Disk.DEFAULT, sd);
@@ -275,11 +296,15 @@ class RecoveryTest {
             switch (c) {
                 case "deleted" -> Files.delete(idx);
                 case "truncated" -> Files.write(idx, Arrays.copyOf(ib, ib.length - 10));
-                case "garbage" -> { new Random(9).nextBytes(ib); Files.write(idx, ib); }
+                case "garbage" -> {
+                    new Random(9).nextBytes(ib);
+                    Files.write(idx, ib);
+                }
                 case "unsorted" -> {
                     // swap the first two entries (each keeps a valid CRC)
                     byte[] e0 = Arrays.copyOfRange(ib, SegmentIndex.HEADER, SegmentIndex.HEADER + SegmentIndex.ENTRY);
-                    System.arraycopy(ib, SegmentIndex.HEADER + SegmentIndex.ENTRY, ib, SegmentIndex.HEADER, SegmentIndex.ENTRY);
+                    System.arraycopy(
+                            ib, SegmentIndex.HEADER + SegmentIndex.ENTRY, ib, SegmentIndex.HEADER, SegmentIndex.ENTRY);
                     System.arraycopy(e0, 0, ib, SegmentIndex.HEADER + SegmentIndex.ENTRY, SegmentIndex.ENTRY);
                     Files.write(idx, ib);
                 }
@@ -295,7 +320,10 @@ class RecoveryTest {
                     // the segment lost its last byte: its last block is gone, everything else is intact
                     int present = 0;
                     for (int i = 0; i < got.size(); i++) {
-                        if (got.get(i) != null) { present++; assertArrayEquals(all.get(i), got.get(i)); }
+                        if (got.get(i) != null) {
+                            present++;
+                            assertArrayEquals(all.get(i), got.get(i));
+                        }
                     }
                     assertTrue(present >= all.size() - 5 && present < all.size(), c + " present=" + present);
                 } else {
@@ -303,7 +331,8 @@ class RecoveryTest {
                     for (int i = 0; i < all.size(); i++) assertArrayEquals(all.get(i), got.get(i), c);
                 }
                 if (c.equals("orphan")) assertEquals(1, r.count(RecoveryReport.Kind.FILE_REMOVED));
-                else if (!c.equals("pastEof")) assertEquals(1, r.count(RecoveryReport.Kind.INDEX_REBUILT), r.toString());
+                else if (!c.equals("pastEof"))
+                    assertEquals(1, r.count(RecoveryReport.Kind.INDEX_REBUILT), r.toString());
             }
             try (ShardedWAL wal = ShardedWAL.open(d, WalOptions.builder().build())) {
                 RecoveryReport r = wal.recoveryReport();
@@ -319,8 +348,18 @@ class RecoveryTest {
     /** A hostile block (CRC fixed up) placed between two good blocks. */
     @Test
     void hostileFramesWithValidCrcOnlyYieldCorruptionReports() throws Exception {
-        String[] cases = {"storedNear2GiB", "rawNear2GiB", "rawNear2GiBlz4", "badLz4Stream", "negativeCount",
-                "countTooLarge", "recordLengthPastPayload", "badVersion", "unknownFlags", "storedOverLimit"};
+        String[] cases = {
+            "storedNear2GiB",
+            "rawNear2GiB",
+            "rawNear2GiBlz4",
+            "badLz4Stream",
+            "negativeCount",
+            "countTooLarge",
+            "recordLengthPastPayload",
+            "badVersion",
+            "unknownFlags",
+            "storedOverLimit"
+        };
         for (String c : cases) {
             Path d = tmp.resolve("hostile-" + c);
             List<byte[]> all;
@@ -347,9 +386,14 @@ class RecoveryTest {
             int stored = bb.getInt(p + 32);
             switch (c) {
                 case "storedNear2GiB" -> bb.putInt(p + 32, Integer.MAX_VALUE - 8);
-                case "rawNear2GiB" -> { b[p + 5] = 0; bb.putInt(p + 28, Integer.MAX_VALUE - 8); }
+                case "rawNear2GiB" -> {
+                    b[p + 5] = 0;
+                    bb.putInt(p + 28, Integer.MAX_VALUE - 8);
+                }
                 case "rawNear2GiBlz4" -> bb.putInt(p + 28, Integer.MAX_VALUE - 8);
-                case "badLz4Stream" -> { for (int i = 0; i < stored; i += 3) b[p + 56 + i] = (byte) 0xF7; }
+                case "badLz4Stream" -> {
+                    for (int i = 0; i < stored; i += 3) b[p + 56 + i] = (byte) 0xF7;
+                }
                 case "negativeCount" -> bb.putInt(p + 24, -5);
                 case "countTooLarge" -> bb.putInt(p + 24, 5);
                 case "recordLengthPastPayload" -> { // uncompressed block with a lying varint
@@ -380,7 +424,7 @@ class RecoveryTest {
             }
             // block level: only CorruptBlockException
             byte[] block = Arrays.copyOfRange(b, p, (int) (long) bounds.get(2));
-            assertThrows(CorruptBlockException.class, () -> BlockCodec.decode(ByteBuffer.wrap(block), (o, x) -> { }), c);
+            assertThrows(CorruptBlockException.class, () -> BlockCodec.decode(ByteBuffer.wrap(block), (o, x) -> {}), c);
             assertTrue(System.nanoTime() - t0 < 5_000_000_000L, c + " took too long");
         }
     }

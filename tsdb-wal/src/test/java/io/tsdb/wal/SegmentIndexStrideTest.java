@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.zip.CRC32C;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,14 +25,20 @@ import org.junit.jupiter.api.io.TempDir;
  * for lookups, replay and the entries themselves.
  */
 class SegmentIndexStrideTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     /** 1 MiB segments: a stride of 1 KiB, so a segment of ~150-byte blocks has ~1,000 entries instead of ~7,000. */
     static final long SEGMENT_BYTES = 1 << 20;
+
     static final int STRIDE = SegmentIndex.strideFor(SEGMENT_BYTES);
 
     static WalOptions options() {
-        return WalOptions.builder().shards(1).segmentBytes(SEGMENT_BYTES).durability(Durability.PAGE_CACHE).build();
+        return WalOptions.builder()
+                .shards(1)
+                .segmentBytes(SEGMENT_BYTES)
+                .durability(Durability.PAGE_CACHE)
+                .build();
     }
 
     /** One block of the log as a scan reads it. */
@@ -65,7 +70,16 @@ class SegmentIndexStrideTest {
             while (pos < s.size) {
                 int p = (int) pos;
                 int len = BlockCodec.HEADER_BYTES + b.getInt(p + 32);
-                m.put(b.getLong(p + 8), new Block(s.base, pos, len, b.getLong(p + 8), b.getInt(p + 24), b.getLong(p + 36), b.getLong(p + 44)));
+                m.put(
+                        b.getLong(p + 8),
+                        new Block(
+                                s.base,
+                                pos,
+                                len,
+                                b.getLong(p + 8),
+                                b.getInt(p + 24),
+                                b.getLong(p + 36),
+                                b.getLong(p + 44)));
                 pos += len;
             }
             assertEquals(s.size, pos, s.name + ": blocks end at the published size");
@@ -79,8 +93,10 @@ class SegmentIndexStrideTest {
             SegmentIndex.Entries e = s.index.entries();
             int n = s.index.size();
             long blocks = model.subMap(s.base, s.endOffset).size();
-            assertTrue(n <= s.size / STRIDE + 1, where + ": " + s.name + " has " + n + " entries for " + s.size
-                    + " bytes, stride " + STRIDE + " (" + blocks + " blocks)");
+            assertTrue(
+                    n <= s.size / STRIDE + 1,
+                    where + ": " + s.name + " has " + n + " entries for " + s.size + " bytes, stride " + STRIDE + " ("
+                            + blocks + " blocks)");
             long off = s.base, pos = 0;
             for (int i = 0; i < n; i++) {
                 assertEquals(off, e.first[i], where + ": entry " + i + " of " + s.name);
@@ -101,7 +117,10 @@ class SegmentIndexStrideTest {
                 assertEquals(e.min[i], min, where);
                 assertEquals(e.max[i], max, where);
                 // a run is closed once it reaches the stride: only the last one may be shorter
-                if (i < n - 1) assertTrue(e.len[i] >= STRIDE, where + ": entry " + i + " of " + s.name + " holds " + e.len[i] + " bytes");
+                if (i < n - 1)
+                    assertTrue(
+                            e.len[i] >= STRIDE,
+                            where + ": entry " + i + " of " + s.name + " holds " + e.len[i] + " bytes");
                 pos += len;
             }
             assertEquals(s.size, pos, where + ": the entries of " + s.name + " cover it");
@@ -110,8 +129,8 @@ class SegmentIndexStrideTest {
     }
 
     /** Index lookups of random and boundary offsets give the model's block holding the offset (or -1 past the end). */
-    static void assertLookupsMatchTheModel(WALShard shard, TreeMap<Long, Block> model, Random rnd, long seed, String where)
-            throws IOException {
+    static void assertLookupsMatchTheModel(
+            WALShard shard, TreeMap<Long, Block> model, Random rnd, long seed, String where) throws IOException {
         BlockCodec.Decoder dec = new BlockCodec.Decoder();
         BlockCodec.Header h = new BlockCodec.Header();
         int checked = 0;
@@ -153,8 +172,8 @@ class SegmentIndexStrideTest {
     }
 
     /** Replays from random offsets (and every stride's first offset of one segment): exactly the records at or after it. */
-    static void assertReplayFromAnyOffset(WALShard shard, List<byte[]> all, long firstKept, Random rnd, long seed, String where)
-            throws IOException {
+    static void assertReplayFromAnyOffset(
+            WALShard shard, List<byte[]> all, long firstKept, Random rnd, long seed, String where) throws IOException {
         long end = shard.nextOffset();
         List<Long> froms = new ArrayList<>(List.of(0L, firstKept, firstKept + 1, end - 1, end, end + 5));
         for (int i = 0; i < 25; i++) froms.add(firstKept + (long) (rnd.nextDouble() * (end - firstKept)));
@@ -206,7 +225,9 @@ class SegmentIndexStrideTest {
         assertTrue(blocks > 150_000, "blocks " + blocks);
         assertTrue(n <= pos / idx.strideBytes + 1, n + " entries for " + pos + " bytes (seed " + seed + ")");
         // the arrays double: at most 2 slots per entry, 40 bytes each: about 80 KB instead of ~8 MB
-        assertTrue(idx.entries().bytes() <= 80L * (n + 16), "index bytes " + idx.entries().bytes());
+        assertTrue(
+                idx.entries().bytes() <= 80L * (n + 16),
+                "index bytes " + idx.entries().bytes());
         // the entries tile the segment
         SegmentIndex.Entries e = idx.entries();
         long p = 0, o = 0;
@@ -228,10 +249,10 @@ class SegmentIndexStrideTest {
     void aBlockThatDoesNotContinueTheRunStartsANewEntry() {
         SegmentIndex idx = new SegmentIndex(1024);
         idx.add(0, 0, 100, 2, 5, 9);
-        idx.add(2, 100, 100, 1, 3, 4);       // continues: merged
-        idx.add(4, 300, 100, 1, 1, 1);       // a corrupt block was skipped before it (position and offset gap)
-        idx.add(5, 400, 2000, 7, 0, 100);    // continues the second run, which then reaches the stride
-        idx.add(12, 2400, 60, 1, 0, 0);      // the second run is full: a new one
+        idx.add(2, 100, 100, 1, 3, 4); // continues: merged
+        idx.add(4, 300, 100, 1, 1, 1); // a corrupt block was skipped before it (position and offset gap)
+        idx.add(5, 400, 2000, 7, 0, 100); // continues the second run, which then reaches the stride
+        idx.add(12, 2400, 60, 1, 0, 0); // the second run is full: a new one
         assertEquals(3, idx.size());
         SegmentIndex.Entries e = idx.entries();
         assertArrayEquals(new long[] {0, 4, 12}, Arrays.copyOf(e.first, 3));
@@ -307,7 +328,9 @@ class SegmentIndexStrideTest {
             for (Path p : files.filter(p -> p.toString().endsWith(".idx")).toList()) Files.delete(p);
         }
         try (ShardedWAL wal = ShardedWAL.open(dir, options())) {
-            assertTrue(wal.recoveryReport().count(RecoveryReport.Kind.INDEX_REBUILT) >= 2, wal.recoveryReport().toString());
+            assertTrue(
+                    wal.recoveryReport().count(RecoveryReport.Kind.INDEX_REBUILT) >= 2,
+                    wal.recoveryReport().toString());
             WALShard shard = wal.shard(0);
             TreeMap<Long, Block> model = scan(shard);
             assertEntriesAreRunsOfTheModel(shard, model, "rebuilt");
@@ -325,7 +348,12 @@ class SegmentIndexStrideTest {
         b.putInt((int) crc.getValue());
         for (Block k : blocks) {
             int at = b.position();
-            b.putLong(k.first()).putLong(k.pos()).putInt(k.len()).putInt(k.count()).putLong(k.min()).putLong(k.max());
+            b.putLong(k.first())
+                    .putLong(k.pos())
+                    .putInt(k.len())
+                    .putInt(k.count())
+                    .putLong(k.min())
+                    .putLong(k.max());
             crc.reset();
             crc.update(b.array(), at, 40);
             b.putInt((int) crc.getValue());
@@ -348,14 +376,20 @@ class SegmentIndexStrideTest {
         }
         assertTrue(segs.size() >= 3);
         for (Segment s : segs.subList(0, segs.size() - 1)) {
-            List<Block> blocks = new ArrayList<>(model.subMap(s.base, s.endOffset).values());
+            List<Block> blocks =
+                    new ArrayList<>(model.subMap(s.base, s.endOffset).values());
             Files.write(s.idxPath, version1Index(s.base, blocks));
         }
         // read-only: the version-1 files are used (no rebuild) and left as they are
-        try (ShardedWAL ro = ShardedWAL.open(dir, options().toBuilder().readOnly(true).build())) {
-            assertEquals(0, ro.recoveryReport().count(RecoveryReport.Kind.INDEX_REBUILT), ro.recoveryReport().toString());
+        try (ShardedWAL ro =
+                ShardedWAL.open(dir, options().toBuilder().readOnly(true).build())) {
+            assertEquals(
+                    0,
+                    ro.recoveryReport().count(RecoveryReport.Kind.INDEX_REBUILT),
+                    ro.recoveryReport().toString());
             assertReplayFromAnyOffset(ro.shard(0), all, 0, rnd, seed, "read-only, version 1");
-            assertEquals(1, ByteBuffer.wrap(Files.readAllBytes(segs.get(0).idxPath)).getInt(4));
+            assertEquals(
+                    1, ByteBuffer.wrap(Files.readAllBytes(segs.get(0).idxPath)).getInt(4));
         }
         try (ShardedWAL wal = ShardedWAL.open(dir, options())) {
             assertTrue(wal.recoveryReport().clean(), wal.recoveryReport().toString());
@@ -366,7 +400,10 @@ class SegmentIndexStrideTest {
             for (Segment s : shard.segments().subList(0, shard.segmentCount() - 1)) {
                 ByteBuffer f = ByteBuffer.wrap(Files.readAllBytes(s.idxPath));
                 assertEquals(SegmentIndex.VERSION, f.getInt(4), s.idxPath + " rewritten as version 2");
-                assertEquals(s.index.size(), (f.capacity() - SegmentIndex.HEADER) / SegmentIndex.ENTRY, s.idxPath.toString());
+                assertEquals(
+                        s.index.size(),
+                        (f.capacity() - SegmentIndex.HEADER) / SegmentIndex.ENTRY,
+                        s.idxPath.toString());
             }
         }
         try (ShardedWAL wal = ShardedWAL.open(dir, options())) {
@@ -379,7 +416,8 @@ class SegmentIndexStrideTest {
     static Block blockInsideARun(Segment s, TreeMap<Long, Block> model, Random rnd) {
         SegmentIndex.Entries e = s.index.entries();
         int i = rnd.nextInt(s.index.size() - 1);
-        List<Block> run = new ArrayList<>(model.subMap(e.first[i], e.first[i] + e.count[i]).values());
+        List<Block> run = new ArrayList<>(
+                model.subMap(e.first[i], e.first[i] + e.count[i]).values());
         assertTrue(run.size() >= 3, "run of " + run.size());
         return run.get(1 + rnd.nextInt(run.size() - 2));
     }
@@ -438,15 +476,17 @@ class SegmentIndexStrideTest {
                 }
                 List<RecoveryReport.Event> ev = wal.recoveryReport().events();
                 assertEquals(1, ev.size(), where + ": " + ev);
-                assertEquals(RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED, ev.get(0).kind(), where);
+                assertEquals(
+                        RecoveryReport.Kind.CORRUPT_BLOCK_SKIPPED, ev.get(0).kind(), where);
                 assertEquals(victim.pos(), ev.get(0).position(), where);
                 assertEquals(victim.first(), ev.get(0).firstLostOffset(), where);
                 assertEquals(victim.count(), ev.get(0).lostRecords(), where);
                 assertEquals(victim.len(), ev.get(0).lostBytes(), where);
             }
-            try (ShardedWAL wal = ShardedWAL.open(d, options().toBuilder().strict(true).build())) {
-                WalCorruptionException e = assertThrows(WalCorruptionException.class,
-                        () -> wal.shard(0).replay(0, (off, b) -> { }), where);
+            try (ShardedWAL wal =
+                    ShardedWAL.open(d, options().toBuilder().strict(true).build())) {
+                WalCorruptionException e = assertThrows(
+                        WalCorruptionException.class, () -> wal.shard(0).replay(0, (off, b) -> {}), where);
                 assertEquals(victim.pos(), e.position(), where);
                 assertEquals(sealed.name, e.segment(), where);
             }
@@ -464,13 +504,15 @@ class SegmentIndexStrideTest {
             Block cutAt = blockInsideARun(s, model, rnd);
             // a private copy of the index, cut as recovery cuts a segment that overlaps the next
             SegmentIndex idx = new SegmentIndex(STRIDE);
-            for (Block b : model.subMap(s.base, s.endOffset).values()) idx.add(b.first(), b.pos(), b.len(), b.count(), b.min(), b.max());
+            for (Block b : model.subMap(s.base, s.endOffset).values())
+                idx.add(b.first(), b.pos(), b.len(), b.count(), b.min(), b.max());
             try (FileChannel ch = FileChannel.open(s.path, StandardOpenOption.READ)) {
                 FileWindow w = new FileWindow(ch, s.size, 1 << 16, null);
                 idx.truncateAt(w, cutAt.pos(), new BlockCodec.Decoder(), new BlockCodec.Header());
             }
             SegmentIndex want = new SegmentIndex(STRIDE);
-            for (Block b : model.subMap(s.base, cutAt.first()).values()) want.add(b.first(), b.pos(), b.len(), b.count(), b.min(), b.max());
+            for (Block b : model.subMap(s.base, cutAt.first()).values())
+                want.add(b.first(), b.pos(), b.len(), b.count(), b.min(), b.max());
             assertEquals(want.size(), idx.size(), "seed " + seed);
             for (int i = 0; i < want.size(); i++) {
                 String msg = "entry " + i + " (seed " + seed + ")";
@@ -499,23 +541,26 @@ class SegmentIndexStrideTest {
         try (ShardedWAL wal = ShardedWAL.open(tmp.resolve("w"), options())) {
             WALShard shard = wal.shard(0);
             java.util.concurrent.atomic.AtomicLong acked = new java.util.concurrent.atomic.AtomicLong();
-            java.util.concurrent.atomic.AtomicReference<Throwable> writerError = new java.util.concurrent.atomic.AtomicReference<>();
-            Thread writer = new Thread(() -> {
-                Random wr = new Random(seed + 1);
-                long next = 0;
-                try {
-                    for (int b = 0; b < 20_000; b++) {
-                        int n = 1 + wr.nextInt(3);
-                        List<ByteBuffer> recs = new ArrayList<>();
-                        for (int i = 0; i < n; i++) recs.add(ByteBuffer.wrap(contentOf(next + i)));
-                        assertEquals(next + n - 1, shard.appendBatch(recs, b, b));
-                        next += n;
-                        acked.set(next);
-                    }
-                } catch (Throwable t) {
-                    writerError.set(t);
-                }
-            }, "writer");
+            java.util.concurrent.atomic.AtomicReference<Throwable> writerError =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            Thread writer = new Thread(
+                    () -> {
+                        Random wr = new Random(seed + 1);
+                        long next = 0;
+                        try {
+                            for (int b = 0; b < 20_000; b++) {
+                                int n = 1 + wr.nextInt(3);
+                                List<ByteBuffer> recs = new ArrayList<>();
+                                for (int i = 0; i < n; i++) recs.add(ByteBuffer.wrap(contentOf(next + i)));
+                                assertEquals(next + n - 1, shard.appendBatch(recs, b, b));
+                                next += n;
+                                acked.set(next);
+                            }
+                        } catch (Throwable t) {
+                            writerError.set(t);
+                        }
+                    },
+                    "writer");
             writer.start();
             int replays = 0;
             while (writer.isAlive() || replays < 20) {
@@ -526,12 +571,15 @@ class SegmentIndexStrideTest {
                     assertEquals(expected[0], off, "replay from " + from + " (seed " + seed + ")");
                     byte[] a = new byte[b.remaining()];
                     b.get(a);
-                    assertArrayEquals(contentOf(off), a, "offset " + off + ", replay from " + from + " (seed " + seed + ")");
+                    assertArrayEquals(
+                            contentOf(off), a, "offset " + off + ", replay from " + from + " (seed " + seed + ")");
                     expected[0]++;
                 });
                 // everything acknowledged before the replay began is handed out, and nothing beyond what was written
-                assertTrue(expected[0] >= ack, "replay from " + from + " ended at " + expected[0] + ", " + ack
-                        + " acknowledged before it (seed " + seed + ")");
+                assertTrue(
+                        expected[0] >= ack,
+                        "replay from " + from + " ended at " + expected[0] + ", " + ack
+                                + " acknowledged before it (seed " + seed + ")");
                 assertTrue(expected[0] <= shard.nextOffset(), "seed " + seed);
                 replays++;
             }

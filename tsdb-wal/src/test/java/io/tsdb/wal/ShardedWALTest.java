@@ -5,32 +5,34 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ShardedWALTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-    static ByteBuffer rec(String s) { return ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)); }
+    static ByteBuffer rec(String s) {
+        return ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
+    }
 
     static List<String> replayShard(ShardedWAL wal, int shard, long from) throws IOException {
         List<String> out = new ArrayList<>();
         long[] froms = new long[wal.shardCount()];
         java.util.Arrays.fill(froms, Long.MAX_VALUE);
         froms[shard] = from;
-        wal.replay(i -> (off, b) -> {
-            byte[] a = new byte[b.remaining()];
-            b.get(a);
-            out.add(off + ":" + new String(a, StandardCharsets.UTF_8));
-        }, froms, 2);
+        wal.replay(
+                i -> (off, b) -> {
+                    byte[] a = new byte[b.remaining()];
+                    b.get(a);
+                    out.add(off + ":" + new String(a, StandardCharsets.UTF_8));
+                },
+                froms,
+                2);
         return out;
     }
 
@@ -54,9 +56,11 @@ class ShardedWALTest {
                 long last = wal.appendBatch(2, batch, 5, 10);
                 for (int i = 0; i < 100; i++) expected.get(2).add((last - 99 + i) + ":batch-" + i);
                 wal.flush();
-                for (int s = 0; s < 4; s++) assertEquals(expected.get(s), replayShard(wal, s, 0), "mode " + d + " shard " + s);
+                for (int s = 0; s < 4; s++)
+                    assertEquals(expected.get(s), replayShard(wal, s, 0), "mode " + d + " shard " + s);
             }
-            try (ShardedWAL wal = ShardedWAL.open(p, WalOptions.builder().durability(d).build())) {
+            try (ShardedWAL wal =
+                    ShardedWAL.open(p, WalOptions.builder().durability(d).build())) {
                 assertEquals(4, wal.shardCount());
                 assertTrue(wal.recoveryReport().clean(), wal.recoveryReport().toString());
                 for (int s = 0; s < 4; s++) {
@@ -72,7 +76,11 @@ class ShardedWALTest {
 
     @Test
     void segmentsRollAndTruncateBefore() throws Exception {
-        WalOptions o = WalOptions.builder().shards(1).segmentBytes(4096).compression(false).build();
+        WalOptions o = WalOptions.builder()
+                .shards(1)
+                .segmentBytes(4096)
+                .compression(false)
+                .build();
         List<String> expected = new ArrayList<>();
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
             for (int i = 0; i < 500; i++) {
@@ -80,7 +88,8 @@ class ShardedWALTest {
                 long off = wal.append(i, rec(v), i);
                 expected.add(off + ":" + v);
             }
-            assertTrue(wal.shard(0).segmentCount() > 3, "segments: " + wal.shard(0).segmentCount());
+            assertTrue(
+                    wal.shard(0).segmentCount() > 3, "segments: " + wal.shard(0).segmentCount());
             assertEquals(expected, replayShard(wal, 0, 0));
             assertEquals(expected.subList(321, 500), replayShard(wal, 0, 321));
             long before = wal.diskBytes();
@@ -103,7 +112,9 @@ class ShardedWALTest {
 
     @Test
     void statsAndPrometheusText() throws Exception {
-        try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().shards(2).durability(Durability.SYNC_BATCH).build())) {
+        try (ShardedWAL wal = ShardedWAL.open(
+                dir,
+                WalOptions.builder().shards(2).durability(Durability.SYNC_BATCH).build())) {
             for (int i = 0; i < 50; i++) wal.append(i, rec("abc" + i), i);
             WalStats st = wal.stats();
             assertEquals(50, st.total().records());
@@ -111,7 +122,7 @@ class ShardedWALTest {
             assertTrue(st.total().fsyncs() >= 1);
             assertTrue(st.total().blocks() >= 1);
             assertEquals(2, st.shards().size());
-            wal.replay(i -> (o, b) -> { }, null, 2);
+            wal.replay(i -> (o, b) -> {}, null, 2);
             assertEquals(50, wal.stats().total().replayRecords());
             String text = st.toPrometheusText();
             assertTrue(text.contains("tsdb_wal_records_total{shard=\"total\"} 50"), text);
@@ -121,7 +132,11 @@ class ShardedWALTest {
 
     @Test
     void asyncBatchesAreWrittenByTheBackgroundFlusher() throws Exception {
-        WalOptions o = WalOptions.builder().shards(2).durability(Durability.ASYNC).flushInterval(Duration.ofMillis(5)).build();
+        WalOptions o = WalOptions.builder()
+                .shards(2)
+                .durability(Durability.ASYNC)
+                .flushInterval(Duration.ofMillis(5))
+                .build();
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
             for (int i = 0; i < 10; i++) wal.append(i, rec("async" + i), i);
             long deadline = System.nanoTime() + 30_000_000_000L;
@@ -134,7 +149,11 @@ class ShardedWALTest {
     @Test
     void syncBatchAcknowledgesOnlyAfterForce() throws Exception {
         FaultyDisk disk = new FaultyDisk();
-        WalOptions o = WalOptions.builder().shards(1).durability(Durability.SYNC_BATCH).disk(disk).build();
+        WalOptions o = WalOptions.builder()
+                .shards(1)
+                .durability(Durability.SYNC_BATCH)
+                .disk(disk)
+                .build();
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
             for (int i = 0; i < 20; i++) {
                 long before = disk.forces.get();
@@ -147,8 +166,12 @@ class ShardedWALTest {
     @Test
     void periodicSyncForcesInTheBackground() throws Exception {
         FaultyDisk disk = new FaultyDisk();
-        WalOptions o = WalOptions.builder().shards(1).durability(Durability.PAGE_CACHE).disk(disk)
-                .periodicSync(Duration.ofMillis(10)).build();
+        WalOptions o = WalOptions.builder()
+                .shards(1)
+                .durability(Durability.PAGE_CACHE)
+                .disk(disk)
+                .periodicSync(Duration.ofMillis(10))
+                .build();
         try (ShardedWAL wal = ShardedWAL.open(dir, o)) {
             long before = wal.stats().total().fsyncs();
             wal.append(1, rec("p"), 1);
@@ -160,17 +183,21 @@ class ShardedWALTest {
 
     @Test
     void replayIsIdenticalWithAnyParallelism() throws Exception {
-        try (ShardedWAL wal = ShardedWAL.open(dir, WalOptions.builder().shards(8).build())) {
+        try (ShardedWAL wal =
+                ShardedWAL.open(dir, WalOptions.builder().shards(8).build())) {
             for (int i = 0; i < 3000; i++) wal.append(i * 7919L, rec("v" + i), i);
             long[] hashes = new long[3];
             int[] ps = {1, 4, 8};
             for (int k = 0; k < 3; k++) {
                 long[] perShard = new long[8];
-                ReplayResult r = wal.replay(sh -> (off, b) -> {
-                    long h = perShard[sh] * 31 + off;
-                    while (b.hasRemaining()) h = h * 31 + b.get();
-                    perShard[sh] = h;
-                }, null, ps[k]);
+                ReplayResult r = wal.replay(
+                        sh -> (off, b) -> {
+                            long h = perShard[sh] * 31 + off;
+                            while (b.hasRemaining()) h = h * 31 + b.get();
+                            perShard[sh] = h;
+                        },
+                        null,
+                        ps[k]);
                 assertEquals(3000, r.records());
                 hashes[k] = java.util.Arrays.hashCode(perShard);
             }

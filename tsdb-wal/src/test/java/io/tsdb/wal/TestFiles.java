@@ -30,7 +30,11 @@ final class TestFiles {
         if (!Files.exists(p)) return;
         try (Stream<Path> s = Files.walk(p)) {
             s.sorted(Comparator.reverseOrder()).forEach(x -> {
-                try { Files.delete(x); } catch (IOException e) { throw new UncheckedIOException(e); }
+                try {
+                    Files.delete(x);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             });
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -39,7 +43,9 @@ final class TestFiles {
 
     static List<Path> segments(Path shardDir) throws IOException {
         try (Stream<Path> s = Files.list(shardDir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".log")).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().endsWith(".log"))
+                    .sorted()
+                    .toList();
         }
     }
 

@@ -2,7 +2,6 @@ package io.tsdb.bench.baseline;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,6 +34,7 @@ import java.util.zip.CRC32C;
 public final class WriteAheadLog implements AutoCloseable {
     /** File magic "TBWL". */
     public static final int MAGIC = 0x5442574C;
+
     public static final int VERSION = 1;
     public static final int HEADER_BYTES = 8;
     public static final int FRAME_OVERHEAD = 8;
@@ -67,7 +67,8 @@ public final class WriteAheadLog implements AutoCloseable {
     private final LongAdder fsyncs = new LongAdder();
     private final LongAdder fsyncNanos = new LongAdder();
 
-    private WriteAheadLog(Path file, FileChannel channel, boolean fsync, long nextOffset, long position, long truncated) {
+    private WriteAheadLog(
+            Path file, FileChannel channel, boolean fsync, long nextOffset, long position, long truncated) {
         this.file = file;
         this.channel = channel;
         this.fsync = fsync;
@@ -85,27 +86,34 @@ public final class WriteAheadLog implements AutoCloseable {
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel ch =
+                FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             long size = ch.size();
             if (size == 0) {
-                ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES).putInt(MAGIC).putInt(VERSION).flip();
+                ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES)
+                        .putInt(MAGIC)
+                        .putInt(VERSION)
+                        .flip();
                 writeFully(ch, h, 0);
                 ch.force(true);
                 return new WriteAheadLog(file, ch, fsync, 0, HEADER_BYTES, 0);
             }
             ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES);
             if (size < HEADER_BYTES || readFully(ch, h, 0) < HEADER_BYTES) {
-                throw new IOException(file + ": not a baseline WAL file (shorter than its " + HEADER_BYTES + "-byte header)");
+                throw new IOException(
+                        file + ": not a baseline WAL file (shorter than its " + HEADER_BYTES + "-byte header)");
             }
             h.flip();
             int magic = h.getInt();
             int version = h.getInt();
             if (magic != MAGIC) {
-                throw new IOException(file + ": bad magic 0x" + Integer.toHexString(magic) + ", expected 0x" + Integer.toHexString(MAGIC));
+                throw new IOException(file + ": bad magic 0x" + Integer.toHexString(magic) + ", expected 0x"
+                        + Integer.toHexString(MAGIC));
             }
             if (version != VERSION) {
-                throw new IOException(file + ": unsupported baseline WAL version " + version + " (this build reads " + VERSION + ")");
+                throw new IOException(
+                        file + ": unsupported baseline WAL version " + version + " (this build reads " + VERSION + ")");
             }
             long[] scan = scan(ch, null);
             long validEnd = scan[1];
@@ -129,7 +137,8 @@ public final class WriteAheadLog implements AutoCloseable {
     public long append(long key, ByteBuffer record, long attribute) throws IOException {
         int len = record.remaining();
         if (len > MAX_RECORD_BYTES) {
-            throw new IllegalArgumentException("record of " + len + " bytes exceeds the maximum of " + MAX_RECORD_BYTES);
+            throw new IllegalArgumentException(
+                    "record of " + len + " bytes exceeds the maximum of " + MAX_RECORD_BYTES);
         }
         ByteBuffer frame = frames.get();
         if (frame.capacity() < len + FRAME_OVERHEAD) {

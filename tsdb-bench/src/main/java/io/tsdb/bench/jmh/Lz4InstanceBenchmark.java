@@ -75,8 +75,9 @@ public class Lz4InstanceBenchmark {
         int n = decompressor.decompress(compressed, 0, compressedLength, out, 0, rawLength);
         if (n != rawLength || !java.util.Arrays.equals(raw, 0, rawLength, out, 0, rawLength))
             throw new IllegalStateException("round trip failed");
-        System.out.printf("%n%s %s: %d raw bytes, %d compressed (%.3f), factory %s%n", impl, payload, rawLength,
-                compressedLength, (double) compressedLength / rawLength, f);
+        System.out.printf(
+                "%n%s %s: %d raw bytes, %d compressed (%.3f), factory %s%n",
+                impl, payload, rawLength, compressedLength, (double) compressedLength / rawLength, f);
     }
 
     /** WAL records shaped as tsdb-core's SAMPLES records (RecordCodec.encodeSamples), until ~64 KiB. */
@@ -144,7 +145,9 @@ public class Lz4InstanceBenchmark {
         return at;
     }
 
-    private static long zigzag(long v) { return (v << 1) ^ (v >> 63); }
+    private static long zigzag(long v) {
+        return (v << 1) ^ (v >> 63);
+    }
 
     private static int uvarint(byte[] a, int p, long v) {
         while ((v & ~0x7FL) != 0) {

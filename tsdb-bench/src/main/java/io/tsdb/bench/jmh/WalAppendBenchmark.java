@@ -40,7 +40,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx1g", "-XX:+UseParallelGC"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx1g", "-XX:+UseParallelGC"})
 public class WalAppendBenchmark {
 
     @Param({"baseline", "1", "4", "8", "16"})
@@ -58,7 +60,8 @@ public class WalAppendBenchmark {
     @Setup(Level.Trial)
     public void open() throws IOException {
         dir = Files.createTempDirectory("tsdb-jmh-wal-");
-        target = WalTarget.open(dir, shards.equals("baseline") ? 0 : Integer.parseInt(shards), WalTarget.Mode.parse(mode));
+        target = WalTarget.open(
+                dir, shards.equals("baseline") ? 0 : Integer.parseInt(shards), WalTarget.Mode.parse(mode));
     }
 
     @TearDown(Level.Trial)

@@ -40,7 +40,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx1g", "-XX:+UseParallelGC"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx1g", "-XX:+UseParallelGC"})
 public class WalReplayBenchmark {
     static final int RECORDS = 1_000_000;
 
@@ -56,7 +58,9 @@ public class WalReplayBenchmark {
     @Setup(Level.Trial)
     public void write() throws IOException {
         dir = Files.createTempDirectory("tsdb-jmh-replay-");
-        wal = ShardedWAL.open(dir, WalOptions.builder().shards(shards).durability(Durability.ASYNC).build());
+        wal = ShardedWAL.open(
+                dir,
+                WalOptions.builder().shards(shards).durability(Durability.ASYNC).build());
         SplittableRandom rnd = new SplittableRandom(42);
         ByteBuffer rec = ByteBuffer.allocate(recordBytes);
         long[] values = new long[10_000];
@@ -77,8 +81,15 @@ public class WalReplayBenchmark {
         }
         wal.flush();
         io.tsdb.wal.WalStats.ShardStats t = wal.stats().total();
-        System.out.printf(java.util.Locale.ROOT, "%n[setup] %d records of %d B: %d raw bytes, %d stored bytes, %.3f stored per raw byte, %d bytes on disk%n",
-                RECORDS, recordBytes, t.rawBytes(), t.storedBytes(), t.compressionRatio(), wal.diskBytes());
+        System.out.printf(
+                java.util.Locale.ROOT,
+                "%n[setup] %d records of %d B: %d raw bytes, %d stored bytes, %.3f stored per raw byte, %d bytes on disk%n",
+                RECORDS,
+                recordBytes,
+                t.rawBytes(),
+                t.storedBytes(),
+                t.compressionRatio(),
+                wal.diskBytes());
     }
 
     @TearDown(Level.Trial)
@@ -91,16 +102,19 @@ public class WalReplayBenchmark {
     @OperationsPerInvocation(RECORDS)
     public long replayAllShards() throws IOException {
         LongAdder sum = new LongAdder();
-        ReplayResult r = wal.replay(shard -> (offset, record) -> {
-            long s = 0;
-            while (record.remaining() >= 8) {
-                s += record.getLong();
-            }
-            while (record.hasRemaining()) {
-                s += record.get();
-            }
-            sum.add(s);
-        }, null, Runtime.getRuntime().availableProcessors());
+        ReplayResult r = wal.replay(
+                shard -> (offset, record) -> {
+                    long s = 0;
+                    while (record.remaining() >= 8) {
+                        s += record.getLong();
+                    }
+                    while (record.hasRemaining()) {
+                        s += record.get();
+                    }
+                    sum.add(s);
+                },
+                null,
+                Runtime.getRuntime().availableProcessors());
         if (r.records() != RECORDS) {
             throw new IllegalStateException("replayed " + r.records() + " records, expected " + RECORDS);
         }

@@ -169,7 +169,9 @@ public final class JsonLines {
                 }
                 char c = s.charAt(pos);
                 if (c == '"') {
-                    String out = sb == null ? s.substring(start, pos) : sb.append(s, start, pos).toString();
+                    String out = sb == null
+                            ? s.substring(start, pos)
+                            : sb.append(s, start, pos).toString();
                     pos++;
                     return out;
                 }

@@ -48,13 +48,15 @@ public final class ProcStats {
             return 0;
         }
         try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).mapToLong(p -> {
-                try {
-                    return Files.size(p);
-                } catch (IOException e) {
-                    return 0; // deleted concurrently (e.g. a segment dropped by a checkpoint)
-                }
-            }).sum();
+            return s.filter(Files::isRegularFile)
+                    .mapToLong(p -> {
+                        try {
+                            return Files.size(p);
+                        } catch (IOException e) {
+                            return 0; // deleted concurrently (e.g. a segment dropped by a checkpoint)
+                        }
+                    })
+                    .sum();
         }
     }
 

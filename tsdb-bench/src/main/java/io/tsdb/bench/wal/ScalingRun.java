@@ -28,14 +28,28 @@ public final class ScalingRun {
     }
 
     /** Measured figures of one configuration. */
-    public record Result(Config config, double seconds, long appends, double appendsPerSec,
-                         double lockWaitNsPerAppend, double p50Us, double p99Us, double p999Us, double maxUs) {
+    public record Result(
+            Config config,
+            double seconds,
+            long appends,
+            double appendsPerSec,
+            double lockWaitNsPerAppend,
+            double p50Us,
+            double p99Us,
+            double p999Us,
+            double maxUs) {
 
         /** The one line the command prints for this configuration. */
         public String line() {
-            return String.format(java.util.Locale.ROOT,
+            return String.format(
+                    java.util.Locale.ROOT,
                     "wal-scaling shards=%s threads=%d mode=%s appends_per_sec=%.0f lock_wait_ns_per_append=%.1f p99_us=%.1f",
-                    config.shardsLabel(), config.threads(), config.mode().label, appendsPerSec, lockWaitNsPerAppend, p99Us);
+                    config.shardsLabel(),
+                    config.threads(),
+                    config.mode().label,
+                    appendsPerSec,
+                    lockWaitNsPerAppend,
+                    p99Us);
         }
 
         public static String csvHeader() {
@@ -43,9 +57,21 @@ public final class ScalingRun {
         }
 
         public String csv() {
-            return String.format(java.util.Locale.ROOT, "%s,%d,%s,%d,%.3f,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f",
-                    config.shardsLabel(), config.threads(), config.mode().label, config.recordBytes(), seconds, appends,
-                    appendsPerSec, lockWaitNsPerAppend, p50Us, p99Us, p999Us, maxUs);
+            return String.format(
+                    java.util.Locale.ROOT,
+                    "%s,%d,%s,%d,%.3f,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f",
+                    config.shardsLabel(),
+                    config.threads(),
+                    config.mode().label,
+                    config.recordBytes(),
+                    seconds,
+                    appends,
+                    appendsPerSec,
+                    lockWaitNsPerAppend,
+                    p50Us,
+                    p99Us,
+                    p999Us,
+                    maxUs);
         }
     }
 
@@ -54,7 +80,8 @@ public final class ScalingRun {
     /**
      * Runs one configuration in a fresh directory under {@code dataRoot} (deleted afterwards).
      */
-    public static Result run(Config c, Path dataRoot, double warmupSeconds, double seconds) throws IOException, InterruptedException {
+    public static Result run(Config c, Path dataRoot, double warmupSeconds, double seconds)
+            throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(Files.createDirectories(dataRoot), "wal-" + c.shardsLabel() + "-");
         try (WalTarget target = WalTarget.open(dir, c.shards(), c.mode())) {
             return measure(target, c, warmupSeconds, seconds);
@@ -63,7 +90,8 @@ public final class ScalingRun {
         }
     }
 
-    static Result measure(WalTarget target, Config c, double warmupSeconds, double seconds) throws InterruptedException, IOException {
+    static Result measure(WalTarget target, Config c, double warmupSeconds, double seconds)
+            throws InterruptedException, IOException {
         // phase: 0 warm-up, 1 measured, 2 stop
         final java.util.concurrent.atomic.AtomicInteger phase = new java.util.concurrent.atomic.AtomicInteger(0);
         List<Histogram> hists = new ArrayList<>();
@@ -76,38 +104,40 @@ public final class ScalingRun {
             Histogram h = new Histogram(60_000_000_000L, 3);
             hists.add(h);
             final int idx = i;
-            Thread t = new Thread(() -> {
-                SplittableRandom rnd = new SplittableRandom(0x5eed + idx);
-                byte[] payload = new byte[c.recordBytes()];
-                for (int b = 0; b < payload.length; b++) {
-                    payload[b] = (byte) rnd.nextInt(256);
-                }
-                ByteBuffer rec = ByteBuffer.wrap(payload);
-                long n = 0;
-                ready.countDown();
-                try {
-                    go.await();
-                    while (true) {
-                        int p0 = phase.get();
-                        if (p0 == 2) {
-                            break;
+            Thread t = new Thread(
+                    () -> {
+                        SplittableRandom rnd = new SplittableRandom(0x5eed + idx);
+                        byte[] payload = new byte[c.recordBytes()];
+                        for (int b = 0; b < payload.length; b++) {
+                            payload[b] = (byte) rnd.nextInt(256);
                         }
-                        long key = rnd.nextLong();
-                        rec.clear();
-                        long t0 = System.nanoTime();
-                        target.append(key, rec, t0);
-                        long t1 = System.nanoTime();
-                        if (p0 == 1 && phase.get() == 1) {
-                            h.recordValue(Math.min(t1 - t0, 60_000_000_000L));
-                            n++;
+                        ByteBuffer rec = ByteBuffer.wrap(payload);
+                        long n = 0;
+                        ready.countDown();
+                        try {
+                            go.await();
+                            while (true) {
+                                int p0 = phase.get();
+                                if (p0 == 2) {
+                                    break;
+                                }
+                                long key = rnd.nextLong();
+                                rec.clear();
+                                long t0 = System.nanoTime();
+                                target.append(key, rec, t0);
+                                long t1 = System.nanoTime();
+                                if (p0 == 1 && phase.get() == 1) {
+                                    h.recordValue(Math.min(t1 - t0, 60_000_000_000L));
+                                    n++;
+                                }
+                            }
+                        } catch (Throwable e) {
+                            failure.compareAndSet(null, e);
+                            phase.set(2);
                         }
-                    }
-                } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                    phase.set(2);
-                }
-                counts[idx] = n;
-            }, "wal-writer-" + i);
+                        counts[idx] = n;
+                    },
+                    "wal-writer-" + i);
             t.setDaemon(true);
             threads.add(t);
             t.start();
@@ -139,9 +169,16 @@ public final class ScalingRun {
         }
         double secs = (end - start) / 1e9;
         long logAppends = Math.max(1, app1 - app0);
-        return new Result(c, secs, appends, appends / secs, (lock1 - lock0) / (double) logAppends,
-                all.getValueAtPercentile(50) / 1e3, all.getValueAtPercentile(99) / 1e3,
-                all.getValueAtPercentile(99.9) / 1e3, all.getMaxValue() / 1e3);
+        return new Result(
+                c,
+                secs,
+                appends,
+                appends / secs,
+                (lock1 - lock0) / (double) logAppends,
+                all.getValueAtPercentile(50) / 1e3,
+                all.getValueAtPercentile(99) / 1e3,
+                all.getValueAtPercentile(99.9) / 1e3,
+                all.getMaxValue() / 1e3);
     }
 
     private static void sleepSeconds(double s) throws InterruptedException {

@@ -29,7 +29,8 @@ public interface WalTarget extends AutoCloseable {
 
     /** The benchmark's two durability modes. */
     enum Mode {
-        PAGE_CACHE("page-cache"), FSYNC("fsync");
+        PAGE_CACHE("page-cache"),
+        FSYNC("fsync");
 
         public final String label;
 
@@ -58,9 +59,18 @@ public interface WalTarget extends AutoCloseable {
                 public long append(long key, ByteBuffer record, long attribute) throws IOException {
                     return log.append(key, record, attribute);
                 }
-                public long lockWaitNanosTotal() { return log.lockWaitNanosTotal(); }
-                public long appendsTotal() { return log.appends(); }
-                public void close() throws IOException { log.close(); }
+
+                public long lockWaitNanosTotal() {
+                    return log.lockWaitNanosTotal();
+                }
+
+                public long appendsTotal() {
+                    return log.appends();
+                }
+
+                public void close() throws IOException {
+                    log.close();
+                }
             };
         }
         WalOptions opts = WalOptions.builder()
@@ -72,9 +82,18 @@ public interface WalTarget extends AutoCloseable {
             public long append(long key, ByteBuffer record, long attribute) throws IOException {
                 return wal.append(key, record, attribute);
             }
-            public long lockWaitNanosTotal() { return WalMetrics.lockWaitNanosTotal(wal); }
-            public long appendsTotal() { return WalMetrics.appendsTotal(wal); }
-            public void close() throws IOException { wal.close(); }
+
+            public long lockWaitNanosTotal() {
+                return WalMetrics.lockWaitNanosTotal(wal);
+            }
+
+            public long appendsTotal() {
+                return WalMetrics.appendsTotal(wal);
+            }
+
+            public void close() throws IOException {
+                wal.close();
+            }
         };
     }
 }

@@ -15,7 +15,8 @@ public final class BenchWriteSupport {
     }
 
     /** Prints the ingest figures, measured in the process that ingested. */
-    public static void printIngest(PrintStream out, int series, PromtoolWorkload.Result r, StorageImpl store, double flushSeconds) {
+    public static void printIngest(
+            PrintStream out, int series, PromtoolWorkload.Result r, StorageImpl store, double flushSeconds) {
         out.printf(Locale.ROOT, "ingest_series: %d%n", series);
         out.printf(Locale.ROOT, "ingest_samples: %d%n", r.samples());
         out.printf(Locale.ROOT, "ingest_seconds: %.3f%n", r.seconds());
@@ -28,6 +29,7 @@ public final class BenchWriteSupport {
         CoreFigures f = CoreFigures.of(store);
         out.printf(Locale.ROOT, "lock_wait_ns_per_append: %.1f%n", f.lockWaitNsPerAppend());
         out.printf(Locale.ROOT, "wal_bytes: %d%n", f.walBytes());
-        out.printf(Locale.ROOT, "wal_bytes_per_sample: %.3f%n", r.samples() > 0 ? f.walBytes() / (double) r.samples() : 0);
+        out.printf(
+                Locale.ROOT, "wal_bytes_per_sample: %.3f%n", r.samples() > 0 ? f.walBytes() / (double) r.samples() : 0);
     }
 }

@@ -16,15 +16,23 @@ import io.tsdb.wal.WalStats;
  * @param lockWaitNanos       total WAL shard lock wait since open
  * @param stats               the whole snapshot
  */
-public record CoreFigures(long series, long samples, long chunks, long chunkBytes, long walBytes, long walAppends,
-                          long lockWaitNanos, StorageStats stats) {
+public record CoreFigures(
+        long series,
+        long samples,
+        long chunks,
+        long chunkBytes,
+        long walBytes,
+        long walAppends,
+        long lockWaitNanos,
+        StorageStats stats) {
 
     public static CoreFigures of(StorageImpl store) {
         StorageStats s = store.stats();
         WalStats wal = s.wal();
         long appends = wal == null ? 0 : wal.total().appends();
         long lockWait = wal == null ? 0 : wal.total().lockWaitTotalNanos();
-        return new CoreFigures(s.series(), s.samples(), s.chunks(), s.headChunkBytes(), s.walDiskBytes(), appends, lockWait, s);
+        return new CoreFigures(
+                s.series(), s.samples(), s.chunks(), s.headChunkBytes(), s.walDiskBytes(), appends, lockWait, s);
     }
 
     /** Lock wait per WAL append (0 when nothing was appended). */

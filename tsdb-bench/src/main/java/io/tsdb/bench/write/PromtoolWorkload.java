@@ -124,8 +124,9 @@ public final class PromtoolWorkload {
         return new Result(total.get(), secs, all, commits.get());
     }
 
-    private static long ingestBatch(StorageImpl store, List<Labels> batch, int scrapes, long baseTs, Histogram h,
-                                    AtomicLong commits) throws IOException {
+    private static long ingestBatch(
+            StorageImpl store, List<Labels> batch, int scrapes, long baseTs, Histogram h, AtomicLong commits)
+            throws IOException {
         int n = batch.size();
         long[] refs = new long[n];
         long[] values = new long[n];

@@ -52,8 +52,19 @@ public final class AgentWorkload {
             for (String m : METHODS) {
                 for (String s : STATUSES) {
                     for (String p : PATHS) {
-                        series.add(Labels.of("__name__", "http_requests_total", "job", "api", "instance", inst,
-                                "method", m, "status", s, "path", p));
+                        series.add(Labels.of(
+                                "__name__",
+                                "http_requests_total",
+                                "job",
+                                "api",
+                                "instance",
+                                inst,
+                                "method",
+                                m,
+                                "status",
+                                s,
+                                "path",
+                                p));
                         double base = m.equals("GET") ? 40 : m.equals("POST") ? 12 : 3;
                         double statusShare = s.equals("200") ? 0.93 : s.equals("404") ? 0.05 : 0.02;
                         rates[r++] = base * statusShare * (1 + 0.3 * rnd.nextDouble());
@@ -72,31 +83,71 @@ public final class AgentWorkload {
                     bucketCdf[pi][b] = normalCdf((Math.log(BUCKETS[b]) - pathMu[pi]) / SIGMA);
                 }
                 for (double le : BUCKETS) {
-                    series.add(Labels.of("__name__", "http_request_duration_seconds_bucket", "job", "api", "instance", inst,
-                            "path", p, "le", formatLe(le)));
+                    series.add(Labels.of(
+                            "__name__",
+                            "http_request_duration_seconds_bucket",
+                            "job",
+                            "api",
+                            "instance",
+                            inst,
+                            "path",
+                            p,
+                            "le",
+                            formatLe(le)));
                 }
-                series.add(Labels.of("__name__", "http_request_duration_seconds_bucket", "job", "api", "instance", inst,
-                        "path", p, "le", "+Inf"));
-                series.add(Labels.of("__name__", "http_request_duration_seconds_sum", "job", "api", "instance", inst, "path", p));
-                series.add(Labels.of("__name__", "http_request_duration_seconds_count", "job", "api", "instance", inst, "path", p));
+                series.add(Labels.of(
+                        "__name__",
+                        "http_request_duration_seconds_bucket",
+                        "job",
+                        "api",
+                        "instance",
+                        inst,
+                        "path",
+                        p,
+                        "le",
+                        "+Inf"));
+                series.add(Labels.of(
+                        "__name__", "http_request_duration_seconds_sum", "job", "api", "instance", inst, "path", p));
+                series.add(Labels.of(
+                        "__name__", "http_request_duration_seconds_count", "job", "api", "instance", inst, "path", p));
             }
             cpuStart = series.size();
             for (int c = 0; c < cpus; c++) {
                 for (String mode : CPU_MODES) {
-                    series.add(Labels.of("__name__", "node_cpu_seconds_total", "job", "node", "instance", inst,
-                            "cpu", Integer.toString(c), "mode", mode));
+                    series.add(Labels.of(
+                            "__name__",
+                            "node_cpu_seconds_total",
+                            "job",
+                            "node",
+                            "instance",
+                            inst,
+                            "cpu",
+                            Integer.toString(c),
+                            "mode",
+                            mode));
                 }
             }
             otherStart = series.size();
             for (String d : DEVICES) {
-                series.add(Labels.of("__name__", "node_network_receive_bytes_total", "job", "node", "instance", inst, "device", d));
-                series.add(Labels.of("__name__", "node_network_transmit_bytes_total", "job", "node", "instance", inst, "device", d));
+                series.add(Labels.of(
+                        "__name__", "node_network_receive_bytes_total", "job", "node", "instance", inst, "device", d));
+                series.add(Labels.of(
+                        "__name__", "node_network_transmit_bytes_total", "job", "node", "instance", inst, "device", d));
             }
             for (String m : MOUNTS) {
-                series.add(Labels.of("__name__", "node_filesystem_avail_bytes", "job", "node", "instance", inst, "mountpoint", m));
+                series.add(Labels.of(
+                        "__name__", "node_filesystem_avail_bytes", "job", "node", "instance", inst, "mountpoint", m));
             }
-            for (String g : new String[] {"node_load1", "node_load5", "node_load15", "node_memory_MemAvailable_bytes",
-                    "process_resident_memory_bytes", "go_goroutines", "up", "process_cpu_seconds_total"}) {
+            for (String g : new String[] {
+                "node_load1",
+                "node_load5",
+                "node_load15",
+                "node_memory_MemAvailable_bytes",
+                "process_resident_memory_bytes",
+                "go_goroutines",
+                "up",
+                "process_cpu_seconds_total"
+            }) {
                 series.add(Labels.of("__name__", g, "job", g.startsWith("node_") ? "node" : "api", "instance", inst));
             }
             for (String p : PATHS) {
@@ -139,9 +190,9 @@ public final class AgentWorkload {
                     }
                     total = cumulative;
                 }
-                values[base + BUCKETS.length] += total;                 // +Inf bucket
+                values[base + BUCKETS.length] += total; // +Inf bucket
                 values[base + BUCKETS.length + 1] += total * meanLatency[pi] * (1 + 0.05 * rnd.nextGaussian()); // _sum
-                values[base + BUCKETS.length + 2] += total;             // _count
+                values[base + BUCKETS.length + 2] += total; // _count
             }
             for (int c = 0; c < cpus; c++) {
                 double user = seconds * (0.2 + 0.2 * rnd.nextDouble());
@@ -164,14 +215,22 @@ public final class AgentWorkload {
                 }
                 values[i] = Math.max(1e9, values[i] - Math.floor(rnd.nextDouble() * 4096) * 4096);
             }
-            values[i] = Math.max(0, 0.8 * (values[i] == 0 ? 1.5 : values[i]) + 0.2 * (1 + 2 * rnd.nextDouble())); i++;
-            values[i] = 0.95 * (values[i] == 0 ? 1.5 : values[i]) + 0.05 * values[i - 1]; i++;
-            values[i] = 0.98 * (values[i] == 0 ? 1.5 : values[i]) + 0.02 * values[i - 1]; i++;
-            values[i] = values[i] == 0 ? 6e9 : Math.max(5e8, values[i] + (rnd.nextDouble() - 0.5) * 5e7); i++;
-            values[i] = values[i] == 0 ? 2.5e8 : Math.max(1e8, values[i] + Math.floor((rnd.nextDouble() - 0.45) * 1e6)); i++;
-            values[i] = values[i] == 0 ? 120 : Math.max(20, values[i] + rnd.nextInt(11) - 5); i++;
-            values[i] = 1; i++; // up
-            values[i] += seconds * 0.3 * rnd.nextDouble(); i++;
+            values[i] = Math.max(0, 0.8 * (values[i] == 0 ? 1.5 : values[i]) + 0.2 * (1 + 2 * rnd.nextDouble()));
+            i++;
+            values[i] = 0.95 * (values[i] == 0 ? 1.5 : values[i]) + 0.05 * values[i - 1];
+            i++;
+            values[i] = 0.98 * (values[i] == 0 ? 1.5 : values[i]) + 0.02 * values[i - 1];
+            i++;
+            values[i] = values[i] == 0 ? 6e9 : Math.max(5e8, values[i] + (rnd.nextDouble() - 0.5) * 5e7);
+            i++;
+            values[i] = values[i] == 0 ? 2.5e8 : Math.max(1e8, values[i] + Math.floor((rnd.nextDouble() - 0.45) * 1e6));
+            i++;
+            values[i] = values[i] == 0 ? 120 : Math.max(20, values[i] + rnd.nextInt(11) - 5);
+            i++;
+            values[i] = 1;
+            i++; // up
+            values[i] += seconds * 0.3 * rnd.nextDouble();
+            i++;
             for (int p = 0; p < PATHS.length; p++, i++) {
                 values[i] = rnd.nextInt(8);
             }
@@ -185,8 +244,10 @@ public final class AgentWorkload {
     static double normalCdf(double x) {
         double z = Math.abs(x) / Math.sqrt(2);
         double t = 1 / (1 + 0.3275911 * z);
-        double erf = 1 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-                * Math.exp(-z * z);
+        double erf = 1
+                - t
+                        * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+                        * Math.exp(-z * z);
         return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
     }
 

@@ -51,7 +51,11 @@ public final class PromqlTestRunner {
      * How one eval ended: {@code PASSED} (the result matched), {@code FAILED} (the result, or the expected error,
      * did not match), {@code SKIPPED} (not run, e.g. it needs native histograms).
      */
-    public enum Status { PASSED, FAILED, SKIPPED }
+    public enum Status {
+        PASSED,
+        FAILED,
+        SKIPPED
+    }
 
     /**
      * The outcome of one eval.
@@ -150,7 +154,9 @@ public final class PromqlTestRunner {
      */
     public static List<Path> scriptsIn(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".test")).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().endsWith(".test"))
+                    .sorted()
+                    .toList();
         }
     }
 
@@ -195,8 +201,8 @@ public final class PromqlTestRunner {
             cmds = ScriptParser.parse(text);
         } catch (ScriptParser.ScriptParseException e) {
             // the line at fault, 1-based, as the outcome's line (file:line in the report); the message repeats it
-            outcomes.add(new Outcome(file, e.line(), "(whole file)", Status.FAILED,
-                    "cannot parse " + file + ": " + e.getMessage()));
+            outcomes.add(new Outcome(
+                    file, e.line(), "(whole file)", Status.FAILED, "cannot parse " + file + ": " + e.getMessage()));
             if (out != null) {
                 out.println("FAIL " + outcomes.get(0));
             }
@@ -295,7 +301,8 @@ public final class PromqlTestRunner {
                     }
                     for (String suffix : List.of("_bucket", "_count", "_sum")) {
                         if (name.endsWith(suffix) && name.length() > suffix.length()) {
-                            histogramSeries.add(s.labels().toBuilder().remove("le")
+                            histogramSeries.add(s.labels().toBuilder()
+                                    .remove("le")
                                     .set(Labels.METRIC_NAME, name.substring(0, name.length() - suffix.length()))
                                     .build());
                         }
@@ -358,7 +365,10 @@ public final class PromqlTestRunner {
         QueryResult result;
         try {
             if (e.range()) {
-                result = engine.rangeQuery(e.expr(), Instant.ofEpochMilli(e.start()), Instant.ofEpochMilli(e.end()),
+                result = engine.rangeQuery(
+                        e.expr(),
+                        Instant.ofEpochMilli(e.start()),
+                        Instant.ofEpochMilli(e.end()),
                         Duration.ofMillis(e.step()));
             } else {
                 result = engine.instantQuery(e.expr(), Instant.ofEpochMilli(e.start()));
@@ -377,12 +387,14 @@ public final class PromqlTestRunner {
                 if (!x.kind().equals("fail") || x.matchType() == null) {
                     continue;
                 }
-                boolean ok = x.matchType().equals("msg") ? Objects.equals(msg, x.text())
-                        || (ex instanceof io.tsdb.query.promql.PromqlParseException pe2 && pe2.detail().equals(x.text()))
+                boolean ok = x.matchType().equals("msg")
+                        ? Objects.equals(msg, x.text())
+                                || (ex instanceof io.tsdb.query.promql.PromqlParseException pe2
+                                        && pe2.detail().equals(x.text()))
                         : Pattern.compile(x.text()).matcher(msg).find();
                 if (!ok) {
-                    return failed(file, e, "expected error " + x.matchType() + " \"" + x.text() + "\", got \"" + msg
-                            + "\"");
+                    return failed(
+                            file, e, "expected error " + x.matchType() + " \"" + x.text() + "\", got \"" + msg + "\"");
                 }
             }
             return new Outcome(file, e.line(), e.expr(), Status.PASSED, null);
@@ -503,7 +515,9 @@ public final class PromqlTestRunner {
     }
 
     private static boolean matchesText(ScriptParser.Expectation x, String s) {
-        return x.matchType().equals("msg") ? s.equals(x.text()) : Pattern.compile(x.text()).matcher(s).find();
+        return x.matchType().equals("msg")
+                ? s.equals(x.text())
+                : Pattern.compile(x.text()).matcher(s).find();
     }
 
     // ------------------------------------------------------------------------------------------------ comparison
@@ -534,14 +548,16 @@ public final class PromqlTestRunner {
             if (!(v instanceof QueryResult.StringValue s)) {
                 return "expected string \"" + e.string() + "\", got " + v.type();
             }
-            return s.value().equals(e.string()) ? null
+            return s.value().equals(e.string())
+                    ? null
                     : "expected string \"" + e.string() + "\", got \"" + s.value() + "\"";
         }
         if (e.scalar() != null) {
             if (!(v instanceof QueryResult.Scalar s)) {
                 return "expected scalar " + fmt(e.scalar()) + ", got " + v.type() + ": " + v;
             }
-            return almostEqual(s.value(), e.scalar()) ? null
+            return almostEqual(s.value(), e.scalar())
+                    ? null
                     : "expected scalar " + fmt(e.scalar()) + ", got " + fmt(s.value());
         }
         if (e.range() || e.rangeVector() != null) {
@@ -563,7 +579,8 @@ public final class PromqlTestRunner {
             expIndex.put(e.expected().get(i).labels().toString(), i);
         }
         if (vec.samples().size() != e.expected().size()) {
-            return "expected " + e.expected().size() + " samples, got " + vec.samples().size() + ": " + vec;
+            return "expected " + e.expected().size() + " samples, got "
+                    + vec.samples().size() + ": " + vec;
         }
         for (int i = 0; i < vec.samples().size(); i++) {
             QueryResult.VectorSample s = vec.samples().get(i);
@@ -588,7 +605,8 @@ public final class PromqlTestRunner {
             exp.put(s.labels().toString(), s);
         }
         if (m.series().size() != e.expected().size()) {
-            return "expected " + e.expected().size() + " series, got " + m.series().size() + ": " + m;
+            return "expected " + e.expected().size() + " series, got "
+                    + m.series().size() + ": " + m;
         }
         for (QueryResult.SeriesPoints s : m.series()) {
             ScriptParser.SeriesDesc want = exp.get(s.labels().toString());

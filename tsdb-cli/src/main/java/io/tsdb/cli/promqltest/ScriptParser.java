@@ -34,17 +34,30 @@ final class ScriptParser {
 
     record Expectation(String kind, String matchType, String text) {}
 
-    record Eval(int line, String expr, boolean range, long start, long end, long step, boolean fail, boolean ordered,
-            List<Expectation> expects, List<SeriesDesc> expected, Double scalar, String string,
-            long[] rangeVector, boolean expectHistograms) implements Command {}
+    record Eval(
+            int line,
+            String expr,
+            boolean range,
+            long start,
+            long end,
+            long step,
+            boolean fail,
+            boolean ordered,
+            List<Expectation> expects,
+            List<SeriesDesc> expected,
+            Double scalar,
+            String string,
+            long[] rangeVector,
+            boolean expectHistograms)
+            implements Command {}
 
-    private static final Pattern INSTANT = Pattern.compile(
-            "^eval(?:_(fail|warn|ordered|info))?\\s+instant\\s+(?:at\\s+(.+?))?\\s+(.+)$");
+    private static final Pattern INSTANT =
+            Pattern.compile("^eval(?:_(fail|warn|ordered|info))?\\s+instant\\s+(?:at\\s+(.+?))?\\s+(.+)$");
     private static final Pattern RANGE = Pattern.compile(
             "^eval(?:_(fail|warn|info))?\\s+range\\s+from\\s+(.+)\\s+to\\s+(.+)\\s+step\\s+(.+?)\\s+(.+)$");
     private static final Pattern LOAD = Pattern.compile("^load(_with_nhcb)?\\s+(\\S+)$");
-    private static final Pattern RANGE_VECTOR = Pattern.compile(
-            "^expect\\s+range\\s+vector\\s+from\\s+(\\S+)\\s+to\\s+(\\S+)\\s+step\\s+(\\S+)$");
+    private static final Pattern RANGE_VECTOR =
+            Pattern.compile("^expect\\s+range\\s+vector\\s+from\\s+(\\S+)\\s+to\\s+(\\S+)\\s+step\\s+(\\S+)$");
     private static final Pattern EXPECT = Pattern.compile("^expect\\s+(\\w+)(?:\\s+(msg|regex)\\s*:\\s?(.*))?$");
 
     /**
@@ -172,19 +185,26 @@ final class ScriptParser {
             String d = lines[i];
             if (d.startsWith("expected_fail_message")) {
                 fail = true;
-                expects.add(new Expectation("fail", "msg", d.substring("expected_fail_message".length()).strip()));
+                expects.add(new Expectation(
+                        "fail",
+                        "msg",
+                        d.substring("expected_fail_message".length()).strip()));
                 continue;
             }
             if (d.startsWith("expected_fail_regexp")) {
                 fail = true;
-                expects.add(new Expectation("fail", "regex", d.substring("expected_fail_regexp".length()).strip()));
+                expects.add(new Expectation(
+                        "fail",
+                        "regex",
+                        d.substring("expected_fail_regexp".length()).strip()));
                 continue;
             }
             if (d.startsWith("expect ")) {
                 var rv = RANGE_VECTOR.matcher(d);
                 if (rv.matches()) {
-                    rangeVector = new long[] {parseDuration(rv.group(1), i), parseDuration(rv.group(2), i),
-                        parseDuration(rv.group(3), i)};
+                    rangeVector = new long[] {
+                        parseDuration(rv.group(1), i), parseDuration(rv.group(2), i), parseDuration(rv.group(3), i)
+                    };
                     continue;
                 }
                 if (d.startsWith("expect string")) {
@@ -206,7 +226,7 @@ final class ScriptParser {
                 switch (kind) {
                     case "fail" -> fail = true;
                     case "ordered" -> ordered = true;
-                    case "warn", "info", "no_warn", "no_info" -> { }
+                    case "warn", "info", "no_warn", "no_info" -> {}
                     default -> throw error(i, "unknown expect type \"" + kind + "\"");
                 }
                 if (!kind.equals("ordered")) {
@@ -226,8 +246,21 @@ final class ScriptParser {
             }
             expected.add(s);
         }
-        out.add(new Eval(lineNo, expr, range, start, end, step, fail, ordered, expects, expected, scalar, string,
-                rangeVector, hist));
+        out.add(new Eval(
+                lineNo,
+                expr,
+                range,
+                start,
+                end,
+                step,
+                fail,
+                ordered,
+                expects,
+                expected,
+                scalar,
+                string,
+                rangeVector,
+                hist));
         return i;
     }
 
@@ -283,8 +316,8 @@ final class ScriptParser {
         }
     }
 
-    private static final Pattern NUMBER = Pattern.compile(
-            "(?i)[+-]?(?:inf|nan|0x[0-9a-f]+|(?:\\d+\\.?\\d*|\\.\\d+)(?:e[+-]?\\d+)?)");
+    private static final Pattern NUMBER =
+            Pattern.compile("(?i)[+-]?(?:inf|nan|0x[0-9a-f]+|(?:\\d+\\.?\\d*|\\.\\d+)(?:e[+-]?\\d+)?)");
 
     static Double tryNumber(String s) {
         if (!NUMBER.matcher(s).matches()) {
@@ -387,8 +420,7 @@ final class ScriptParser {
         return end + 2;
     }
 
-    private static final Pattern ITEM = Pattern.compile(
-            "(?i)([+-]?(?:inf|nan|(?:\\d+\\.?\\d*|\\.\\d+)(?:e[+-]?\\d+)?))"
+    private static final Pattern ITEM = Pattern.compile("(?i)([+-]?(?:inf|nan|(?:\\d+\\.?\\d*|\\.\\d+)(?:e[+-]?\\d+)?))"
             + "(?:([+-](?:inf|nan|(?:\\d+\\.?\\d*|\\.\\d+)(?:e[+-]?\\d+)?)))?(?:x(\\d+))?");
 
     static void expandItem(String item, List<SeqValue> out, int lineIdx) {

@@ -56,21 +56,23 @@ import picocli.CommandLine.Option;
  * Percentiles are nearest-rank over the timed runs. In the query strings of these lines {@code "}
  * and {@code \} are escaped with a backslash.
  */
-@Command(name = "query", mixinStandardHelpOptions = true,
-        description = {"PromQL latency over a deterministic data set: metric m, labels a (10 values), b (100 values),"
-                + " instance (unique); counters sampled every --step-seconds for --hours, ending at --end.",
-                "Each query runs as an instant query at --end + --eval-offset-seconds and as a range query over the"
-                        + " --range-minutes before that; prints p50/p99 per query and kind, and a query-check line"
-                        + " (series, points, sum of values).",
-                "--openmetrics FILE also writes the data set for `promtool tsdb create-blocks-from openmetrics`"
-                        + " (see bench/compare-query.sh)."})
+@Command(
+        name = "query",
+        mixinStandardHelpOptions = true,
+        description = {
+            "PromQL latency over a deterministic data set: metric m, labels a (10 values), b (100 values),"
+                    + " instance (unique); counters sampled every --step-seconds for --hours, ending at --end.",
+            "Each query runs as an instant query at --end + --eval-offset-seconds and as a range query over the"
+                    + " --range-minutes before that; prints p50/p99 per query and kind, and a query-check line"
+                    + " (series, points, sum of values).",
+            "--openmetrics FILE also writes the data set for `promtool tsdb create-blocks-from openmetrics`"
+                    + " (see bench/compare-query.sh)."
+        })
 public final class QueryBenchCommand implements Callable<Integer> {
 
     /** The default queries: the issue's aggregation of a rate, a regex selector (~11% of series), a count over a regex alternation. */
-    public static final List<String> DEFAULT_QUERIES = List.of(
-            "sum by (a) (rate(m[5m]))",
-            "m{b=~\"b1.*\"}",
-            "count(m{instance=~\"i-1.*|i-2.*\"})");
+    public static final List<String> DEFAULT_QUERIES =
+            List.of("sum by (a) (rate(m[5m]))", "m{b=~\"b1.*\"}", "count(m{instance=~\"i-1.*|i-2.*\"})");
 
     /**
      * Default time of the last scrape: 2023-11-14T21:59:45Z, 15 s before a multiple of 2 h, so that 2 h of 15 s
@@ -88,41 +90,76 @@ public final class QueryBenchCommand implements Callable<Integer> {
     @Option(names = "--hours", paramLabel = "H", description = "Hours of data (default: ${DEFAULT-VALUE}).")
     int hours = 2;
 
-    @Option(names = "--step-seconds", paramLabel = "S", description = "Scrape interval in seconds (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--step-seconds",
+            paramLabel = "S",
+            description = "Scrape interval in seconds (default: ${DEFAULT-VALUE}).")
     int stepSeconds = 15;
 
-    @Option(names = "--iterations", paramLabel = "N", description = "Timed runs per query and kind (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--iterations",
+            paramLabel = "N",
+            description = "Timed runs per query and kind (default: ${DEFAULT-VALUE}).")
     int iterations = 20;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Untimed runs per query and kind before the timed ones (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--warmup",
+            paramLabel = "N",
+            description = "Untimed runs per query and kind before the timed ones (default: ${DEFAULT-VALUE}).")
     int warmup = 5;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "Store directory; must not exist or be empty (default: a temporary directory, deleted at the end).")
+    @Option(
+            names = "--dir",
+            paramLabel = "DIR",
+            description =
+                    "Store directory; must not exist or be empty (default: a temporary directory, deleted at the end).")
     Path dir;
 
-    @Option(names = "--openmetrics", paramLabel = "FILE", description = "Also write the data set to FILE as OpenMetrics text (overwritten).")
+    @Option(
+            names = "--openmetrics",
+            paramLabel = "FILE",
+            description = "Also write the data set to FILE as OpenMetrics text (overwritten).")
     Path openMetrics;
 
-    @Option(names = "--end", paramLabel = "T", description = "Timestamp of the last scrape, Unix seconds (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--end",
+            paramLabel = "T",
+            description = "Timestamp of the last scrape, Unix seconds (default: ${DEFAULT-VALUE}).")
     long endSeconds = DEFAULT_END_SECONDS;
 
-    @Option(names = "--eval-offset-seconds", paramLabel = "S", description = {
-            "Queries are evaluated at --end + S (range queries end there) (default: ${DEFAULT-VALUE}).",
-            "Off the scrape grid, no sample lies on a window boundary: Prometheus 2.x's range windows include their"
-                    + " start, Prometheus 3.x's (and this engine's) do not, so with 0 rate() over windows that start"
-                    + " on a sample differs from Prometheus 2.42's by design."})
+    @Option(
+            names = "--eval-offset-seconds",
+            paramLabel = "S",
+            description = {
+                "Queries are evaluated at --end + S (range queries end there) (default: ${DEFAULT-VALUE}).",
+                "Off the scrape grid, no sample lies on a window boundary: Prometheus 2.x's range windows include their"
+                        + " start, Prometheus 3.x's (and this engine's) do not, so with 0 rate() over windows that start"
+                        + " on a sample differs from Prometheus 2.42's by design."
+            })
     int evalOffsetSeconds = 7;
 
-    @Option(names = "--range-minutes", paramLabel = "M", description = "Range queries cover the last M minutes (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--range-minutes",
+            paramLabel = "M",
+            description = "Range queries cover the last M minutes (default: ${DEFAULT-VALUE}).")
     int rangeMinutes = 60;
 
-    @Option(names = "--range-step-seconds", paramLabel = "S", description = "Step of the range queries (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--range-step-seconds",
+            paramLabel = "S",
+            description = "Step of the range queries (default: ${DEFAULT-VALUE}).")
     int rangeStepSeconds = 60;
 
-    @Option(names = "--seed", paramLabel = "N", description = "Random seed of the data set (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seed",
+            paramLabel = "N",
+            description = "Random seed of the data set (default: ${DEFAULT-VALUE}).")
     long seed = 42;
 
-    @Option(names = "--query", paramLabel = "EXPR", description = "A query to time (repeatable; default: the three of the issue).")
+    @Option(
+            names = "--query",
+            paramLabel = "EXPR",
+            description = "A query to time (repeatable; default: the three of the issue).")
     List<String> queries;
 
     @Override
@@ -137,26 +174,44 @@ public final class QueryBenchCommand implements Callable<Integer> {
         }
         int scrapes = hours * 3600 / stepSeconds;
         long endMs = Math.multiplyExact(endSeconds, 1000L);
-        out.printf(Locale.ROOT, "query-bench-data series=%d scrapes=%d samples=%d step_s=%d first=%d end=%d dir=%s%s%n",
-                series, scrapes, (long) series * scrapes, stepSeconds,
-                endSeconds - (long) (scrapes - 1) * stepSeconds, endSeconds, storeDir,
+        out.printf(
+                Locale.ROOT,
+                "query-bench-data series=%d scrapes=%d samples=%d step_s=%d first=%d end=%d dir=%s%s%n",
+                series,
+                scrapes,
+                (long) series * scrapes,
+                stepSeconds,
+                endSeconds - (long) (scrapes - 1) * stepSeconds,
+                endSeconds,
+                storeDir,
                 openMetrics == null ? "" : " openmetrics=" + openMetrics);
         out.flush();
         try (StorageImpl store = StorageImpl.open(storeDir, StorageOptions.defaults())) {
             long t0 = System.nanoTime();
             generate(store, scrapes, endMs);
             double secs = (System.nanoTime() - t0) / 1e9;
-            out.printf(Locale.ROOT, "query-bench-load seconds=%.2f samples_per_sec=%.0f%n", secs, series * (double) scrapes / secs);
+            out.printf(
+                    Locale.ROOT,
+                    "query-bench-load seconds=%.2f samples_per_sec=%.0f%n",
+                    secs,
+                    series * (double) scrapes / secs);
             out.flush();
 
             PromqlEngine engine = new PromqlEngine(store);
             Instant end = Instant.ofEpochMilli(endMs).plusSeconds(evalOffsetSeconds);
             Instant start = end.minus(Duration.ofMinutes(rangeMinutes));
             Duration step = Duration.ofSeconds(rangeStepSeconds);
-            out.printf(Locale.ROOT, "query-bench-config instant_time=%d range_start=%d range_end=%d range_step_s=%d"
+            out.printf(
+                    Locale.ROOT,
+                    "query-bench-config instant_time=%d range_start=%d range_end=%d range_step_s=%d"
                             + " warmup=%d iterations=%d (engine=tsdb: in-process library call; engine=tsdb+json: plus encoding"
                             + " the result as Prometheus's API JSON; no HTTP)%n",
-                    end.getEpochSecond(), start.getEpochSecond(), end.getEpochSecond(), rangeStepSeconds, warmup, iterations);
+                    end.getEpochSecond(),
+                    start.getEpochSecond(),
+                    end.getEpochSecond(),
+                    rangeStepSeconds,
+                    warmup,
+                    iterations);
             for (String q : qs) {
                 bench(out, "instant", q, () -> engine.instantQuery(q, end));
                 bench(out, "range", q, () -> engine.rangeQuery(q, start, end, step));
@@ -177,12 +232,20 @@ public final class QueryBenchCommand implements Callable<Integer> {
         require(cl, hours * 3600 / stepSeconds >= 1, "--hours / --step-seconds leave no scrape");
         require(cl, iterations >= 1 && iterations <= 100_000, "--iterations must be in [1, 100000], got " + iterations);
         require(cl, warmup >= 0 && warmup <= 100_000, "--warmup must be in [0, 100000], got " + warmup);
-        require(cl, evalOffsetSeconds >= 0 && evalOffsetSeconds <= 3600, "--eval-offset-seconds must be in [0, 3600], got " + evalOffsetSeconds);
+        require(
+                cl,
+                evalOffsetSeconds >= 0 && evalOffsetSeconds <= 3600,
+                "--eval-offset-seconds must be in [0, 3600], got " + evalOffsetSeconds);
         require(cl, rangeMinutes >= 1, "--range-minutes must be >= 1, got " + rangeMinutes);
         require(cl, rangeStepSeconds >= 1, "--range-step-seconds must be >= 1, got " + rangeStepSeconds);
-        require(cl, rangeMinutes * 60L / rangeStepSeconds < PromqlEngine.MAX_RANGE_POINTS,
+        require(
+                cl,
+                rangeMinutes * 60L / rangeStepSeconds < PromqlEngine.MAX_RANGE_POINTS,
                 "--range-minutes / --range-step-seconds exceed " + PromqlEngine.MAX_RANGE_POINTS + " points");
-        require(cl, endSeconds > (long) hours * 3600 && endSeconds < 9_000_000_000_000L, "--end must be a plausible Unix time in seconds, got " + endSeconds);
+        require(
+                cl,
+                endSeconds > (long) hours * 3600 && endSeconds < 9_000_000_000_000L,
+                "--end must be a plausible Unix time in seconds, got " + endSeconds);
     }
 
     private static void require(CommandLine cl, boolean ok, String message) {
@@ -200,7 +263,8 @@ public final class QueryBenchCommand implements Callable<Integer> {
         }
         try (Stream<Path> s = Files.list(d)) {
             if (s.findAny().isPresent()) {
-                throw new IOException("--dir " + d + " is not empty; the benchmark needs a fresh store (remove it or name another)");
+                throw new IOException(
+                        "--dir " + d + " is not empty; the benchmark needs a fresh store (remove it or name another)");
             }
         }
     }
@@ -211,7 +275,8 @@ public final class QueryBenchCommand implements Callable<Integer> {
     }
 
     static Labels labels(int i) {
-        return Labels.of(Labels.METRIC_NAME, "m", "a", "a" + (i % 10), "b", "b" + ((i / 10) % 100), "instance", "i-" + i);
+        return Labels.of(
+                Labels.METRIC_NAME, "m", "a", "a" + (i % 10), "b", "b" + ((i / 10) % 100), "instance", "i-" + i);
     }
 
     /** Writes the data set into {@code store} (one commit per scrape) and, if asked, to the OpenMetrics file. */
@@ -250,7 +315,11 @@ public final class QueryBenchCommand implements Callable<Integer> {
                     refs[i] = app.append(refs[i], refs[i] == 0 ? labels[i] : null, t, value[i]);
                     if (om != null) {
                         line.setLength(0);
-                        line.append(prefix[i]).append(value[i]).append(' ').append(ts).append('\n');
+                        line.append(prefix[i])
+                                .append(value[i])
+                                .append(' ')
+                                .append(ts)
+                                .append('\n');
                         om.append(line);
                     }
                 }
@@ -294,12 +363,31 @@ public final class QueryBenchCommand implements Callable<Integer> {
         }
         Check c = check(last);
         String qq = quote(q);
-        out.printf(Locale.ROOT, "query-bench engine=tsdb kind=%s query=%s p50_ms=%.3f p99_ms=%.3f series=%d%n",
-                kind, qq, percentile(evalNs, 50) / 1e6, percentile(evalNs, 99) / 1e6, c.series);
-        out.printf(Locale.ROOT, "query-bench engine=tsdb+json kind=%s query=%s p50_ms=%.3f p99_ms=%.3f series=%d json_bytes=%d%n",
-                kind, qq, percentile(withJsonNs, 50) / 1e6, percentile(withJsonNs, 99) / 1e6, c.series, jsonChars);
-        out.printf(Locale.ROOT, "query-check engine=tsdb kind=%s query=%s series=%d points=%d sum=%s%n",
-                kind, qq, c.series, c.points, Double.toString(c.sum));
+        out.printf(
+                Locale.ROOT,
+                "query-bench engine=tsdb kind=%s query=%s p50_ms=%.3f p99_ms=%.3f series=%d%n",
+                kind,
+                qq,
+                percentile(evalNs, 50) / 1e6,
+                percentile(evalNs, 99) / 1e6,
+                c.series);
+        out.printf(
+                Locale.ROOT,
+                "query-bench engine=tsdb+json kind=%s query=%s p50_ms=%.3f p99_ms=%.3f series=%d json_bytes=%d%n",
+                kind,
+                qq,
+                percentile(withJsonNs, 50) / 1e6,
+                percentile(withJsonNs, 99) / 1e6,
+                c.series,
+                jsonChars);
+        out.printf(
+                Locale.ROOT,
+                "query-check engine=tsdb kind=%s query=%s series=%d points=%d sum=%s%n",
+                kind,
+                qq,
+                c.series,
+                c.points,
+                Double.toString(c.sum));
         for (String w : last.warnings()) {
             out.printf(Locale.ROOT, "query-warning engine=tsdb kind=%s query=%s warning=%s%n", kind, qq, quote(w));
         }

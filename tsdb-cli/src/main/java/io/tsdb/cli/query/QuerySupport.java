@@ -71,9 +71,16 @@ public final class QuerySupport {
                 if (p.isEmpty()) {
                     o.printf("%s%s => (no points)%n", indent, s.labels());
                 } else {
-                    o.printf(Locale.ROOT, "%s%s => %d points, first %s @%s, last %s @%s%n", indent, s.labels(), p.size(),
-                            QueryResult.formatValue(p.get(0).value()), java.time.Instant.ofEpochMilli(p.get(0).timestamp()),
-                            QueryResult.formatValue(p.get(p.size() - 1).value()), java.time.Instant.ofEpochMilli(p.get(p.size() - 1).timestamp()));
+                    o.printf(
+                            Locale.ROOT,
+                            "%s%s => %d points, first %s @%s, last %s @%s%n",
+                            indent,
+                            s.labels(),
+                            p.size(),
+                            QueryResult.formatValue(p.get(0).value()),
+                            java.time.Instant.ofEpochMilli(p.get(0).timestamp()),
+                            QueryResult.formatValue(p.get(p.size() - 1).value()),
+                            java.time.Instant.ofEpochMilli(p.get(p.size() - 1).timestamp()));
                 }
             }
             if (rows.size() > maxRows) {
@@ -95,9 +102,18 @@ public final class QuerySupport {
             List<QueryResult.VectorSample> rows = vec.samples();
             for (int i = 0; i < Math.min(limit, rows.size()); i++) {
                 QueryResult.VectorSample s = rows.get(i);
-                o.printf(Locale.ROOT, "%s => %s @%s%n", s.labels(), QueryResult.formatValue(s.value()), ts(s.timestamp()));
+                o.printf(
+                        Locale.ROOT,
+                        "%s => %s @%s%n",
+                        s.labels(),
+                        QueryResult.formatValue(s.value()),
+                        ts(s.timestamp()));
             }
-            o.printf(Locale.ROOT, "# vector: %d rows%s%n", rows.size(), rows.size() > limit ? " (" + limit + " shown)" : "");
+            o.printf(
+                    Locale.ROOT,
+                    "# vector: %d rows%s%n",
+                    rows.size(),
+                    rows.size() > limit ? " (" + limit + " shown)" : "");
         } else if (v instanceof QueryResult.Matrix m) {
             List<QueryResult.SeriesPoints> rows = m.series();
             for (int i = 0; i < Math.min(limit, rows.size()); i++) {
@@ -107,7 +123,11 @@ public final class QuerySupport {
                     o.printf(Locale.ROOT, "  %s @%s%n", QueryResult.formatValue(p.value()), ts(p.timestamp()));
                 }
             }
-            o.printf(Locale.ROOT, "# matrix: %d series%s%n", rows.size(), rows.size() > limit ? " (" + limit + " shown)" : "");
+            o.printf(
+                    Locale.ROOT,
+                    "# matrix: %d series%s%n",
+                    rows.size(),
+                    rows.size() > limit ? " (" + limit + " shown)" : "");
         } else {
             o.println(v);
         }

@@ -20,7 +20,8 @@ public final class Charts {
     }
 
     /** Saves a grid of charts (rows x cols, row-major) as one PNG. */
-    public static <T extends Chart<?, ?>> void savePngGrid(List<T> charts, int rows, int cols, Path file) throws IOException {
+    public static <T extends Chart<?, ?>> void savePngGrid(List<T> charts, int rows, int cols, Path file)
+            throws IOException {
         BitmapEncoder.saveBitmap(charts, rows, cols, file.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 }

@@ -40,12 +40,15 @@ class OwnPromqlScriptsTest {
         }
         String log = buf.toString(StandardCharsets.UTF_8);
         System.out.print(log);
-        String problems = r.outcomes().stream().filter(o -> o.status() != PromqlTestRunner.Status.PASSED)
-                .map(o -> o.status() + " " + o).collect(Collectors.joining("\n  "));
+        String problems = r.outcomes().stream()
+                .filter(o -> o.status() != PromqlTestRunner.Status.PASSED)
+                .map(o -> o.status() + " " + o)
+                .collect(Collectors.joining("\n  "));
         assertEquals(0, r.failed() + r.skipped(), r.summary() + ":\n  " + problems);
         // each file contributes evals: a script that silently parsed to nothing would show here
         for (Path f : files) {
-            assertTrue(r.outcomes().stream().filter(o -> o.file().equals(f)).count() >= 5,
+            assertTrue(
+                    r.outcomes().stream().filter(o -> o.file().equals(f)).count() >= 5,
                     f.getFileName() + " ran fewer than 5 evals:\n" + log);
         }
     }

@@ -50,19 +50,23 @@ class PromqlScriptsTest {
     void prometheusScriptsPassAtLeastTheRecordedCount() throws IOException {
         Path dir = findScripts();
         String prop = System.getProperty("tsdb.promql.dir");
-        assertTrue(dir != null, prop != null && !prop.isBlank()
-                ? "no promql test scripts found: tsdb.promql.dir=" + prop + " is not a directory"
-                : "no promql test scripts found: looked for shared/promql above the working directory (the project's "
-                        + "../shared); -Dtsdb.promql.dir=DIR names another place");
+        assertTrue(
+                dir != null,
+                prop != null && !prop.isBlank()
+                        ? "no promql test scripts found: tsdb.promql.dir=" + prop + " is not a directory"
+                        : "no promql test scripts found: looked for shared/promql above the working directory (the project's "
+                                + "../shared); -Dtsdb.promql.dir=DIR names another place");
         List<Path> files = PromqlTestRunner.scriptsIn(dir);
         assertTrue(!files.isEmpty(), "no *.test files in " + dir);
         PromqlTestRunner.Backend backend = "memory".equalsIgnoreCase(System.getProperty("tsdb.promql.backend"))
-                ? PromqlTestRunner.Backend.MEMORY : PromqlTestRunner.Backend.STORAGE;
+                ? PromqlTestRunner.Backend.MEMORY
+                : PromqlTestRunner.Backend.STORAGE;
         // verbose: each skipped eval is printed with its reason (they need native histograms)
         PromqlTestRunner runner = new PromqlTestRunner(backend, System.out, true);
         PromqlTestRunner.Result r = runner.run(files);
         int min = recordedMinimum();
-        assertTrue(r.passed() >= min, "only " + r.passed() + " promql evals passed, the record is " + min + " ("
-                + r.summary() + ")");
+        assertTrue(
+                r.passed() >= min,
+                "only " + r.passed() + " promql evals passed, the record is " + min + " (" + r.summary() + ")");
     }
 }

@@ -1,7 +1,6 @@
 package io.tsdb.core.chunk;
 
 import io.tsdb.core.SampleIterator;
-
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
@@ -70,6 +69,7 @@ public final class Chunk {
         final byte[] buf;
         /** The chunk's bytes are {@code buf[off, end)}: all of buf, or a slice of a {@link Slab}. */
         final int off;
+
         final int end;
         final Encoding enc;
 
@@ -120,10 +120,13 @@ public final class Chunk {
     /** (count << 32) | bit length, written with release, read with acquire. */
     @SuppressWarnings("unused")
     private long published;
+
     @SuppressWarnings("unused")
     private long minT = Long.MAX_VALUE;
+
     @SuppressWarnings("unused")
     private long maxT = Long.MIN_VALUE;
+
     @SuppressWarnings("unused")
     private long lastVBits = Double.doubleToRawLongBits(Double.NaN);
 
@@ -263,14 +266,16 @@ public final class Chunk {
     }
 
     private static IllegalArgumentException outOfOrder(long t, long lastT) {
-        return new IllegalArgumentException("out-of-order sample: timestamp " + t
-                + " is not after the chunk's last timestamp " + lastT);
+        return new IllegalArgumentException(
+                "out-of-order sample: timestamp " + t + " is not after the chunk's last timestamp " + lastT);
     }
 
     /** True if INT_DOD represents v exactly: an integer in (-2^53, 2^53), and not -0.0. */
     static boolean isIntegral(double v) {
         long i = (long) v;
-        return i == v && i <= ChunkIterator.MAX_INT_VALUE && i >= -ChunkIterator.MAX_INT_VALUE
+        return i == v
+                && i <= ChunkIterator.MAX_INT_VALUE
+                && i >= -ChunkIterator.MAX_INT_VALUE
                 && (i != 0 || Double.doubleToRawLongBits(v) == 0L);
     }
 
@@ -410,8 +415,8 @@ public final class Chunk {
             throw new IllegalArgumentException("corrupt chunk: null byte array");
         }
         if (off < 0 || len < 0 || off > b.length - len) {
-            throw new IllegalArgumentException("corrupt chunk: range off=" + off + " len=" + len
-                    + " outside array of " + b.length + " bytes");
+            throw new IllegalArgumentException(
+                    "corrupt chunk: range off=" + off + " len=" + len + " outside array of " + b.length + " bytes");
         }
         if (len < HEADER_BYTES + CRC_BYTES) {
             throw new IllegalArgumentException("corrupt chunk: " + len + " bytes, shorter than header and CRC ("
@@ -419,18 +424,20 @@ public final class Chunk {
         }
         int version = b[off] & 0xFF;
         if (version != FORMAT_VERSION) {
-            throw new IllegalArgumentException("corrupt chunk: unsupported format version " + version
-                    + " (expected " + FORMAT_VERSION + ")");
+            throw new IllegalArgumentException(
+                    "corrupt chunk: unsupported format version " + version + " (expected " + FORMAT_VERSION + ")");
         }
         int crcAt = off + len - CRC_BYTES;
         CRC32C crc = new CRC32C();
         crc.update(b, off, len - CRC_BYTES);
-        int expected = ((b[crcAt] & 0xFF) << 24) | ((b[crcAt + 1] & 0xFF) << 16) | ((b[crcAt + 2] & 0xFF) << 8)
+        int expected = ((b[crcAt] & 0xFF) << 24)
+                | ((b[crcAt + 1] & 0xFF) << 16)
+                | ((b[crcAt + 2] & 0xFF) << 8)
                 | (b[crcAt + 3] & 0xFF);
         int actual = (int) crc.getValue();
         if (expected != actual) {
-            throw new IllegalArgumentException("corrupt chunk: CRC32C mismatch (stored "
-                    + Integer.toHexString(expected) + ", computed " + Integer.toHexString(actual) + ")");
+            throw new IllegalArgumentException("corrupt chunk: CRC32C mismatch (stored " + Integer.toHexString(expected)
+                    + ", computed " + Integer.toHexString(actual) + ")");
         }
         Encoding enc = Encoding.fromCode(b[off + 1] & 0xFF);
         int count = ((b[off + 2] & 0xFF) << 8) | (b[off + 3] & 0xFF);
@@ -505,7 +512,8 @@ public final class Chunk {
         return fromSealedBytes(b, off, len, maxT, 0, true, slab);
     }
 
-    private static Chunk fromSealedBytes(byte[] b, int off, int len, long maxT, long lastBits, boolean lazyLast, Slab slab) {
+    private static Chunk fromSealedBytes(
+            byte[] b, int off, int len, long maxT, long lastBits, boolean lazyLast, Slab slab) {
         if (b == null || off < 0 || len < HEADER_BYTES + CRC_BYTES + 1 || off > b.length - len) {
             throw new IllegalArgumentException("corrupt chunk: bad range off=" + off + " len=" + len);
         }
@@ -515,7 +523,9 @@ public final class Chunk {
         int crcAt = off + len - CRC_BYTES;
         CRC32C crc = new CRC32C();
         crc.update(b, off, len - CRC_BYTES);
-        int expected = ((b[crcAt] & 0xFF) << 24) | ((b[crcAt + 1] & 0xFF) << 16) | ((b[crcAt + 2] & 0xFF) << 8)
+        int expected = ((b[crcAt] & 0xFF) << 24)
+                | ((b[crcAt + 1] & 0xFF) << 16)
+                | ((b[crcAt + 2] & 0xFF) << 8)
                 | (b[crcAt + 3] & 0xFF);
         if (expected != (int) crc.getValue()) {
             throw new IllegalArgumentException("corrupt chunk: CRC32C mismatch");
@@ -532,7 +542,8 @@ public final class Chunk {
         it.next();
         long first = it.timestamp();
         if (first > maxT || count == 1 && first != maxT) {
-            throw new IllegalArgumentException("corrupt chunk: first timestamp " + first + " after the stated last " + maxT);
+            throw new IllegalArgumentException(
+                    "corrupt chunk: first timestamp " + first + " after the stated last " + maxT);
         }
         Chunk ch = new Chunk(new State(buf, at, at + payload, enc));
         ch.minT = first;
@@ -562,6 +573,7 @@ public final class Chunk {
         int wordByte;
         /** The word being filled, most significant bit first; bits past accBits are zero. */
         long acc;
+
         int accBits;
         int n;
         long lastT;

@@ -1,7 +1,6 @@
 package io.tsdb.core.chunk;
 
 import io.tsdb.core.SampleIterator;
-
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;

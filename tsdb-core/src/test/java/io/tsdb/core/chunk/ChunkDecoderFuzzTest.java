@@ -117,8 +117,13 @@ class ChunkDecoderFuzzTest {
 
     @Test
     void damagedSealedChunksFailOnlyAsCorruptChunks() {
-        Fuzz.run("chunk-sealed", 3000, ChunkDecoderFuzzTest::validSealed, ChunkDecoderFuzzTest::fixSealedChecksum,
-                ChunkDecoderFuzzTest::decodeSealed, ALLOWED);
+        Fuzz.run(
+                "chunk-sealed",
+                3000,
+                ChunkDecoderFuzzTest::validSealed,
+                ChunkDecoderFuzzTest::fixSealedChecksum,
+                ChunkDecoderFuzzTest::decodeSealed,
+                ALLOWED);
     }
 
     @TestFactory
@@ -128,8 +133,13 @@ class ChunkDecoderFuzzTest {
 
     @Test
     void damagedChunksFailOnlyAsCorruptChunks() {
-        Fuzz.run("chunk", 4000, ChunkDecoderFuzzTest::validChunk, ChunkDecoderFuzzTest::fixChecksum,
-                ChunkDecoderFuzzTest::decode, ALLOWED);
+        Fuzz.run(
+                "chunk",
+                4000,
+                ChunkDecoderFuzzTest::validChunk,
+                ChunkDecoderFuzzTest::fixChecksum,
+                ChunkDecoderFuzzTest::decode,
+                ALLOWED);
     }
 
     @TestFactory

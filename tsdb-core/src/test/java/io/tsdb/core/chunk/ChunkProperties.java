@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.tsdb.core.SampleIterator;
-import java.util.Arrays;
-import java.util.Random;
 import io.tsdb.testing.Gen;
 import io.tsdb.testing.Seeds;
+import java.util.Arrays;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** Randomised round trips and robustness of {@link Chunk}. */
@@ -19,11 +19,27 @@ class ChunkProperties {
     /** Special doubles that must survive bit-exactly. */
     static final double[] SPECIALS = {
         Double.longBitsToDouble(0x7ff0000000000002L), // Prometheus stale marker (signalling NaN)
-        Double.NaN, Double.longBitsToDouble(0xfff8000000000001L), Double.longBitsToDouble(0x7ff0000000000001L),
-        Double.longBitsToDouble(0x7fffffffffffffffL), Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
-        -0.0, 0.0, Double.MIN_VALUE, -Double.MIN_VALUE, Double.MAX_VALUE, -Double.MAX_VALUE, Double.MIN_NORMAL,
-        9007199254740991.0, -9007199254740991.0, 9007199254740992.0, -9007199254740992.0, 0.5, 1e300,
-        (double) Long.MAX_VALUE, (double) Long.MIN_VALUE,
+        Double.NaN,
+        Double.longBitsToDouble(0xfff8000000000001L),
+        Double.longBitsToDouble(0x7ff0000000000001L),
+        Double.longBitsToDouble(0x7fffffffffffffffL),
+        Double.POSITIVE_INFINITY,
+        Double.NEGATIVE_INFINITY,
+        -0.0,
+        0.0,
+        Double.MIN_VALUE,
+        -Double.MIN_VALUE,
+        Double.MAX_VALUE,
+        -Double.MAX_VALUE,
+        Double.MIN_NORMAL,
+        9007199254740991.0,
+        -9007199254740991.0,
+        9007199254740992.0,
+        -9007199254740992.0,
+        0.5,
+        1e300,
+        (double) Long.MAX_VALUE,
+        (double) Long.MIN_VALUE,
     };
 
     /**
@@ -79,11 +95,12 @@ class ChunkProperties {
             }
             default -> {
                 return g.oneOf(
-                        new long[] {Long.MIN_VALUE, Long.MAX_VALUE},
-                        new long[] {Long.MIN_VALUE, -1, 0, Long.MAX_VALUE},
-                        new long[] {Long.MIN_VALUE, Long.MIN_VALUE + 1, Long.MAX_VALUE - 1, Long.MAX_VALUE},
-                        new long[] {Long.MIN_VALUE, 0, 1, Long.MAX_VALUE},
-                        new long[] {-5, Long.MAX_VALUE - 3, Long.MAX_VALUE - 2, Long.MAX_VALUE}).clone();
+                                new long[] {Long.MIN_VALUE, Long.MAX_VALUE},
+                                new long[] {Long.MIN_VALUE, -1, 0, Long.MAX_VALUE},
+                                new long[] {Long.MIN_VALUE, Long.MIN_VALUE + 1, Long.MAX_VALUE - 1, Long.MAX_VALUE},
+                                new long[] {Long.MIN_VALUE, 0, 1, Long.MAX_VALUE},
+                                new long[] {-5, Long.MAX_VALUE - 3, Long.MAX_VALUE - 2, Long.MAX_VALUE})
+                        .clone();
             }
         }
     }
@@ -196,7 +213,8 @@ class ChunkProperties {
     /** A chunk restored from bytes resumes appending exactly where the original would have. */
     @Test
     void restoredChunkContinuesIdentically() {
-        Seeds.check(200, g -> restoredChunkContinuesIdentically(timestamps(g), values(g), g.intBetween(0, 130), g.bool()));
+        Seeds.check(
+                200, g -> restoredChunkContinuesIdentically(timestamps(g), values(g), g.intBetween(0, 130), g.bool()));
     }
 
     private static void restoredChunkContinuesIdentically(long[] ts, double[] vs, int split, boolean sealFirst) {
@@ -345,7 +363,9 @@ class ChunkProperties {
         for (int i = 0; i < count; i++) {
             assertTrue(it.next(), "sample " + i);
             assertEquals(ts[i], it.timestamp(), "timestamp " + i);
-            assertEquals(Double.doubleToRawLongBits(vs[i]), Double.doubleToRawLongBits(it.value()),
+            assertEquals(
+                    Double.doubleToRawLongBits(vs[i]),
+                    Double.doubleToRawLongBits(it.value()),
                     () -> "value bits of sample " + it.timestamp());
         }
         assertFalse(it.next());

@@ -60,7 +60,8 @@ class ChunkTest {
     void promtoolWorkloadStaysUnderTwoBytesPerSample() {
         double fromZero = promtoolBytesPerSample(0);
         double realistic = promtoolBytesPerSample(1_700_000_000_000L);
-        System.out.printf("chunk bytes/sample on promtool-like series: t0=0 -> %.4f, t0=1.7e12 ms -> %.4f%n",
+        System.out.printf(
+                "chunk bytes/sample on promtool-like series: t0=0 -> %.4f, t0=1.7e12 ms -> %.4f%n",
                 fromZero, realistic);
         assertTrue(fromZero <= 2.0, "bytes/sample " + fromZero);
         assertTrue(realistic <= 2.0, "bytes/sample " + realistic);
@@ -316,7 +317,8 @@ class ChunkTest {
                     int seen = 0;
                     while (it.next()) {
                         assertEquals(expectedT(seen), it.timestamp());
-                        assertEquals(Double.doubleToRawLongBits(expectedV(c.hashCode(), seen)),
+                        assertEquals(
+                                Double.doubleToRawLongBits(expectedV(c.hashCode(), seen)),
                                 Double.doubleToRawLongBits(it.value()));
                         seen++;
                     }
@@ -328,7 +330,8 @@ class ChunkTest {
                         int k = 0;
                         while (ci.next()) {
                             assertEquals(expectedT(k), ci.timestamp());
-                            assertEquals(Double.doubleToRawLongBits(expectedV(c.hashCode(), k)),
+                            assertEquals(
+                                    Double.doubleToRawLongBits(expectedV(c.hashCode(), k)),
                                     Double.doubleToRawLongBits(ci.value()));
                             k++;
                         }
@@ -406,7 +409,8 @@ class ChunkTest {
             byte[] b = c.toBytes();
             byte[] padded = new byte[b.length + 10];
             System.arraycopy(b, 0, padded, 5, b.length);
-            packed[k] = Chunk.fromSealedBytes(padded, 5, b.length, c.maxTime(), Double.doubleToRawLongBits(c.lastValue()), slab);
+            packed[k] = Chunk.fromSealedBytes(
+                    padded, 5, b.length, c.maxTime(), Double.doubleToRawLongBits(c.lastValue()), slab);
         }
         for (int k = 0; k < originals.length; k++) {
             Chunk o = originals[k];
@@ -446,7 +450,8 @@ class ChunkTest {
         }
         byte[] bad = originals[0].toBytes();
         bad[bad.length - 1] ^= 1;
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> Chunk.fromSealedBytes(bad, 0, bad.length, originals[0].maxTime(), 0, slab));
     }
 }

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tsdb.core.SampleIterator;
-import java.util.Random;
 import io.tsdb.testing.Seeds;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,7 +17,9 @@ class ChunkUnsharedProperties {
 
     @Test
     void unsharedAppendsEncodeLikeSharedOnes() {
-        Seeds.check(300, g -> unsharedAppendsEncodeLikeSharedOnes(g.anyLong(), g.intBetween(0, 130), g.intBetween(-5, 3000)));
+        Seeds.check(
+                300,
+                g -> unsharedAppendsEncodeLikeSharedOnes(g.anyLong(), g.intBetween(0, 130), g.intBetween(-5, 3000)));
     }
 
     private static void unsharedAppendsEncodeLikeSharedOnes(long seed, int count, int hint) {

@@ -62,11 +62,16 @@ final class ChildClasspath {
             }
         }));
         Set<Path> sources = new LinkedHashSet<>();
-        for (Class<?> c : List.of(CrashWriterMain.class, StorageImpl.class, ShardedWAL.class,
-                org.roaringbitmap.RoaringBitmap.class, net.jpountz.lz4.LZ4Factory.class,
+        for (Class<?> c : List.of(
+                CrashWriterMain.class,
+                StorageImpl.class,
+                ShardedWAL.class,
+                org.roaringbitmap.RoaringBitmap.class,
+                net.jpountz.lz4.LZ4Factory.class,
                 org.HdrHistogram.Histogram.class)) {
             try {
-                sources.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()));
+                sources.add(Path.of(
+                        c.getProtectionDomain().getCodeSource().getLocation().toURI()));
             } catch (URISyntaxException | RuntimeException e) {
                 // unknown location: the java.class.path fallback below covers it
             }

@@ -62,8 +62,13 @@ class CloseRaceTest {
     }
 
     private long[] raceOnce(Durability mode, Path storeDir, int round) throws Exception {
-        StorageOptions opts = StorageOptions.builder().shards(8).durability(mode)
-                .checkpointInterval(Duration.ZERO).checkpointWalBytes(0).replayParallelism(2).build();
+        StorageOptions opts = StorageOptions.builder()
+                .shards(8)
+                .durability(mode)
+                .checkpointInterval(Duration.ZERO)
+                .checkpointWalBytes(0)
+                .replayParallelism(2)
+                .build();
         List<Labels> labels = new ArrayList<>();
         for (int w = 0; w < WRITERS; w++) {
             for (int k = 0; k < SERIES_PER_WRITER; k++) {
@@ -77,80 +82,91 @@ class CloseRaceTest {
         ConcurrentLinkedQueue<String> closeOutcomes = new ConcurrentLinkedQueue<>();
 
         StorageImpl store = StorageImpl.open(storeDir, opts);
-        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
-            CountDownLatch warm = new CountDownLatch(WRITERS);
-            Thread[] ts = new Thread[WRITERS];
-            for (int w = 0; w < WRITERS; w++) {
-                final int writer = w;
-                ts[w] = new Thread(() -> {
-                    long[] refs = new long[SERIES_PER_WRITER];
-                    boolean counted = false;
-                    try {
-                        Appender app = null;
-                        for (long t = 1; ; t++) {
-                            tried.set(writer, t);
-                            if ((t + writer) % 2 == 0) {
-                                if (app == null) {
-                                    app = store.appender();
-                                }
-                                for (int k = 0; k < SERIES_PER_WRITER; k++) {
-                                    refs[k] = app.append(refs[k], labels.get(writer * SERIES_PER_WRITER + k), t,
-                                            value(writer, k, t));
-                                }
-                                app.commit();
-                            } else {
-                                List<TimeSeries> batch = new ArrayList<>();
-                                for (int k = 0; k < SERIES_PER_WRITER; k++) {
-                                    batch.add(new TimeSeries(labels.get(writer * SERIES_PER_WRITER + k),
-                                            List.of(new Sample(t, value(writer, k, t)))));
-                                }
-                                store.write(batch);
-                            }
-                            acked.set(writer, t);
-                            if (!counted && t >= 5) {
-                                counted = true;
-                                warm.countDown();
-                            }
-                        }
-                    } catch (StoreClosedException expected) {
-                        // the store closed under this writer: the contract's only allowed failure
-                    } catch (Throwable e) {
-                        unexpected.add(new AssertionError("writer " + writer + " at t=" + tried.get(writer)
-                                + " got " + e, e));
-                    } finally {
-                        if (!counted) {
-                            warm.countDown();
-                        }
+        assertTimeoutPreemptively(
+                Duration.ofSeconds(30),
+                () -> {
+                    CountDownLatch warm = new CountDownLatch(WRITERS);
+                    Thread[] ts = new Thread[WRITERS];
+                    for (int w = 0; w < WRITERS; w++) {
+                        final int writer = w;
+                        ts[w] = new Thread(
+                                () -> {
+                                    long[] refs = new long[SERIES_PER_WRITER];
+                                    boolean counted = false;
+                                    try {
+                                        Appender app = null;
+                                        for (long t = 1; ; t++) {
+                                            tried.set(writer, t);
+                                            if ((t + writer) % 2 == 0) {
+                                                if (app == null) {
+                                                    app = store.appender();
+                                                }
+                                                for (int k = 0; k < SERIES_PER_WRITER; k++) {
+                                                    refs[k] = app.append(
+                                                            refs[k],
+                                                            labels.get(writer * SERIES_PER_WRITER + k),
+                                                            t,
+                                                            value(writer, k, t));
+                                                }
+                                                app.commit();
+                                            } else {
+                                                List<TimeSeries> batch = new ArrayList<>();
+                                                for (int k = 0; k < SERIES_PER_WRITER; k++) {
+                                                    batch.add(new TimeSeries(
+                                                            labels.get(writer * SERIES_PER_WRITER + k),
+                                                            List.of(new Sample(t, value(writer, k, t)))));
+                                                }
+                                                store.write(batch);
+                                            }
+                                            acked.set(writer, t);
+                                            if (!counted && t >= 5) {
+                                                counted = true;
+                                                warm.countDown();
+                                            }
+                                        }
+                                    } catch (StoreClosedException expected) {
+                                        // the store closed under this writer: the contract's only allowed failure
+                                    } catch (Throwable e) {
+                                        unexpected.add(new AssertionError(
+                                                "writer " + writer + " at t=" + tried.get(writer) + " got " + e, e));
+                                    } finally {
+                                        if (!counted) {
+                                            warm.countDown();
+                                        }
+                                    }
+                                },
+                                "close-race-writer-" + w);
+                        ts[w].start();
                     }
-                }, "close-race-writer-" + w);
-                ts[w].start();
-            }
-            warm.await();
-            CyclicBarrier go = new CyclicBarrier(2);
-            Thread[] closers = new Thread[2];
-            for (int c = 0; c < 2; c++) {
-                final int closer = c;
-                closers[c] = new Thread(() -> {
-                    try {
-                        go.await();
-                        store.close();
-                        closeOutcomes.add("closer " + closer + " returned");
-                    } catch (StoreClosedException e) {
-                        closeOutcomes.add("closer " + closer + " got StoreClosedException");
-                    } catch (Throwable e) {
-                        unexpected.add(new AssertionError("close() #" + closer + " threw " + e, e));
+                    warm.await();
+                    CyclicBarrier go = new CyclicBarrier(2);
+                    Thread[] closers = new Thread[2];
+                    for (int c = 0; c < 2; c++) {
+                        final int closer = c;
+                        closers[c] = new Thread(
+                                () -> {
+                                    try {
+                                        go.await();
+                                        store.close();
+                                        closeOutcomes.add("closer " + closer + " returned");
+                                    } catch (StoreClosedException e) {
+                                        closeOutcomes.add("closer " + closer + " got StoreClosedException");
+                                    } catch (Throwable e) {
+                                        unexpected.add(new AssertionError("close() #" + closer + " threw " + e, e));
+                                    }
+                                },
+                                "close-race-closer-" + c);
+                        closers[c].start();
                     }
-                }, "close-race-closer-" + c);
-                closers[c].start();
-            }
-            for (Thread t : closers) {
-                t.join();
-            }
-            for (Thread t : ts) {
-                t.join();
-            }
-        }, () -> "deadlock: close() twice with " + WRITERS + " writers in flight did not finish within 30 s ("
-                + mode + ", round " + round + ")");
+                    for (Thread t : closers) {
+                        t.join();
+                    }
+                    for (Thread t : ts) {
+                        t.join();
+                    }
+                },
+                () -> "deadlock: close() twice with " + WRITERS + " writers in flight did not finish within 30 s ("
+                        + mode + ", round " + round + ")");
 
         if (!unexpected.isEmpty()) {
             AssertionError e = new AssertionError(unexpected.size() + " unexpected failures (" + mode + ", round "
@@ -162,8 +178,9 @@ class CloseRaceTest {
 
         // every call on the closed store: StoreClosedException (an IllegalStateException), never NPE
         assertThrows(StoreClosedException.class, store::appender);
-        assertThrows(StoreClosedException.class, () -> store.write(new TimeSeries(labels.get(0),
-                List.of(new Sample(Long.MAX_VALUE - 1, 1.0)))));
+        assertThrows(
+                StoreClosedException.class,
+                () -> store.write(new TimeSeries(labels.get(0), List.of(new Sample(Long.MAX_VALUE - 1, 1.0)))));
         assertThrows(StoreClosedException.class, store::flush);
         assertThrows(StoreClosedException.class, store::allPostings);
         assertThrows(StoreClosedException.class, store::stats);
@@ -187,16 +204,31 @@ class CloseRaceTest {
                         long t = smp[0];
                         if (t < 1 || t > tr || smp[1] != Double.doubleToRawLongBits(value(w, k, t)) || !seen.add(t)) {
                             fig[2]++;
-                            problems.append("phantom: writer ").append(w).append(" series ").append(k)
-                                    .append(" t=").append(t).append(" bits=").append(Long.toHexString(smp[1]))
-                                    .append(" (attempted up to ").append(tr).append(")\n");
+                            problems.append("phantom: writer ")
+                                    .append(w)
+                                    .append(" series ")
+                                    .append(k)
+                                    .append(" t=")
+                                    .append(t)
+                                    .append(" bits=")
+                                    .append(Long.toHexString(smp[1]))
+                                    .append(" (attempted up to ")
+                                    .append(tr)
+                                    .append(")\n");
                         }
                     }
                     for (long t = 1; t <= a; t++) {
                         if (!seen.contains(t)) {
                             fig[1]++;
-                            problems.append("lost: writer ").append(w).append(" series ").append(k).append(" t=")
-                                    .append(t).append(" (acknowledged up to ").append(a).append(")\n");
+                            problems.append("lost: writer ")
+                                    .append(w)
+                                    .append(" series ")
+                                    .append(k)
+                                    .append(" t=")
+                                    .append(t)
+                                    .append(" (acknowledged up to ")
+                                    .append(a)
+                                    .append(")\n");
                         }
                     }
                 }

@@ -77,26 +77,38 @@ public final class CrashWriterMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Thread safety = new Thread(() -> {
-            try {
-                Thread.sleep(SAFETY_LIMIT_MS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            System.err.println("crash child: safety limit reached, exiting");
-            Runtime.getRuntime().halt(4);
-        }, "safety");
+        Thread safety = new Thread(
+                () -> {
+                    try {
+                        Thread.sleep(SAFETY_LIMIT_MS);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    System.err.println("crash child: safety limit reached, exiting");
+                    Runtime.getRuntime().halt(4);
+                },
+                "safety");
         safety.setDaemon(true);
         safety.start();
         try {
             switch (args[0]) {
-                case "write" -> write(Path.of(args[1]), Durability.valueOf(args[2]), Long.parseLong(args[3]),
-                        Integer.parseInt(args[4]), Integer.parseInt(args[5]), Long.parseLong(args[6]),
-                        Long.parseLong(args[7]));
+                case "write" ->
+                    write(
+                            Path.of(args[1]),
+                            Durability.valueOf(args[2]),
+                            Long.parseLong(args[3]),
+                            Integer.parseInt(args[4]),
+                            Integer.parseInt(args[5]),
+                            Long.parseLong(args[6]),
+                            Long.parseLong(args[7]));
                 case "open" -> {
                     line("OPENING");
-                    StorageImpl store = StorageImpl.open(Path.of(args[1]), options(Durability.valueOf(args[2]))
-                            .toBuilder().checkpointInterval(Duration.ZERO).checkpointWalBytes(0).build());
+                    StorageImpl store = StorageImpl.open(
+                            Path.of(args[1]),
+                            options(Durability.valueOf(args[2])).toBuilder()
+                                    .checkpointInterval(Duration.ZERO)
+                                    .checkpointWalBytes(0)
+                                    .build());
                     line("READY " + store.stats().series());
                     Thread.sleep(SAFETY_LIMIT_MS);
                 }
@@ -107,8 +119,9 @@ public final class CrashWriterMain {
         }
     }
 
-    private static void write(Path dir, Durability mode, long seed, int nSeries, int writers, long startRound,
-            long maxRounds) throws Exception {
+    private static void write(
+            Path dir, Durability mode, long seed, int nSeries, int writers, long startRound, long maxRounds)
+            throws Exception {
         List<Labels> labels = SeriesGen.labelSets(nSeries, seed);
         line("OPENING");
         StorageImpl store = StorageImpl.open(dir, options(mode));
@@ -116,13 +129,15 @@ public final class CrashWriterMain {
         Thread[] ts = new Thread[writers];
         for (int w = 0; w < writers; w++) {
             final int writer = w;
-            ts[w] = new Thread(() -> {
-                try {
-                    writer(store, labels, writer, writers, startRound, maxRounds);
-                } catch (Throwable t) {
-                    fail(writer, t);
-                }
-            }, "writer-" + w);
+            ts[w] = new Thread(
+                    () -> {
+                        try {
+                            writer(store, labels, writer, writers, startRound, maxRounds);
+                        } catch (Throwable t) {
+                            fail(writer, t);
+                        }
+                    },
+                    "writer-" + w);
             ts[w].start();
         }
         for (Thread t : ts) {
@@ -130,8 +145,9 @@ public final class CrashWriterMain {
         }
     }
 
-    private static void writer(StorageImpl store, List<Labels> labels, int w, int writers, long startRound,
-            long maxRounds) throws IOException, InterruptedException {
+    private static void writer(
+            StorageImpl store, List<Labels> labels, int w, int writers, long startRound, long maxRounds)
+            throws IOException, InterruptedException {
         List<Integer> mine = new ArrayList<>();
         for (int i = w; i < labels.size(); i += writers) {
             mine.add(i);
@@ -155,8 +171,8 @@ public final class CrashWriterMain {
             } else {
                 List<TimeSeries> batch = new ArrayList<>(mine.size());
                 for (int i : mine) {
-                    batch.add(new TimeSeries(labels.get(i),
-                            List.of(new Sample(t, Double.longBitsToDouble(SeriesGen.valueBits(i, t))))));
+                    batch.add(new TimeSeries(
+                            labels.get(i), List.of(new Sample(t, Double.longBitsToDouble(SeriesGen.valueBits(i, t))))));
                 }
                 store.write(batch);
             }

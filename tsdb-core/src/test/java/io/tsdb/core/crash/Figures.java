@@ -17,8 +17,12 @@ final class Figures {
         try {
             Path target = Path.of("target");
             if (Files.isDirectory(target)) {
-                Files.writeString(target.resolve("reliability-figures.txt"), Instant.now() + " " + line + "\n",
-                        StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                Files.writeString(
+                        target.resolve("reliability-figures.txt"),
+                        Instant.now() + " " + line + "\n",
+                        StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND);
             }
         } catch (IOException e) {
             System.err.println("could not append to target/reliability-figures.txt: " + e);

@@ -92,9 +92,18 @@ class KillNineTest {
         for (int it = 0; it < iterations; it++) {
             long startRound = nextRound;
             Path err = tmp.resolve("child-" + mode + "-" + it + ".err");
-            Child child = Child.start(List.of("write", dir.toString(), mode.name(), Long.toString(seed),
-                    Integer.toString(SERIES), Integer.toString(WRITERS), Long.toString(startRound),
-                    Long.toString(MAX_ROUNDS_PER_CHILD)), err, startRound);
+            Child child = Child.start(
+                    List.of(
+                            "write",
+                            dir.toString(),
+                            mode.name(),
+                            Long.toString(seed),
+                            Integer.toString(SERIES),
+                            Integer.toString(WRITERS),
+                            Long.toString(startRound),
+                            Long.toString(MAX_ROUNDS_PER_CHILD)),
+                    err,
+                    startRound);
             int plan = rnd.nextInt(100);
             if (plan < 5) {
                 // anywhere from JVM start through recovery into the first writes
@@ -148,7 +157,11 @@ class KillNineTest {
                 store = StorageImpl.open(dir, CrashWriterMain.options(mode));
             } catch (IOException | RuntimeException e) {
                 tot.failedOpens++;
-                failures.append("iteration ").append(it).append(": open failed: ").append(e).append('\n');
+                failures.append("iteration ")
+                        .append(it)
+                        .append(": open failed: ")
+                        .append(e)
+                        .append('\n');
                 break;
             }
             try {
@@ -163,9 +176,11 @@ class KillNineTest {
                 + " walRecoveriesWithFindings=" + tot.dirtyRecoveries + " replayProblems=" + tot.replayProblems
                 + " findings=" + tot.findings.toString().replace(" ", "")
                 + " killsBeforeOpen=" + tot.killsBeforeOpen + " killsDuringOpen=" + tot.killsDuringOpen
-                + (mode == Durability.ASYNC ? " asyncItersWithLoss=" + tot.lossWindowsMs.size()
-                        + " asyncLossWindowMedianMs=" + tot.medianLossWindowMs()
-                        + " asyncLossWindowMaxMs=" + tot.asyncLossWindowMaxMs : "");
+                + (mode == Durability.ASYNC
+                        ? " asyncItersWithLoss=" + tot.lossWindowsMs.size()
+                                + " asyncLossWindowMedianMs=" + tot.medianLossWindowMs()
+                                + " asyncLossWindowMaxMs=" + tot.asyncLossWindowMaxMs
+                        : "");
         Figures.report(line);
         if (failures.length() > 0) {
             System.out.println(failures);
@@ -177,16 +192,27 @@ class KillNineTest {
         if (mode != Durability.ASYNC) {
             assertEquals(0, tot.ackedLost, "acknowledged samples lost in " + mode + ": " + failures);
         }
-        assertTrue(tot.acked > 0, "no child acknowledged anything in " + iterations + " iterations: the test checked"
-                + " nothing (seed " + seed + ")");
+        assertTrue(
+                tot.acked > 0,
+                "no child acknowledged anything in " + iterations + " iterations: the test checked" + " nothing (seed "
+                        + seed + ")");
     }
 
     private static int seriesOfWriter(int w) {
         return (SERIES - w + WRITERS - 1) / WRITERS;
     }
 
-    private static void verify(StorageImpl store, int it, long startRound, Child child, List<Labels> labels,
-            Map<Labels, Integer> index, int[] shardOf, BitSet[] present, Totals tot, StringBuilder failures,
+    private static void verify(
+            StorageImpl store,
+            int it,
+            long startRound,
+            Child child,
+            List<Labels> labels,
+            Map<Labels, Integer> index,
+            int[] shardOf,
+            BitSet[] present,
+            Totals tot,
+            StringBuilder failures,
             Durability mode) {
         if (startRound > Integer.MAX_VALUE - 1) {
             throw new IllegalStateException("round numbers beyond the BitSet range");
@@ -245,9 +271,11 @@ class KillNineTest {
                     tot.ackedLost++;
                     firstLostAckNanos = Math.min(firstLostAckNanos, child.ackNanos(w, r));
                     if (mode != Durability.ASYNC) {
-                        note(failures, "iteration " + it + ": series " + i + " (shard " + shardOf[i]
-                                + ") acknowledged round " + r + " lost (writer " + w + " acked up to "
-                                + child.acked[w] + ")");
+                        note(
+                                failures,
+                                "iteration " + it + ": series " + i + " (shard " + shardOf[i]
+                                        + ") acknowledged round " + r + " lost (writer " + w + " acked up to "
+                                        + child.acked[w] + ")");
                     }
                 }
             }
@@ -273,8 +301,10 @@ class KillNineTest {
                     for (long r = startRound; r < maxR; r++) {
                         if (!found[i].get((int) r)) {
                             tot.gaps++;
-                            note(failures, "iteration " + it + ": series " + i + " (writer " + w + ", shard " + s
-                                    + ") lacks round " + r + " below recovered round " + maxR);
+                            note(
+                                    failures,
+                                    "iteration " + it + ": series " + i + " (writer " + w + ", shard " + s
+                                            + ") lacks round " + r + " below recovered round " + maxR);
                         }
                     }
                 }
@@ -292,9 +322,12 @@ class KillNineTest {
         if (rp.corruptRecords() > 0 || rp.unknownRefSamples() > 0 || rp.conflictingSeries() > 0) {
             // reported as a figure; the oracle above decides whether anything was actually lost
             tot.replayProblems++;
-            note(failures, "iteration " + it + ": replay found problems: corrupt=" + rp.corruptRecords()
-                    + " unknownRef=" + rp.unknownRefSamples() + " conflicts=" + rp.conflictingSeries() + " first="
-                    + rp.firstProblem());
+            note(
+                    failures,
+                    "iteration " + it + ": replay found problems: corrupt=" + rp.corruptRecords()
+                            + " unknownRef=" + rp.unknownRefSamples() + " conflicts=" + rp.conflictingSeries()
+                            + " first="
+                            + rp.firstProblem());
         }
         if (child.stateAtKill == 0) {
             tot.killsBeforeOpen++;
@@ -344,6 +377,7 @@ class KillNineTest {
             l.sort(null);
             return l.get(l.size() / 2);
         }
+
         long replayProblems;
     }
 
@@ -355,6 +389,7 @@ class KillNineTest {
         final CountDownLatch ready = new CountDownLatch(1);
         /** Acknowledged write calls so far (all writers). */
         volatile long ackCount;
+
         final long startRound;
         final long[] tried = new long[WRITERS];
         final long[] acked = new long[WRITERS];
@@ -483,7 +518,7 @@ class KillNineTest {
                         ackCount++; // single writer: the reader thread
                     }
                     case "E" -> error = s;
-                    case "D" -> { } // a writer reached MAX_ROUNDS_PER_CHILD and idles
+                    case "D" -> {} // a writer reached MAX_ROUNDS_PER_CHILD and idles
                     default -> protocol("unknown line: " + s);
                 }
             } catch (RuntimeException e) {

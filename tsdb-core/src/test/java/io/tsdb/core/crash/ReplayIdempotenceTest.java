@@ -36,9 +36,15 @@ class ReplayIdempotenceTest {
 
     /** WAL-only replay (no checkpoint on close), several segments per shard. */
     private static StorageOptions walOnly() {
-        return StorageOptions.builder().shards(SHARDS).durability(Durability.PAGE_CACHE)
-                .walSegmentBytes(64 << 10).checkpointInterval(Duration.ZERO).checkpointWalBytes(0)
-                .checkpointOnClose(false).replayParallelism(2).build();
+        return StorageOptions.builder()
+                .shards(SHARDS)
+                .durability(Durability.PAGE_CACHE)
+                .walSegmentBytes(64 << 10)
+                .checkpointInterval(Duration.ZERO)
+                .checkpointWalBytes(0)
+                .checkpointOnClose(false)
+                .replayParallelism(2)
+                .build();
     }
 
     /**
@@ -89,8 +95,8 @@ class ReplayIdempotenceTest {
         String expected = StoreContent.hash(model);
 
         Map<Labels, List<long[]>> first = reopenAndDump(dir, walOnly());
-        assertNull(StoreContent.firstDifference(model, first),
-                "first reopen (WAL replay) differs from what was written");
+        assertNull(
+                StoreContent.firstDifference(model, first), "first reopen (WAL replay) differs from what was written");
         Map<Labels, List<long[]>> second = reopenAndDump(dir, walOnly());
         assertEquals(StoreContent.hash(first), StoreContent.hash(second), "second reopen differs from the first");
 
@@ -114,9 +120,10 @@ class ReplayIdempotenceTest {
         int n = Math.max(SHARDS, Runtime.getRuntime().availableProcessors());
         List<String> hashes = new ArrayList<>();
         for (int p : new int[] {1, 4, n, 1}) {
-            Map<Labels, List<long[]>> got = reopenAndDump(dir, walOnly().toBuilder().replayParallelism(p).build());
-            assertNull(StoreContent.firstDifference(model, got),
-                    "replay with " + p + " threads differs from the model");
+            Map<Labels, List<long[]>> got = reopenAndDump(
+                    dir, walOnly().toBuilder().replayParallelism(p).build());
+            assertNull(
+                    StoreContent.firstDifference(model, got), "replay with " + p + " threads differs from the model");
             hashes.add(StoreContent.hash(got));
         }
         for (String h : hashes) {
@@ -167,8 +174,12 @@ class ReplayIdempotenceTest {
             String diff = StoreContent.firstDifference(model, got);
             if (diff != null) {
                 mismatches++;
-                problems.append("kill ").append(k).append(ready ? " after" : " during").append(" open: ")
-                        .append(diff).append('\n');
+                problems.append("kill ")
+                        .append(k)
+                        .append(ready ? " after" : " during")
+                        .append(" open: ")
+                        .append(diff)
+                        .append('\n');
             }
         }
         Figures.report("killDuringReplay kills=" + kills + " killedDuringOpen=" + duringOpen + " openMs="

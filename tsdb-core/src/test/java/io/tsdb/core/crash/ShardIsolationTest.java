@@ -52,13 +52,19 @@ class ShardIsolationTest {
     Path tmp;
 
     private static StorageOptions walOnly() {
-        return StorageOptions.builder().shards(SHARDS).durability(Durability.PAGE_CACHE)
-                .checkpointInterval(Duration.ZERO).checkpointWalBytes(0).checkpointOnClose(false)
-                .replayParallelism(2).build();
+        return StorageOptions.builder()
+                .shards(SHARDS)
+                .durability(Durability.PAGE_CACHE)
+                .checkpointInterval(Duration.ZERO)
+                .checkpointWalBytes(0)
+                .checkpointOnClose(false)
+                .replayParallelism(2)
+                .build();
     }
 
     /** The written content, per shard. */
     private final Map<Integer, TreeMap<Labels, List<long[]>>> expected = new TreeMap<>();
+
     private List<Labels> labels;
 
     private void populate(Path dir, StorageOptions opts) throws IOException {
@@ -75,7 +81,8 @@ class ShardIsolationTest {
                     long bits = SeriesGen.valueBits(i, t);
                     refs[i] = app.append(refs[i], labels.get(i), t, Double.longBitsToDouble(bits));
                     expected.get(SeriesGen.shardOf(labels.get(i), SHARDS))
-                            .computeIfAbsent(labels.get(i), k -> new ArrayList<>()).add(new long[] {t, bits});
+                            .computeIfAbsent(labels.get(i), k -> new ArrayList<>())
+                            .add(new long[] {t, bits});
                 }
                 app.commit();
             }
@@ -104,7 +111,9 @@ class ShardIsolationTest {
 
     private static List<Path> segments(Path shardDir) throws IOException {
         try (Stream<Path> s = Files.list(shardDir)) {
-            List<Path> l = s.filter(p -> p.getFileName().toString().endsWith(".log")).sorted().toList();
+            List<Path> l = s.filter(p -> p.getFileName().toString().endsWith(".log"))
+                    .sorted()
+                    .toList();
             assertFalse(l.isEmpty(), "no .log segment in " + shardDir);
             return l;
         }
@@ -137,8 +146,9 @@ class ShardIsolationTest {
                     }
                 }
                 if (s != victim || victimIntact) {
-                    assertNull(StoreContent.firstDifference(want, have), "shard " + s + " (damaged shard: " + victim
-                            + ") not fully recovered");
+                    assertNull(
+                            StoreContent.firstDifference(want, have),
+                            "shard " + s + " (damaged shard: " + victim + ") not fully recovered");
                     if (s != victim && !want.isEmpty()) {
                         healthy = want.firstKey();
                     }
@@ -146,12 +156,15 @@ class ShardIsolationTest {
                     // the damaged shard: whatever it returns must have been written (no phantom)
                     for (Map.Entry<Labels, List<long[]>> e : have.entrySet()) {
                         List<long[]> w = want.get(e.getKey());
-                        assertTrue(w != null || e.getValue().isEmpty(), "phantom series in damaged shard " + victim
-                                + ": " + e.getKey());
+                        assertTrue(
+                                w != null || e.getValue().isEmpty(),
+                                "phantom series in damaged shard " + victim + ": " + e.getKey());
                         for (long[] smp : e.getValue()) {
                             boolean ok = w.stream().anyMatch(x -> x[0] == smp[0] && x[1] == smp[1]);
-                            assertTrue(ok, "phantom sample t=" + smp[0] + " bits=" + Long.toHexString(smp[1])
-                                    + " in damaged shard " + victim + " series " + e.getKey());
+                            assertTrue(
+                                    ok,
+                                    "phantom sample t=" + smp[0] + " bits=" + Long.toHexString(smp[1])
+                                            + " in damaged shard " + victim + " series " + e.getKey());
                         }
                     }
                 }
@@ -165,7 +178,8 @@ class ShardIsolationTest {
             int ref = store.seriesRef(healthy);
             assertTrue(ref >= 0, "series of a healthy shard missing after a write and reopen: " + healthy);
             var it = store.iterator(ref, SeriesGen.timestamp(ROUNDS), SeriesGen.timestamp(ROUNDS));
-            assertTrue(it.next() && it.value() == 42.0,
+            assertTrue(
+                    it.next() && it.value() == 42.0,
                     "write to a healthy shard after the damage did not survive reopen");
         }
         return stats;
@@ -181,8 +195,8 @@ class ShardIsolationTest {
         while (m.find()) {
             named.add(Integer.parseInt(m.group(1)));
         }
-        assertEquals(new TreeSet<>(List.of(victim)), named,
-                "the report must name exactly the damaged shard: " + report);
+        assertEquals(
+                new TreeSet<>(List.of(victim)), named, "the report must name exactly the damaged shard: " + report);
     }
 
     @Test
@@ -254,13 +268,15 @@ class ShardIsolationTest {
     @Test
     void garbageCheckpointOfOneShardFallsBackAndIsReported() throws IOException {
         Path dir = tmp.resolve("badckpt");
-        StorageOptions withCheckpoint = walOnly().toBuilder().checkpointOnClose(true).build();
+        StorageOptions withCheckpoint =
+                walOnly().toBuilder().checkpointOnClose(true).build();
         populate(dir, withCheckpoint);
         int victim = victim();
         Path ckDir = dir.resolve("checkpoints").resolve(String.format("shard-%04d", victim));
         List<Path> files;
         try (Stream<Path> s = Files.exists(ckDir) ? Files.list(ckDir) : Stream.empty()) {
-            files = s.filter(p -> p.getFileName().toString().startsWith("ckpt-")).toList();
+            files = s.filter(p -> p.getFileName().toString().startsWith("ckpt-"))
+                    .toList();
         }
         assertFalse(files.isEmpty(), "no checkpoint of shard " + victim + " after close: " + tree(dir));
         for (Path f : files) {

@@ -96,7 +96,8 @@ final class StoreContent {
         }
         for (Map.Entry<Labels, List<long[]>> e : actual.entrySet()) {
             if (!expected.containsKey(e.getKey()) && !e.getValue().isEmpty()) {
-                return "unexpected series " + e.getKey() + " with " + e.getValue().size() + " samples";
+                return "unexpected series " + e.getKey() + " with "
+                        + e.getValue().size() + " samples";
             }
         }
         return null;

@@ -36,7 +36,11 @@ class StoreLockTest {
     Path tmp;
 
     private static StorageOptions opts() {
-        return StorageOptions.builder().shards(2).checkpointInterval(java.time.Duration.ZERO).checkpointWalBytes(0).build();
+        return StorageOptions.builder()
+                .shards(2)
+                .checkpointInterval(java.time.Duration.ZERO)
+                .checkpointWalBytes(0)
+                .build();
     }
 
     @Test
@@ -73,14 +77,24 @@ class StoreLockTest {
     void aWriterInAnotherProcessIsNamedAndItsLockDiesWithIt() throws Exception {
         Path dir = tmp.resolve("store");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process child = new ProcessBuilder(java.toString(), "-Xmx128m", "-cp", ChildClasspath.get(), Holder.class.getName(),
-                dir.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process child = new ProcessBuilder(
+                        java.toString(),
+                        "-Xmx128m",
+                        "-cp",
+                        ChildClasspath.get(),
+                        Holder.class.getName(),
+                        dir.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             assertEquals("OPEN", out.readLine(), "the child opened the store");
             StoreLockedException e = assertThrows(StoreLockedException.class, () -> StorageImpl.open(dir, opts()));
             assertEquals(child.pid(), e.holderPid(), e.getMessage());
-            assertTrue(e.getMessage().contains("pid " + child.pid()) && e.getMessage().contains(dir.toString()),
+            assertTrue(
+                    e.getMessage().contains("pid " + child.pid())
+                            && e.getMessage().contains(dir.toString()),
                     e.getMessage());
         } finally {
             child.destroyForcibly();
@@ -97,8 +111,9 @@ class StoreLockTest {
         TreeMap<String, String> m = new TreeMap<>();
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {
-                m.put(root.relativize(p).toString(), Files.isDirectory(p) ? "dir"
-                        : java.util.HexFormat.of().formatHex(Files.readAllBytes(p)));
+                m.put(
+                        root.relativize(p).toString(),
+                        Files.isDirectory(p) ? "dir" : java.util.HexFormat.of().formatHex(Files.readAllBytes(p)));
             }
         }
         return m;
@@ -112,8 +127,11 @@ class StoreLockTest {
         Files.writeString(project.resolve("src/main/java/App.java"), "class App {}\n");
         TreeMap<String, String> before = snapshot(project);
         IOException e = assertThrows(IOException.class, () -> StorageImpl.open(project, opts()));
-        assertTrue(e.getMessage().contains("not empty and holds no tsdb store") && e.getMessage().contains(project.toString())
-                && e.getMessage().contains("pom.xml"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("not empty and holds no tsdb store")
+                        && e.getMessage().contains(project.toString())
+                        && e.getMessage().contains("pom.xml"),
+                e.getMessage());
         assertEquals(before, snapshot(project), "nothing written, nothing deleted");
         // an empty directory becomes a store, and then reopens as one
         Path empty = Files.createDirectories(tmp.resolve("empty"));
@@ -151,9 +169,12 @@ class StoreLockTest {
                     assertEquals(1, s.stats().samples());
                 }
             } else {
-                java.nio.file.AccessDeniedException e = assertThrows(java.nio.file.AccessDeniedException.class,
-                        () -> StorageImpl.open(dir, opts()));
-                assertTrue(e.getMessage().contains("not writable") && e.getMessage().contains(dir.toString()), e.getMessage());
+                java.nio.file.AccessDeniedException e =
+                        assertThrows(java.nio.file.AccessDeniedException.class, () -> StorageImpl.open(dir, opts()));
+                assertTrue(
+                        e.getMessage().contains("not writable")
+                                && e.getMessage().contains(dir.toString()),
+                        e.getMessage());
                 assertFalse(e.getMessage().contains(".tmp"), e.getMessage());
             }
         } finally {

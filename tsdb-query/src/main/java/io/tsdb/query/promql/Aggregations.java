@@ -21,8 +21,8 @@ final class Aggregations {
         }
     }
 
-    static Evaluator.VecVal aggregate(Evaluator ev, Expr.Aggregate a, Evaluator.Val param, Evaluator.VecVal in,
-            long[] ts) {
+    static Evaluator.VecVal aggregate(
+            Evaluator ev, Expr.Aggregate a, Evaluator.Val param, Evaluator.VecVal in, long[] ts) {
         String op = a.op();
         List<List<Evaluator.Elem>> out = new ArrayList<>(ts.length);
         String countLabel = null;
@@ -49,26 +49,32 @@ final class Aggregations {
                 throw new PromqlEvalException("Ratio value is NaN");
             }
             if (op.equals("limit_ratio") && (p < -1 || p > 1)) {
-                ev.warn("ratio value should be between -1 and 1, got " + QueryResult.formatValue(p) + ", capping to "
-                        + QueryResult.formatValue(Math.max(-1, Math.min(1, p))), a.param().pos());
+                ev.warn(
+                        "ratio value should be between -1 and 1, got " + QueryResult.formatValue(p) + ", capping to "
+                                + QueryResult.formatValue(Math.max(-1, Math.min(1, p))),
+                        a.param().pos());
             }
             if (op.equals("quantile") && (Double.isNaN(p) || p < 0 || p > 1)) {
                 ev.quantileWarning(p, a.param().pos());
             }
             List<Evaluator.Elem> step = in.steps().get(i);
-            Map<Labels, Group> groups = op.equals("count_values") ? new LinkedHashMap<>()
-                    : new java.util.IdentityHashMap<>();
+            Map<Labels, Group> groups =
+                    op.equals("count_values") ? new LinkedHashMap<>() : new java.util.IdentityHashMap<>();
             List<Group> order = new ArrayList<>();
             for (Evaluator.Elem e : step) {
                 Labels gl;
                 if (op.equals("count_values")) {
-                    Labels base = a.without() ? LabelOps.without(e.labels(), a.grouping(), true)
+                    Labels base = a.without()
+                            ? LabelOps.without(e.labels(), a.grouping(), true)
                             : LabelOps.keep(e.labels(), a.grouping());
-                    gl = base.toBuilder().set(countLabel, formatCountValue(e.v())).build();
+                    gl = base.toBuilder()
+                            .set(countLabel, formatCountValue(e.v()))
+                            .build();
                 } else {
                     gl = groupCache.get(e.labels());
                     if (gl == null) {
-                        Labels fresh = a.without() ? LabelOps.without(e.labels(), a.grouping(), true)
+                        Labels fresh = a.without()
+                                ? LabelOps.without(e.labels(), a.grouping(), true)
                                 : LabelOps.keep(e.labels(), a.grouping());
                         gl = canonical.computeIfAbsent(fresh, k -> k);
                         if (groupCache.size() < 1_000_000) {

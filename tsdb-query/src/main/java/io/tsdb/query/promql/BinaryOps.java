@@ -50,8 +50,8 @@ final class BinaryOps {
         }
     }
 
-    private static List<Evaluator.Elem> and(List<Evaluator.Elem> ls, List<Evaluator.Elem> rs,
-            SigCache m, boolean keepMatching) {
+    private static List<Evaluator.Elem> and(
+            List<Evaluator.Elem> ls, List<Evaluator.Elem> rs, SigCache m, boolean keepMatching) {
         if (ls.isEmpty()) {
             return List.of();
         }
@@ -90,8 +90,13 @@ final class BinaryOps {
         };
     }
 
-    private static List<Evaluator.Elem> binop(Expr.Binary b, List<Evaluator.Elem> lhs, List<Evaluator.Elem> rhs,
-            Expr.VectorMatching m, SigCache sc, long t) {
+    private static List<Evaluator.Elem> binop(
+            Expr.Binary b,
+            List<Evaluator.Elem> lhs,
+            List<Evaluator.Elem> rhs,
+            Expr.VectorMatching m,
+            SigCache sc,
+            long t) {
         boolean oneToMany = m.card() == Expr.Card.ONE_TO_MANY;
         List<Evaluator.Elem> many = oneToMany ? rhs : lhs;
         List<Evaluator.Elem> one = oneToMany ? lhs : rhs;
@@ -156,8 +161,8 @@ final class BinaryOps {
                     inserted = new HashSet<>();
                     matched.put(s, inserted);
                 } else if (inserted.contains(key)) {
-                    throw new PromqlEvalException("multiple matches for labels: grouping labels must ensure unique "
-                            + "results");
+                    throw new PromqlEvalException(
+                            "multiple matches for labels: grouping labels must ensure unique " + "results");
                 }
                 inserted.add(key);
             }

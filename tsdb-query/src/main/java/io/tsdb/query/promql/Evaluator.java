@@ -87,8 +87,17 @@ final class Evaluator {
     /** Whether the last simple vector function mapped two different inputs to the same labels. */
     private boolean lastDropperCollided;
 
-    Evaluator(SeriesSource source, PostingsPlanner planner, String query, long start, long end, boolean rangeQuery,
-            long lookback, long defaultSubqueryStep, long maxSamples, long deadlineNanos) {
+    Evaluator(
+            SeriesSource source,
+            PostingsPlanner planner,
+            String query,
+            long start,
+            long end,
+            boolean rangeQuery,
+            long lookback,
+            long defaultSubqueryStep,
+            long maxSamples,
+            long deadlineNanos) {
         this.source = source;
         this.planner = planner;
         this.query = query;
@@ -362,8 +371,13 @@ final class Evaluator {
     // ------------------------------------------------------------------------------------------------ calls
 
     private static boolean keepsName(String f) {
-        return f.equals("last_over_time") || f.equals("first_over_time") || f.equals("sort") || f.equals("sort_desc")
-                || f.equals("sort_by_label") || f.equals("sort_by_label_desc") || f.equals("label_replace")
+        return f.equals("last_over_time")
+                || f.equals("first_over_time")
+                || f.equals("sort")
+                || f.equals("sort_desc")
+                || f.equals("sort_by_label")
+                || f.equals("sort_by_label_desc")
+                || f.equals("label_replace")
                 || f.equals("label_join");
     }
 
@@ -371,11 +385,14 @@ final class Evaluator {
         Functions.Function f = c.function();
         String name = f.name();
         if (f.nativeHistogramOnly()) {
-            throw new UnsupportedOperationException("function \"" + name + "\" needs native histograms, which this "
-                    + "engine does not support");
+            throw new UnsupportedOperationException(
+                    "function \"" + name + "\" needs native histograms, which this " + "engine does not support");
         }
-        if (rangeQuery && (name.equals("sort") || name.equals("sort_desc") || name.equals("sort_by_label")
-                || name.equals("sort_by_label_desc"))) {
+        if (rangeQuery
+                && (name.equals("sort")
+                        || name.equals("sort_desc")
+                        || name.equals("sort_by_label")
+                        || name.equals("sort_by_label_desc"))) {
             warn("sort is ineffective for range queries since results are always ordered by labels", c.pos());
         }
         switch (name) {
@@ -471,8 +488,7 @@ final class Evaluator {
         List<List<Elem>> out = new ArrayList<>(ts.length);
         switch (name) {
             case "label_replace":
-                return labelReplace(in, stringArg(rest, 0), stringArg(rest, 1), stringArg(rest, 2),
-                        stringArg(rest, 3));
+                return labelReplace(in, stringArg(rest, 0), stringArg(rest, 1), stringArg(rest, 2), stringArg(rest, 3));
             case "label_join": {
                 String dst = stringArg(rest, 0);
                 String sep = stringArg(rest, 1);
@@ -499,7 +515,8 @@ final class Evaluator {
                             String v = e.labels().get(srcs.get(k));
                             sb.append(v == null ? "" : v);
                         }
-                        o.add(new Elem(e.labels().toBuilder().set(dst, sb.toString()).build(), e.v(), e.t()));
+                        o.add(new Elem(
+                                e.labels().toBuilder().set(dst, sb.toString()).build(), e.v(), e.t()));
                     }
                     out.add(o);
                 }
@@ -566,30 +583,78 @@ final class Evaluator {
                 double x = e.v();
                 double r;
                 switch (name) {
-                    case "abs": r = Math.abs(x); break;
-                    case "ceil": r = Math.ceil(x); break;
-                    case "floor": r = Math.floor(x); break;
-                    case "exp": r = Math.exp(x); break;
-                    case "ln": r = Math.log(x); break;
-                    case "log2": r = Math.log(x) / Math.log(2); break;
-                    case "log10": r = Math.log10(x); break;
-                    case "sqrt": r = Math.sqrt(x); break;
-                    case "sgn": r = Double.isNaN(x) ? x : Math.signum(x); break;
-                    case "acos": r = Math.acos(x); break;
-                    case "acosh": r = Math.log(x + Math.sqrt(x * x - 1)); break;
-                    case "asin": r = Math.asin(x); break;
-                    case "asinh": r = Double.isInfinite(x) ? x : Math.log(x + Math.sqrt(x * x + 1)); break;
-                    case "atan": r = Math.atan(x); break;
-                    case "atanh": r = 0.5 * Math.log((1 + x) / (1 - x)); break;
-                    case "cos": r = Math.cos(x); break;
-                    case "cosh": r = Math.cosh(x); break;
-                    case "sin": r = Math.sin(x); break;
-                    case "sinh": r = Math.sinh(x); break;
-                    case "tan": r = Math.tan(x); break;
-                    case "tanh": r = Math.tanh(x); break;
-                    case "deg": r = x * 180 / Math.PI; break;
-                    case "rad": r = x * Math.PI / 180; break;
-                    case "timestamp": r = e.t() / 1000.0; break;
+                    case "abs":
+                        r = Math.abs(x);
+                        break;
+                    case "ceil":
+                        r = Math.ceil(x);
+                        break;
+                    case "floor":
+                        r = Math.floor(x);
+                        break;
+                    case "exp":
+                        r = Math.exp(x);
+                        break;
+                    case "ln":
+                        r = Math.log(x);
+                        break;
+                    case "log2":
+                        r = Math.log(x) / Math.log(2);
+                        break;
+                    case "log10":
+                        r = Math.log10(x);
+                        break;
+                    case "sqrt":
+                        r = Math.sqrt(x);
+                        break;
+                    case "sgn":
+                        r = Double.isNaN(x) ? x : Math.signum(x);
+                        break;
+                    case "acos":
+                        r = Math.acos(x);
+                        break;
+                    case "acosh":
+                        r = Math.log(x + Math.sqrt(x * x - 1));
+                        break;
+                    case "asin":
+                        r = Math.asin(x);
+                        break;
+                    case "asinh":
+                        r = Double.isInfinite(x) ? x : Math.log(x + Math.sqrt(x * x + 1));
+                        break;
+                    case "atan":
+                        r = Math.atan(x);
+                        break;
+                    case "atanh":
+                        r = 0.5 * Math.log((1 + x) / (1 - x));
+                        break;
+                    case "cos":
+                        r = Math.cos(x);
+                        break;
+                    case "cosh":
+                        r = Math.cosh(x);
+                        break;
+                    case "sin":
+                        r = Math.sin(x);
+                        break;
+                    case "sinh":
+                        r = Math.sinh(x);
+                        break;
+                    case "tan":
+                        r = Math.tan(x);
+                        break;
+                    case "tanh":
+                        r = Math.tanh(x);
+                        break;
+                    case "deg":
+                        r = x * 180 / Math.PI;
+                        break;
+                    case "rad":
+                        r = x * Math.PI / 180;
+                        break;
+                    case "timestamp":
+                        r = e.t() / 1000.0;
+                        break;
                     case "clamp": {
                         double lo = scalarArg(rest, 0, i);
                         double hi = scalarArg(rest, 1, i);
@@ -599,16 +664,26 @@ final class Evaluator {
                         r = Math.max(lo, Math.min(hi, x));
                         break;
                     }
-                    case "clamp_max": r = Math.min(scalarArg(rest, 0, i), x); break;
-                    case "clamp_min": r = Math.max(scalarArg(rest, 0, i), x); break;
+                    case "clamp_max":
+                        r = Math.min(scalarArg(rest, 0, i), x);
+                        break;
+                    case "clamp_min":
+                        r = Math.max(scalarArg(rest, 0, i), x);
+                        break;
                     case "round": {
                         double to = rest.isEmpty() ? 1 : scalarArg(rest, 0, i);
                         double inv = 1.0 / to;
                         r = Math.floor(x * inv + 0.5) / inv;
                         break;
                     }
-                    case "day_of_month": case "day_of_week": case "day_of_year": case "days_in_month":
-                    case "hour": case "minute": case "month": case "year":
+                    case "day_of_month":
+                    case "day_of_week":
+                    case "day_of_year":
+                    case "days_in_month":
+                    case "hour":
+                    case "minute":
+                    case "month":
+                    case "year":
                         r = dateFunction(name, x);
                         break;
                     default:
@@ -689,7 +764,8 @@ final class Evaluator {
         }
         for (int i = 0; i < n.length(); i++) {
             char c = n.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
+            boolean ok =
+                    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
             if (!ok) {
                 return false;
             }
@@ -869,10 +945,17 @@ final class Evaluator {
             checkDeadline();
             Labels l = keep ? s.labels : dropper.apply(s.labels);
             String metric = s.labels.get(LabelOps.NAME);
-            if (counterFn && metric != null && s.n > 0 && !metric.endsWith("_total") && !metric.endsWith("_sum")
-                    && !metric.endsWith("_count") && !metric.endsWith("_bucket")) {
-                info("metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \""
-                        + metric + "\"", c.args().get(matrixArg).pos());
+            if (counterFn
+                    && metric != null
+                    && s.n > 0
+                    && !metric.endsWith("_total")
+                    && !metric.endsWith("_sum")
+                    && !metric.endsWith("_count")
+                    && !metric.endsWith("_bucket")) {
+                info(
+                        "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"" + metric
+                                + "\"",
+                        c.args().get(matrixArg).pos());
             }
             for (int i = 0; i < ts.length; i++) {
                 long end = rv.windowEnd()[i];

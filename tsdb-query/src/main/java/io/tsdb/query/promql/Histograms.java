@@ -12,13 +12,14 @@ final class Histograms {
 
     private record Bucket(double upper, double count) {}
 
-    static Evaluator.VecVal histogramQuantile(Evaluator ev, Evaluator.ScalarVal q, Evaluator.VecVal in, long[] ts,
-            Expr.Call c) {
+    static Evaluator.VecVal histogramQuantile(
+            Evaluator ev, Evaluator.ScalarVal q, Evaluator.VecVal in, long[] ts, Expr.Call c) {
         List<List<Evaluator.Elem>> out = new ArrayList<>(ts.length);
         for (int i = 0; i < ts.length; i++) {
             double phi = q.v()[i];
             if (Double.isNaN(phi) || phi < 0 || phi > 1) {
-                ev.warn("quantile value should be between 0 and 1, got " + QueryResult.formatValue(phi),
+                ev.warn(
+                        "quantile value should be between 0 and 1, got " + QueryResult.formatValue(phi),
                         c.args().get(0).pos());
             }
             Map<Labels, Labels> groupLabels = new LinkedHashMap<>();
@@ -32,8 +33,10 @@ final class Histograms {
                     }
                     upper = parseLe(le);
                 } catch (NumberFormatException ex) {
-                    ev.warn("bucket label \"le\" is missing or has a malformed value of \"" + (le == null ? "" : le)
-                            + "\" for metric name \"" + nameOf(e.labels()) + "\"", c.args().get(1).pos());
+                    ev.warn(
+                            "bucket label \"le\" is missing or has a malformed value of \"" + (le == null ? "" : le)
+                                    + "\" for metric name \"" + nameOf(e.labels()) + "\"",
+                            c.args().get(1).pos());
                     continue;
                 }
                 // grouped by all labels but le (the metric name included); the output drops the name, so two
@@ -45,12 +48,14 @@ final class Histograms {
             List<Evaluator.Elem> o = new ArrayList<>();
             for (Map.Entry<Labels, List<Bucket>> g : groups.entrySet()) {
                 boolean[] forced = new boolean[1];
-                o.add(new Evaluator.Elem(groupLabels.get(g.getKey()), bucketQuantile(phi, g.getValue(), forced),
-                        ts[i]));
+                o.add(new Evaluator.Elem(
+                        groupLabels.get(g.getKey()), bucketQuantile(phi, g.getValue(), forced), ts[i]));
                 if (forced[0]) {
-                    ev.info("input to histogram_quantile needed to be fixed for monotonicity (see "
-                            + "https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for "
-                            + "metric name \"" + nameOf(g.getKey()) + "\"", c.args().get(1).pos());
+                    ev.info(
+                            "input to histogram_quantile needed to be fixed for monotonicity (see "
+                                    + "https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for "
+                                    + "metric name \"" + nameOf(g.getKey()) + "\"",
+                            c.args().get(1).pos());
                 }
             }
             out.add(o);

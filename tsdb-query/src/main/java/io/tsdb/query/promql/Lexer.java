@@ -21,8 +21,21 @@ final class Lexer {
             Map.entry("group_left", TokenType.GROUP_LEFT), Map.entry("group_right", TokenType.GROUP_RIGHT),
             Map.entry("bool", TokenType.BOOL), Map.entry("offset", TokenType.OFFSET));
 
-    static final java.util.Set<String> AGGREGATORS = java.util.Set.of("sum", "avg", "count", "min", "max",
-            "group", "stddev", "stdvar", "topk", "bottomk", "count_values", "quantile", "limitk", "limit_ratio");
+    static final java.util.Set<String> AGGREGATORS = java.util.Set.of(
+            "sum",
+            "avg",
+            "count",
+            "min",
+            "max",
+            "group",
+            "stddev",
+            "stdvar",
+            "topk",
+            "bottomk",
+            "count_values",
+            "quantile",
+            "limitk",
+            "limit_ratio");
 
     private final String in;
     private int pos;
@@ -70,39 +83,89 @@ final class Lexer {
         char c = in.charAt(pos);
         char n = pos + 1 < in.length() ? in.charAt(pos + 1) : 0;
         switch (c) {
-            case '(': pos++; return tok(TokenType.LPAREN, start);
-            case ')': pos++; return tok(TokenType.RPAREN, start);
-            case '{': pos++; return tok(TokenType.LBRACE, start);
-            case '}': pos++; return tok(TokenType.RBRACE, start);
-            case '[': pos++; return tok(TokenType.LBRACKET, start);
-            case ']': pos++; return tok(TokenType.RBRACKET, start);
-            case ',': pos++; return tok(TokenType.COMMA, start);
-            case ':': pos++; return tok(TokenType.COLON, start);
-            case '@': pos++; return tok(TokenType.AT, start);
-            case '+': pos++; return tok(TokenType.ADD, start);
-            case '-': pos++; return tok(TokenType.SUB, start);
-            case '*': pos++; return tok(TokenType.MUL, start);
-            case '/': pos++; return tok(TokenType.DIV, start);
-            case '%': pos++; return tok(TokenType.MOD, start);
-            case '^': pos++; return tok(TokenType.POW, start);
+            case '(':
+                pos++;
+                return tok(TokenType.LPAREN, start);
+            case ')':
+                pos++;
+                return tok(TokenType.RPAREN, start);
+            case '{':
+                pos++;
+                return tok(TokenType.LBRACE, start);
+            case '}':
+                pos++;
+                return tok(TokenType.RBRACE, start);
+            case '[':
+                pos++;
+                return tok(TokenType.LBRACKET, start);
+            case ']':
+                pos++;
+                return tok(TokenType.RBRACKET, start);
+            case ',':
+                pos++;
+                return tok(TokenType.COMMA, start);
+            case ':':
+                pos++;
+                return tok(TokenType.COLON, start);
+            case '@':
+                pos++;
+                return tok(TokenType.AT, start);
+            case '+':
+                pos++;
+                return tok(TokenType.ADD, start);
+            case '-':
+                pos++;
+                return tok(TokenType.SUB, start);
+            case '*':
+                pos++;
+                return tok(TokenType.MUL, start);
+            case '/':
+                pos++;
+                return tok(TokenType.DIV, start);
+            case '%':
+                pos++;
+                return tok(TokenType.MOD, start);
+            case '^':
+                pos++;
+                return tok(TokenType.POW, start);
             case '=':
-                if (n == '=') { pos += 2; return tok(TokenType.EQLC, start); }
-                if (n == '~') { pos += 2; return tok(TokenType.EQL_REGEX, start); }
+                if (n == '=') {
+                    pos += 2;
+                    return tok(TokenType.EQLC, start);
+                }
+                if (n == '~') {
+                    pos += 2;
+                    return tok(TokenType.EQL_REGEX, start);
+                }
                 pos++;
                 return tok(TokenType.ASSIGN, start);
             case '!':
-                if (n == '=') { pos += 2; return tok(TokenType.NEQ, start); }
-                if (n == '~') { pos += 2; return tok(TokenType.NEQ_REGEX, start); }
+                if (n == '=') {
+                    pos += 2;
+                    return tok(TokenType.NEQ, start);
+                }
+                if (n == '~') {
+                    pos += 2;
+                    return tok(TokenType.NEQ_REGEX, start);
+                }
                 throw err(start, "unexpected character after '!': expected '=' or '~'");
             case '<':
-                if (n == '=') { pos += 2; return tok(TokenType.LTE, start); }
+                if (n == '=') {
+                    pos += 2;
+                    return tok(TokenType.LTE, start);
+                }
                 pos++;
                 return tok(TokenType.LSS, start);
             case '>':
-                if (n == '=') { pos += 2; return tok(TokenType.GTE, start); }
+                if (n == '=') {
+                    pos += 2;
+                    return tok(TokenType.GTE, start);
+                }
                 pos++;
                 return tok(TokenType.GTR, start);
-            case '"': case '\'': case '`':
+            case '"':
+            case '\'':
+            case '`':
                 return lexString(c);
             default:
                 break;
@@ -152,7 +215,9 @@ final class Lexer {
 
     private Token lexNumberOrDuration() {
         int start = pos;
-        if (in.charAt(pos) == '0' && pos + 1 < in.length() && (in.charAt(pos + 1) == 'x' || in.charAt(pos + 1) == 'X')) {
+        if (in.charAt(pos) == '0'
+                && pos + 1 < in.length()
+                && (in.charAt(pos + 1) == 'x' || in.charAt(pos + 1) == 'X')) {
             pos += 2;
             int digits = pos;
             while (pos < in.length() && Character.digit(in.charAt(pos), 16) >= 0) {
@@ -260,15 +325,32 @@ final class Lexer {
             }
             char e = in.charAt(pos++);
             switch (e) {
-                case 'a': bytes.write(7); break;
-                case 'b': bytes.write(8); break;
-                case 'f': bytes.write(12); break;
-                case 'n': bytes.write('\n'); break;
-                case 'r': bytes.write('\r'); break;
-                case 't': bytes.write('\t'); break;
-                case 'v': bytes.write(11); break;
-                case '\\': bytes.write('\\'); break;
-                case '"': case '\'':
+                case 'a':
+                    bytes.write(7);
+                    break;
+                case 'b':
+                    bytes.write(8);
+                    break;
+                case 'f':
+                    bytes.write(12);
+                    break;
+                case 'n':
+                    bytes.write('\n');
+                    break;
+                case 'r':
+                    bytes.write('\r');
+                    break;
+                case 't':
+                    bytes.write('\t');
+                    break;
+                case 'v':
+                    bytes.write(11);
+                    break;
+                case '\\':
+                    bytes.write('\\');
+                    break;
+                case '"':
+                case '\'':
                     if (e != quote) {
                         throw err(pos - 2, "unknown escape sequence \\" + e);
                     }
@@ -277,7 +359,8 @@ final class Lexer {
                 case 'x':
                     bytes.write(hex(2, 16));
                     break;
-                case 'u': case 'U': {
+                case 'u':
+                case 'U': {
                     int cp = hex(e == 'u' ? 4 : 8, 16);
                     if (!Character.isValidCodePoint(cp) || (cp >= 0xD800 && cp <= 0xDFFF)) {
                         throw err(pos, "invalid Unicode code point in escape sequence");
@@ -327,8 +410,10 @@ final class Lexer {
      * reported as {@code \xHH} and rejected where valid UTF-8 is required).
      */
     static String decodeUtf8(byte[] b) {
-        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        CharsetDecoder dec = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
         try {
             return dec.decode(ByteBuffer.wrap(b)).toString();
         } catch (CharacterCodingException e) {
@@ -371,7 +456,9 @@ final class Lexer {
             }
         }
         try {
-            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(b, i, len));
             return len;
         } catch (CharacterCodingException e) {

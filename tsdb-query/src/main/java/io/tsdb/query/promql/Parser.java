@@ -33,7 +33,8 @@ public final class Parser {
         Expr e = p.parseExpr(1);
         if (p.peek().type() != TokenType.EOF) {
             Token t = p.peek();
-            throw new PromqlParseException(input, t.pos(), "unexpected " + t + ", expected an operator or end of input");
+            throw new PromqlParseException(
+                    input, t.pos(), "unexpected " + t + ", expected an operator or end of input");
         }
         return e;
     }
@@ -105,8 +106,12 @@ public final class Parser {
     }
 
     static boolean isComparison(TokenType t) {
-        return t == TokenType.EQLC || t == TokenType.NEQ || t == TokenType.LTE || t == TokenType.LSS
-                || t == TokenType.GTE || t == TokenType.GTR;
+        return t == TokenType.EQLC
+                || t == TokenType.NEQ
+                || t == TokenType.LTE
+                || t == TokenType.LSS
+                || t == TokenType.GTE
+                || t == TokenType.GTR;
     }
 
     static String opText(TokenType t) {
@@ -141,6 +146,7 @@ public final class Parser {
      * levels of parentheses; 256 keeps a margin of almost 4.
      */
     static final int MAX_DEPTH = 256;
+
     private int depth;
 
     private void deeper(int pos) {
@@ -213,8 +219,14 @@ public final class Parser {
         }
     }
 
-    private Expr makeBinary(TokenType op, int pos, Expr lhs, Expr rhs, boolean returnBool,
-            Expr.VectorMatching matching, boolean explicitMatching) {
+    private Expr makeBinary(
+            TokenType op,
+            int pos,
+            Expr lhs,
+            Expr rhs,
+            boolean returnBool,
+            Expr.VectorMatching matching,
+            boolean explicitMatching) {
         ValueType lt = lhs.type();
         ValueType rt = rhs.type();
         String o = opText(op);
@@ -231,8 +243,8 @@ public final class Parser {
         if (explicitMatching && (lt != ValueType.VECTOR || rt != ValueType.VECTOR)) {
             throw err(pos, "vector matching only allowed between instant vectors");
         }
-        return new Expr.Binary(op, lhs, rhs, returnBool,
-                lt == ValueType.VECTOR && rt == ValueType.VECTOR ? matching : null, pos);
+        return new Expr.Binary(
+                op, lhs, rhs, returnBool, lt == ValueType.VECTOR && rt == ValueType.VECTOR ? matching : null, pos);
     }
 
     private Expr parseUnary() {
@@ -241,8 +253,10 @@ public final class Parser {
             next();
             Expr e = parseExpr(precedence(TokenType.POW));
             if (e.type() != ValueType.SCALAR && e.type() != ValueType.VECTOR) {
-                throw err(t.pos(), "unary expression only allowed on expressions of type scalar or instant vector, got "
-                        + e.type());
+                throw err(
+                        t.pos(),
+                        "unary expression only allowed on expressions of type scalar or instant vector, got "
+                                + e.type());
             }
             if (t.type() == TokenType.ADD) {
                 return e;
@@ -316,8 +330,10 @@ public final class Parser {
             }
             return sq.withOffset(d);
         }
-        throw err(pos, "offset modifier must be preceded by an instant vector selector or range vector selector or a "
-                + "subquery");
+        throw err(
+                pos,
+                "offset modifier must be preceded by an instant vector selector or range vector selector or a "
+                        + "subquery");
     }
 
     private Expr parseAt(Expr e, int pos) {
@@ -371,8 +387,10 @@ public final class Parser {
             }
             return sq.withAt(at, ms);
         }
-        throw err(pos, "@ modifier must be preceded by an instant vector selector or range vector selector or a "
-                + "subquery");
+        throw err(
+                pos,
+                "@ modifier must be preceded by an instant vector selector or range vector selector or a "
+                        + "subquery");
     }
 
     private Expr parseRangeOrSubquery(Expr e) {
@@ -460,18 +478,20 @@ public final class Parser {
         List<Expr> args = parseArgs();
         expect(TokenType.RPAREN, "\",\" or \")\"", "function call");
         if (args.size() < f.minArgs() || args.size() > f.maxArgs()) {
-            String expected = f.minArgs() == f.maxArgs() ? String.valueOf(f.minArgs())
-                    : f.maxArgs() == Integer.MAX_VALUE ? "at least " + f.minArgs()
-                    : f.minArgs() + " to " + f.maxArgs();
-            throw err(name.pos(), "expected " + expected + " argument(s) in call to \"" + f.name() + "\", got "
-                    + args.size());
+            String expected = f.minArgs() == f.maxArgs()
+                    ? String.valueOf(f.minArgs())
+                    : f.maxArgs() == Integer.MAX_VALUE ? "at least " + f.minArgs() : f.minArgs() + " to " + f.maxArgs();
+            throw err(
+                    name.pos(),
+                    "expected " + expected + " argument(s) in call to \"" + f.name() + "\", got " + args.size());
         }
         for (int k = 0; k < args.size(); k++) {
             ValueType want = f.argType(k);
             ValueType got = args.get(k).type();
             if (want != got) {
-                throw err(args.get(k).pos(), "expected type " + want + " in call to function \"" + f.name()
-                        + "\", got " + got);
+                throw err(
+                        args.get(k).pos(),
+                        "expected type " + want + " in call to function \"" + f.name() + "\", got " + got);
             }
         }
         return new Expr.Call(f, args, name.pos());
@@ -512,12 +532,18 @@ public final class Parser {
                 throw err(peek().pos(), "aggregation must only contain one grouping clause");
             }
         }
-        boolean hasParam = op.equals("topk") || op.equals("bottomk") || op.equals("quantile")
-                || op.equals("count_values") || op.equals("limitk") || op.equals("limit_ratio");
+        boolean hasParam = op.equals("topk")
+                || op.equals("bottomk")
+                || op.equals("quantile")
+                || op.equals("count_values")
+                || op.equals("limitk")
+                || op.equals("limit_ratio");
         int want = hasParam ? 2 : 1;
         if (args.size() != want) {
-            throw err(opTok.pos(), "wrong number of arguments for aggregate expression provided, expected " + want
-                    + ", got " + args.size());
+            throw err(
+                    opTok.pos(),
+                    "wrong number of arguments for aggregate expression provided, expected " + want + ", got "
+                            + args.size());
         }
         Expr param = hasParam ? args.get(0) : null;
         Expr expr = args.get(want - 1);
@@ -534,7 +560,8 @@ public final class Parser {
     }
 
     private boolean isLabelNameToken(Token t) {
-        return t.type() == TokenType.IDENT || t.type() == TokenType.AGGREGATOR
+        return t.type() == TokenType.IDENT
+                || t.type() == TokenType.AGGREGATOR
                 || (t.type().ordinal() >= TokenType.LAND.ordinal() && t.type().ordinal() <= TokenType.OFFSET.ordinal())
                 || (t.type() == TokenType.NUMBER && Lexer.isIdentStart(t.text().charAt(0)));
     }
@@ -582,8 +609,11 @@ public final class Parser {
                     case NEQ -> Matcher.Type.NOT_EQUAL;
                     case EQL_REGEX -> Matcher.Type.REGEX;
                     case NEQ_REGEX -> Matcher.Type.NOT_REGEX;
-                    default -> throw err(op.pos(), "unexpected " + op + " in label matching, expected one of \"=\", "
-                            + "\"!=\", \"=~\" or \"!~\"");
+                    default ->
+                        throw err(
+                                op.pos(),
+                                "unexpected " + op + " in label matching, expected one of \"=\", "
+                                        + "\"!=\", \"=~\" or \"!~\"");
                 };
                 next();
                 Token v = peek();

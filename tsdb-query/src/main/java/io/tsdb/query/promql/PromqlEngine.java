@@ -270,8 +270,10 @@ public final class PromqlEngine {
         }
         Expr e = Parser.parse(expr);
         if (e.type() != ValueType.SCALAR && e.type() != ValueType.VECTOR) {
-            throw new PromqlParseException(expr, 0, "invalid expression type \"" + e.type()
-                    + "\" for range query, must be Scalar or instant Vector");
+            throw new PromqlParseException(
+                    expr,
+                    0,
+                    "invalid expression type \"" + e.type() + "\" for range query, must be Scalar or instant Vector");
         }
         long[] ts = new long[(int) n];
         for (int i = 0; i < n; i++) {
@@ -291,7 +293,8 @@ public final class PromqlEngine {
             Map<Labels, List<QueryResult.Point>> points = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) {
                 for (Evaluator.Elem x : vv.steps().get(i)) {
-                    points.computeIfAbsent(x.labels(), key -> new ArrayList<>()).add(new QueryResult.Point(ts[i], x.v()));
+                    points.computeIfAbsent(x.labels(), key -> new ArrayList<>())
+                            .add(new QueryResult.Point(ts[i], x.v()));
                 }
             }
             for (Map.Entry<Labels, List<QueryResult.Point>> en2 : points.entrySet()) {
@@ -304,7 +307,16 @@ public final class PromqlEngine {
 
     private Evaluator newEvaluator(String expr, long start, long end, boolean range) {
         long deadline = System.nanoTime() + options.timeout().toNanos();
-        return new Evaluator(source, planner, expr, start, end, range, options.lookbackDelta().toMillis(),
-                options.defaultSubqueryStep().toMillis(), options.maxSamples(), deadline);
+        return new Evaluator(
+                source,
+                planner,
+                expr,
+                start,
+                end,
+                range,
+                options.lookbackDelta().toMillis(),
+                options.defaultSubqueryStep().toMillis(),
+                options.maxSamples(),
+                deadline);
     }
 }

@@ -46,14 +46,22 @@ public final class PromqlParseException extends IllegalArgumentException {
     }
 
     /** {@return the 0-based character offset in the query} */
-    public int position() { return position; }
+    public int position() {
+        return position;
+    }
 
     /** {@return the 1-based line of the error} */
-    public int line() { return line; }
+    public int line() {
+        return line;
+    }
 
     /** {@return the 1-based column of the error} */
-    public int column() { return column; }
+    public int column() {
+        return column;
+    }
 
     /** {@return the message without the position prefix} */
-    public String detail() { return detail; }
+    public String detail() {
+        return detail;
+    }
 }

@@ -49,7 +49,9 @@ public record QueryResult(Value value, List<String> warnings, List<String> infos
      */
     public record Scalar(long timestamp, double value) implements Value {
         /** {@return {@link ValueType#SCALAR}} */
-        public ValueType type() { return ValueType.SCALAR; }
+        public ValueType type() {
+            return ValueType.SCALAR;
+        }
 
         @Override
         public String toString() {
@@ -65,7 +67,9 @@ public record QueryResult(Value value, List<String> warnings, List<String> infos
      */
     public record StringValue(long timestamp, String value) implements Value {
         /** {@return {@link ValueType#STRING}} */
-        public ValueType type() { return ValueType.STRING; }
+        public ValueType type() {
+            return ValueType.STRING;
+        }
 
         @Override
         public String toString() {
@@ -102,7 +106,9 @@ public record QueryResult(Value value, List<String> warnings, List<String> infos
         }
 
         /** {@return {@link ValueType#VECTOR}} */
-        public ValueType type() { return ValueType.VECTOR; }
+        public ValueType type() {
+            return ValueType.VECTOR;
+        }
 
         @Override
         public String toString() {
@@ -168,7 +174,9 @@ public record QueryResult(Value value, List<String> warnings, List<String> infos
         }
 
         /** {@return {@link ValueType#MATRIX}} */
-        public ValueType type() { return ValueType.MATRIX; }
+        public ValueType type() {
+            return ValueType.MATRIX;
+        }
 
         @Override
         public String toString() {

@@ -18,14 +18,28 @@ final class RangeFunctions {
      * Applies a function to the samples {@code [lo, hi)} of one series; the window is {@code (rangeStart, rangeEnd]};
      * {@code stepT} is the evaluation time; {@code scalars} holds the other (scalar) arguments in order.
      */
-    static double apply(String name, long[] t, double[] v, int lo, int hi, long rangeStart, long rangeEnd, long range,
-            long stepT, List<Evaluator.Val> scalars, int step) {
+    static double apply(
+            String name,
+            long[] t,
+            double[] v,
+            int lo,
+            int hi,
+            long rangeStart,
+            long rangeEnd,
+            long range,
+            long stepT,
+            List<Evaluator.Val> scalars,
+            int step) {
         int n = hi - lo;
         switch (name) {
-            case "rate": return extrapolatedRate(t, v, lo, hi, rangeStart, rangeEnd, range, true, true);
-            case "increase": return extrapolatedRate(t, v, lo, hi, rangeStart, rangeEnd, range, true, false);
-            case "delta": return extrapolatedRate(t, v, lo, hi, rangeStart, rangeEnd, range, false, false);
-            case "irate": case "idelta": {
+            case "rate":
+                return extrapolatedRate(t, v, lo, hi, rangeStart, rangeEnd, range, true, true);
+            case "increase":
+                return extrapolatedRate(t, v, lo, hi, rangeStart, rangeEnd, range, true, false);
+            case "delta":
+                return extrapolatedRate(t, v, lo, hi, rangeStart, rangeEnd, range, false, false);
+            case "irate":
+            case "idelta": {
                 if (n < 2) {
                     return NONE;
                 }
@@ -75,7 +89,8 @@ final class RangeFunctions {
                 double[] si = linearRegression(t, v, lo, hi, stepT);
                 return si[0] * dur + si[1];
             }
-            case "avg_over_time": return mean(v, lo, hi);
+            case "avg_over_time":
+                return mean(v, lo, hi);
             case "sum_over_time": {
                 double sum = 0;
                 double c = 0;
@@ -86,13 +101,20 @@ final class RangeFunctions {
                 }
                 return Double.isInfinite(sum) ? sum : sum + c;
             }
-            case "count_over_time": return n;
-            case "present_over_time": return 1;
-            case "last_over_time": return v[hi - 1];
-            case "first_over_time": return v[lo];
-            case "ts_of_last_over_time": return t[hi - 1] / 1000.0;
-            case "ts_of_first_over_time": return t[lo] / 1000.0;
-            case "max_over_time": case "ts_of_max_over_time": {
+            case "count_over_time":
+                return n;
+            case "present_over_time":
+                return 1;
+            case "last_over_time":
+                return v[hi - 1];
+            case "first_over_time":
+                return v[lo];
+            case "ts_of_last_over_time":
+                return t[hi - 1] / 1000.0;
+            case "ts_of_first_over_time":
+                return t[lo] / 1000.0;
+            case "max_over_time":
+            case "ts_of_max_over_time": {
                 double m = v[lo];
                 int at = lo;
                 for (int i = lo + 1; i < hi; i++) {
@@ -103,7 +125,8 @@ final class RangeFunctions {
                 }
                 return name.startsWith("ts_") ? t[at] / 1000.0 : m;
             }
-            case "min_over_time": case "ts_of_min_over_time": {
+            case "min_over_time":
+            case "ts_of_min_over_time": {
                 double m = v[lo];
                 int at = lo;
                 for (int i = lo + 1; i < hi; i++) {
@@ -114,8 +137,10 @@ final class RangeFunctions {
                 }
                 return name.startsWith("ts_") ? t[at] / 1000.0 : m;
             }
-            case "stddev_over_time": return Math.sqrt(variance(v, lo, hi));
-            case "stdvar_over_time": return variance(v, lo, hi);
+            case "stddev_over_time":
+                return Math.sqrt(variance(v, lo, hi));
+            case "stdvar_over_time":
+                return variance(v, lo, hi);
             case "quantile_over_time": {
                 double q = ((Evaluator.ScalarVal) scalars.get(0)).v()[step];
                 double[] vals = Arrays.copyOfRange(v, lo, hi);
@@ -130,7 +155,8 @@ final class RangeFunctions {
                 }
                 return quantile(0.5, dev);
             }
-            case "holt_winters": case "double_exponential_smoothing": {
+            case "holt_winters":
+            case "double_exponential_smoothing": {
                 double sf = ((Evaluator.ScalarVal) scalars.get(0)).v()[step];
                 double tf = ((Evaluator.ScalarVal) scalars.get(1)).v()[step];
                 if (sf <= 0 || sf >= 1) {
@@ -159,8 +185,16 @@ final class RangeFunctions {
         }
     }
 
-    static double extrapolatedRate(long[] t, double[] v, int lo, int hi, long rangeStart, long rangeEnd, long range,
-            boolean isCounter, boolean isRate) {
+    static double extrapolatedRate(
+            long[] t,
+            double[] v,
+            int lo,
+            int hi,
+            long rangeStart,
+            long rangeEnd,
+            long range,
+            boolean isCounter,
+            boolean isRate) {
         int n = hi - lo;
         if (n < 2) {
             return NONE;

@@ -5,7 +5,10 @@ package io.tsdb.query.promql;
  * sample per series), {@code MATRIX} (a range vector: samples over a range per series), {@code STRING}.
  */
 public enum ValueType {
-    SCALAR("scalar"), VECTOR("instant vector"), MATRIX("range vector"), STRING("string");
+    SCALAR("scalar"),
+    VECTOR("instant vector"),
+    MATRIX("range vector"),
+    STRING("string");
 
     private final String text;
 

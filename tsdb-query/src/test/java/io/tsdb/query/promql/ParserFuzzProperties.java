@@ -3,11 +3,11 @@ package io.tsdb.query.promql;
 import io.tsdb.core.Labels;
 import io.tsdb.core.Sample;
 import io.tsdb.query.MemorySeriesSource;
+import io.tsdb.testing.Gen;
+import io.tsdb.testing.Seeds;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import io.tsdb.testing.Gen;
-import io.tsdb.testing.Seeds;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -33,11 +33,65 @@ class ParserFuzzProperties {
         ENGINE = new PromqlEngine(src, PromqlEngine.Options.defaults().withTimeout(Duration.ofSeconds(10)));
     }
 
-    private static final List<String> PIECES = List.of("sum", "by", "(", ")", "{", "}", "[", "]", "5m", ":", "1m",
-            "rate", "foo", "bar", "=", "=~", "!=", "\"a\"", "'b'", ",", "+", "-", "*", "/", "^", "==", "bool", "on",
-            "ignoring", "group_left", "offset", "@", "start()", "1", "0x1f", "NaN", "Inf", "and", "or", "unless",
-            "topk", "count_values", "label_replace", "`x`", "#c\n", " ", "1h30m", ".5", "without", "@ end()",
-            "histogram_quantile", "\"", "!", "~", "$", "9e9", "atan2", "-1");
+    private static final List<String> PIECES = List.of(
+            "sum",
+            "by",
+            "(",
+            ")",
+            "{",
+            "}",
+            "[",
+            "]",
+            "5m",
+            ":",
+            "1m",
+            "rate",
+            "foo",
+            "bar",
+            "=",
+            "=~",
+            "!=",
+            "\"a\"",
+            "'b'",
+            ",",
+            "+",
+            "-",
+            "*",
+            "/",
+            "^",
+            "==",
+            "bool",
+            "on",
+            "ignoring",
+            "group_left",
+            "offset",
+            "@",
+            "start()",
+            "1",
+            "0x1f",
+            "NaN",
+            "Inf",
+            "and",
+            "or",
+            "unless",
+            "topk",
+            "count_values",
+            "label_replace",
+            "`x`",
+            "#c\n",
+            " ",
+            "1h30m",
+            ".5",
+            "without",
+            "@ end()",
+            "histogram_quantile",
+            "\"",
+            "!",
+            "~",
+            "$",
+            "9e9",
+            "atan2",
+            "-1");
 
     /** 1..14 grammar pieces joined by spaces. */
     static String query(Gen g) {
@@ -97,18 +151,38 @@ class ParserFuzzProperties {
     }
 
     static String vector(Gen g, int depth) {
-        String leafChoice = g.oneOf("foo", "bar", "foo{a=\"a\"}", "{__name__=~\"foo|bar\"}",
-                "foo offset 1m", "bar @ 100", "vector(1)", "nosuch", "foo{a!~\"b.*\"}");
+        String leafChoice = g.oneOf(
+                "foo",
+                "bar",
+                "foo{a=\"a\"}",
+                "{__name__=~\"foo|bar\"}",
+                "foo offset 1m",
+                "bar @ 100",
+                "vector(1)",
+                "nosuch",
+                "foo{a!~\"b.*\"}");
         if (depth == 0) {
             return leafChoice;
         }
         Function<Gen, String> sub = x -> vector(x, depth - 1);
         return switch (g.nextInt(13)) {
             case 0 -> leafChoice;
-            case 1 -> g.oneOf("rate", "irate", "delta", "deriv", "changes", "resets", "avg_over_time",
-                    "stddev_over_time", "last_over_time", "absent_over_time", "present_over_time")
-                    + "(" + g.oneOf("foo", "bar", "foo{a=\"b\"}") + "[2m])";
-            case 2 -> g.oneOf("sum", "avg", "count", "min", "max", "group", "stddev") + " by (a) (" + sub.apply(g) + ")";
+            case 1 ->
+                g.oneOf(
+                                "rate",
+                                "irate",
+                                "delta",
+                                "deriv",
+                                "changes",
+                                "resets",
+                                "avg_over_time",
+                                "stddev_over_time",
+                                "last_over_time",
+                                "absent_over_time",
+                                "present_over_time")
+                        + "(" + g.oneOf("foo", "bar", "foo{a=\"b\"}") + "[2m])";
+            case 2 ->
+                g.oneOf("sum", "avg", "count", "min", "max", "group", "stddev") + " by (a) (" + sub.apply(g) + ")";
             case 3 -> {
                 String x = sub.apply(g);
                 String f = g.oneOf("abs", "ceil", "sort", "sort_desc", "timestamp", "absent", "-");
@@ -122,8 +196,18 @@ class ParserFuzzProperties {
             case 5 -> {
                 String x = sub.apply(g);
                 String y = sub.apply(g);
-                yield "(" + x + " " + g.oneOf("+", "and", "or", "unless", "> bool", "/ on(a)",
-                        "* ignoring(le) group_left()", "== on(a) group_right(le)", "<") + " " + y + ")";
+                yield "(" + x + " "
+                        + g.oneOf(
+                                "+",
+                                "and",
+                                "or",
+                                "unless",
+                                "> bool",
+                                "/ on(a)",
+                                "* ignoring(le) group_left()",
+                                "== on(a) group_right(le)",
+                                "<")
+                        + " " + y + ")";
             }
             case 6 -> "(" + sub.apply(g) + " * " + scalar(g, depth - 1) + ")";
             case 7 -> "max_over_time((" + sub.apply(g) + ")[5m:1m])";

@@ -43,8 +43,8 @@ class ParserTest {
             return show(m.selector()) + "[" + m.rangeMs() + "ms]";
         }
         if (e instanceof Expr.Aggregate a) {
-            return a.op() + (a.without() ? " without" : " by") + a.grouping() + "(" + (a.param() == null ? ""
-                    : show(a.param()) + ", ") + show(a.expr()) + ")";
+            return a.op() + (a.without() ? " without" : " by") + a.grouping() + "("
+                    + (a.param() == null ? "" : show(a.param()) + ", ") + show(a.expr()) + ")";
         }
         return e.toString();
     }
@@ -82,9 +82,11 @@ class ParserTest {
         assertTrue(Double.isNaN(((Expr.NumberLiteral) Parser.parse("nan")).value()));
         assertEquals(Double.POSITIVE_INFINITY, ((Expr.NumberLiteral) Parser.parse("+Inf")).value());
         assertEquals(5400.0, ((Expr.NumberLiteral) Parser.parse("1h30m")).value());
-        Expr.MatrixSelector m = (Expr.MatrixSelector) ((Expr.Call) Parser.parse("rate(x[1h30m])")).args().get(0);
+        Expr.MatrixSelector m = (Expr.MatrixSelector)
+                ((Expr.Call) Parser.parse("rate(x[1h30m])")).args().get(0);
         assertEquals(5_400_000L, m.rangeMs());
-        Expr.MatrixSelector plain = (Expr.MatrixSelector) ((Expr.Call) Parser.parse("rate(x[10])")).args().get(0);
+        Expr.MatrixSelector plain = (Expr.MatrixSelector)
+                ((Expr.Call) Parser.parse("rate(x[10])")).args().get(0);
         assertEquals(10_000L, plain.rangeMs());
     }
 
@@ -99,7 +101,8 @@ class ParserTest {
     @Test
     void selectorsOffsetAtAndSubqueries() {
         Expr.VectorSelector v = (Expr.VectorSelector) Parser.parse("foo{a=\"b\", c!~\"d.*\",} offset -5m @ 100");
-        assertEquals(List.of(Matcher.equal("__name__", "foo"), Matcher.equal("a", "b"), Matcher.notRegex("c", "d.*")),
+        assertEquals(
+                List.of(Matcher.equal("__name__", "foo"), Matcher.equal("a", "b"), Matcher.notRegex("c", "d.*")),
                 v.matchers());
         assertEquals(-300_000L, v.offsetMs());
         assertEquals(Expr.At.TIMESTAMP, v.at());
@@ -111,7 +114,8 @@ class ParserTest {
         assertEquals(1_800_000L, sq.rangeMs());
         assertEquals(60_000L, sq.stepMs());
         assertEquals(60_000L, sq.offsetMs());
-        Expr.Subquery noStep = (Expr.Subquery) ((Expr.Call) Parser.parse("min_over_time(x[5m:])")).args().get(0);
+        Expr.Subquery noStep = (Expr.Subquery)
+                ((Expr.Call) Parser.parse("min_over_time(x[5m:])")).args().get(0);
         assertEquals(0L, noStep.stepMs());
         Expr.VectorSelector colon = (Expr.VectorSelector) Parser.parse("node:cpu:rate5m");
         assertEquals("node:cpu:rate5m", colon.name());
@@ -156,8 +160,10 @@ class ParserTest {
 
         e = error("rate(x)");
         assertEquals(5, e.position());
-        assertTrue(e.getMessage().contains("expected type range vector in call to function \"rate\", got instant "
-                + "vector"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .contains("expected type range vector in call to function \"rate\", got instant " + "vector"),
+                e.getMessage());
 
         e = error("1 > 2");
         assertTrue(e.getMessage().contains("comparisons between scalars must use BOOL modifier"), e.getMessage());

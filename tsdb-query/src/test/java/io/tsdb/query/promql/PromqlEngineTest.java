@@ -48,7 +48,8 @@ class PromqlEngineTest {
     }
 
     private QueryResult.Vector vector(String q, long t) {
-        return assertInstanceOf(QueryResult.Vector.class, engine.instantQuery(q, at(t)).value());
+        return assertInstanceOf(
+                QueryResult.Vector.class, engine.instantQuery(q, at(t)).value());
     }
 
     private double single(String q, long t) {
@@ -69,8 +70,9 @@ class PromqlEngineTest {
 
     @Test
     void lookbackAndStaleness() {
-        src.add(Labels.of("__name__", "g"), List.of(new Sample(0, 1), new Sample(10_000, Sample.STALE_NAN),
-                new Sample(20_000, 2)));
+        src.add(
+                Labels.of("__name__", "g"),
+                List.of(new Sample(0, 1), new Sample(10_000, Sample.STALE_NAN), new Sample(20_000, 2)));
         assertEquals(1.0, single("g", 5));
         assertTrue(vector("g", 10).samples().isEmpty(), "a stale marker ends the series");
         assertEquals(2.0, single("g", 20));
@@ -84,16 +86,25 @@ class PromqlEngineTest {
         QueryResult r = engine.instantQuery("1 + 2 * 3", at(0));
         assertEquals(7.0, assertInstanceOf(QueryResult.Scalar.class, r.value()).value());
         assertEquals("scalar: 7 @[0]", r.toString());
-        assertEquals("x", assertInstanceOf(QueryResult.StringValue.class,
-                engine.instantQuery("\"x\"", at(0)).value()).value());
+        assertEquals(
+                "x",
+                assertInstanceOf(
+                                QueryResult.StringValue.class,
+                                engine.instantQuery("\"x\"", at(0)).value())
+                        .value());
         QueryResult range = engine.rangeQuery("req_total{job=\"db\"} / 150", at(0), at(60), Duration.ofSeconds(30));
         QueryResult.Matrix m = assertInstanceOf(QueryResult.Matrix.class, range.value());
         assertEquals(1, m.series().size());
         assertEquals(Labels.of("instance", "1", "job", "db"), m.series().get(0).labels());
-        assertEquals(List.of(new QueryResult.Point(0, 0), new QueryResult.Point(30_000, 2),
-                new QueryResult.Point(60_000, 4)), m.series().get(0).points());
+        assertEquals(
+                List.of(
+                        new QueryResult.Point(0, 0),
+                        new QueryResult.Point(30_000, 2),
+                        new QueryResult.Point(60_000, 4)),
+                m.series().get(0).points());
         assertTrue(range.toString().contains("{instance=\"1\", job=\"db\"} =>"), range.toString());
-        QueryResult.Matrix raw = assertInstanceOf(QueryResult.Matrix.class,
+        QueryResult.Matrix raw = assertInstanceOf(
+                QueryResult.Matrix.class,
                 engine.instantQuery("req_total{job=\"db\"}[30s]", at(60)).value());
         assertEquals(2, raw.series().get(0).points().size());
     }
@@ -101,23 +112,27 @@ class PromqlEngineTest {
     @Test
     void badQueriesFailClearly() {
         assertThrows(PromqlParseException.class, () -> engine.instantQuery("sum(", at(0)));
-        assertThrows(PromqlParseException.class,
+        assertThrows(
+                PromqlParseException.class,
                 () -> engine.rangeQuery("req_total[5m]", at(0), at(60), Duration.ofSeconds(15)));
-        assertThrows(IllegalArgumentException.class,
-                () -> engine.rangeQuery("1", at(60), at(0), Duration.ofSeconds(15)));
+        assertThrows(
+                IllegalArgumentException.class, () -> engine.rangeQuery("1", at(60), at(0), Duration.ofSeconds(15)));
         assertThrows(IllegalArgumentException.class, () -> engine.rangeQuery("1", at(0), at(60), Duration.ZERO));
-        PromqlEvalException e = assertThrows(PromqlEvalException.class,
+        PromqlEvalException e = assertThrows(
+                PromqlEvalException.class,
                 () -> engine.instantQuery("req_total * on(job) group_left req_total", at(60)));
         assertTrue(e.getMessage().contains("many-to-many matching not allowed"), e.getMessage());
-        UnsupportedOperationException u = assertThrows(UnsupportedOperationException.class,
-                () -> engine.instantQuery("histogram_count(req_total)", at(60)));
+        UnsupportedOperationException u = assertThrows(
+                UnsupportedOperationException.class, () -> engine.instantQuery("histogram_count(req_total)", at(60)));
         assertTrue(u.getMessage().contains("native histograms"));
     }
 
     @Test
     void sampleLimitIsEnforced() {
-        PromqlEngine small = new PromqlEngine(src, PromqlEngine.Options.defaults().withMaxSamples(50));
-        TooManySamplesException e = assertThrows(TooManySamplesException.class,
+        PromqlEngine small =
+                new PromqlEngine(src, PromqlEngine.Options.defaults().withMaxSamples(50));
+        TooManySamplesException e = assertThrows(
+                TooManySamplesException.class,
                 () -> small.instantQuery("sum(count_over_time(req_total[10m]))", at(600)));
         assertTrue(e.getMessage().contains("too many samples"), e.getMessage());
         assertEquals(3.0, single("count(req_total)", 600));
@@ -125,7 +140,8 @@ class PromqlEngineTest {
 
     @Test
     void timeoutIsEnforced() {
-        PromqlEngine quick = new PromqlEngine(src, PromqlEngine.Options.defaults().withTimeout(Duration.ofNanos(1)));
+        PromqlEngine quick =
+                new PromqlEngine(src, PromqlEngine.Options.defaults().withTimeout(Duration.ofNanos(1)));
         assertThrows(QueryTimeoutException.class, () -> quick.instantQuery("sum(rate(req_total[5m]))", at(600)));
     }
 

@@ -1,5 +1,10 @@
 package io.tsdb.wal.perf;
 
+import io.tsdb.wal.Durability;
+import io.tsdb.wal.ReplayResult;
+import io.tsdb.wal.ShardedWAL;
+import io.tsdb.wal.WALShard;
+import io.tsdb.wal.WalOptions;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -8,12 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-
-import io.tsdb.wal.Durability;
-import io.tsdb.wal.ReplayResult;
-import io.tsdb.wal.ShardedWAL;
-import io.tsdb.wal.WALShard;
-import io.tsdb.wal.WalOptions;
 
 /**
  * Heap of the WAL's in-memory segment indexes for a workload of many tiny blocks (not a unit test):
@@ -31,7 +30,11 @@ public final class IndexMemoryMain {
         int shards = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         int recordBytes = args.length > 2 ? Integer.parseInt(args[2]) : 300;
         Path dir = Files.createTempDirectory("tsdb-idxmem-");
-        WalOptions o = WalOptions.builder().shards(shards).durability(Durability.PAGE_CACHE).compression(false).build();
+        WalOptions o = WalOptions.builder()
+                .shards(shards)
+                .durability(Durability.PAGE_CACHE)
+                .compression(false)
+                .build();
         long heapOpen, heapClosed, entries = 0, slots = 0, arrayBytes = 0, segments = 0, walBytes;
         long t0 = System.nanoTime();
         ShardedWAL wal = ShardedWAL.open(dir, o);
@@ -74,24 +77,44 @@ public final class IndexMemoryMain {
         double bestAll = Double.MAX_VALUE, bestMid = Double.MAX_VALUE;
         long recsAll = 0, recsMid = 0;
         for (int r = 0; r < 5; r++) {
-            ReplayResult a = wal.replay(sh -> (off, b) -> { }, null, 1);
-            ReplayResult m = wal.replay(sh -> (off, b) -> { }, mid, 1);
+            ReplayResult a = wal.replay(sh -> (off, b) -> {}, null, 1);
+            ReplayResult m = wal.replay(sh -> (off, b) -> {}, mid, 1);
             bestAll = Math.min(bestAll, a.seconds());
             bestMid = Math.min(bestMid, m.seconds());
             recsAll = a.records();
             recsMid = m.records();
         }
-        System.out.printf(Locale.ROOT, "idxmem replayAll records=%d bestSeconds=%.3f (%.2fM records/s); replayFromMiddle"
-                + " records=%d bestSeconds=%.3f%n", recsAll, bestAll, recsAll / bestAll / 1e6, recsMid, bestMid);
+        System.out.printf(
+                Locale.ROOT,
+                "idxmem replayAll records=%d bestSeconds=%.3f (%.2fM records/s); replayFromMiddle"
+                        + " records=%d bestSeconds=%.3f%n",
+                recsAll,
+                bestAll,
+                recsAll / bestAll / 1e6,
+                recsMid,
+                bestMid);
         wal.close();
         wal = null;
         heapClosed = heapAfterGc();
-        System.out.printf(Locale.ROOT, "idxmem appends(blocks)=%d walBytes=%d segments=%d indexEntries=%d indexSlots=%d"
+        System.out.printf(
+                Locale.ROOT,
+                "idxmem appends(blocks)=%d walBytes=%d segments=%d indexEntries=%d indexSlots=%d"
                         + " indexArrayBytes=%d indexBytesPerWalMiB=%.0f heapAfterGcOpen=%d heapAfterGcClosed=%d heapDelta=%d"
-                        + " writeSeconds=%.2f%n", appends, walBytes, segments, entries, slots, arrayBytes,
-                arrayBytes / (walBytes / 1048576.0), heapOpen, heapClosed, heapOpen - heapClosed, secs);
+                        + " writeSeconds=%.2f%n",
+                appends,
+                walBytes,
+                segments,
+                entries,
+                slots,
+                arrayBytes,
+                arrayBytes / (walBytes / 1048576.0),
+                heapOpen,
+                heapClosed,
+                heapOpen - heapClosed,
+                secs);
         try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            s.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         }
     }
 

@@ -1,5 +1,9 @@
 package io.tsdb.wal.perf;
 
+import io.tsdb.wal.Durability;
+import io.tsdb.wal.ReplayResult;
+import io.tsdb.wal.ShardedWAL;
+import io.tsdb.wal.WalOptions;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,11 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
-
-import io.tsdb.wal.Durability;
-import io.tsdb.wal.ReplayResult;
-import io.tsdb.wal.ShardedWAL;
-import io.tsdb.wal.WalOptions;
 
 /** Ad-hoc throughput check (not a unit test): java -cp ... io.tsdb.wal.perf.WalPerfMain [dir] [seconds]. */
 public final class WalPerfMain {
@@ -52,8 +51,14 @@ public final class WalPerfMain {
                 th.start();
             }
             for (Thread th : ts) th.join();
-            System.out.printf("append mode=%s threads=%d shards=%d recLen=%d perBatch=%d records/s=%.0f MB/s=%.1f%n", mode,
-                    threads, wal.shardCount(), recLen, perBatch, recs.get() / (double) seconds,
+            System.out.printf(
+                    "append mode=%s threads=%d shards=%d recLen=%d perBatch=%d records/s=%.0f MB/s=%.1f%n",
+                    mode,
+                    threads,
+                    wal.shardCount(),
+                    recLen,
+                    perBatch,
+                    recs.get() / (double) seconds,
                     recs.get() * (double) recLen / seconds / 1e6);
             System.out.println(wal.stats());
         }
@@ -61,8 +66,14 @@ public final class WalPerfMain {
             for (int p : new int[] {1, 2}) {
                 AtomicLong sink = new AtomicLong();
                 ReplayResult r = wal.replay(i -> (off, b) -> sink.addAndGet(b.get(b.position())), null, p);
-                System.out.printf("replay parallelism=%d records=%d rawMB=%.1f seconds=%.3f MB/s=%.1f records/s=%.0f%n", p,
-                        r.records(), r.rawBytes() / 1e6, r.seconds(), r.bytesPerSecond() / 1e6, r.recordsPerSecond());
+                System.out.printf(
+                        "replay parallelism=%d records=%d rawMB=%.1f seconds=%.3f MB/s=%.1f records/s=%.0f%n",
+                        p,
+                        r.records(),
+                        r.rawBytes() / 1e6,
+                        r.seconds(),
+                        r.bytesPerSecond() / 1e6,
+                        r.recordsPerSecond());
             }
             System.out.printf("disk bytes=%d%n", wal.diskBytes());
         }
