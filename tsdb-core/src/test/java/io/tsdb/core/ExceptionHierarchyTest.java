@@ -1,12 +1,10 @@
 package io.tsdb.core;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.reflect.Modifier;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -29,20 +27,11 @@ class ExceptionHierarchyTest {
             Map.entry(ReadOnlyStoreException.class, IllegalStateException.class),
             Map.entry(StoreLockedException.class, IOException.class));
 
-    static final List<Class<? extends Exception>> ALL_ROOTS =
-            List.of(IOException.class, IllegalArgumentException.class, IllegalStateException.class);
-
     @Test
     void everyPublicExceptionHasExactlyItsRoot() {
         for (Map.Entry<Class<? extends Exception>, Class<? extends Exception>> e : ROOTS.entrySet()) {
             Class<?> c = e.getKey();
-            assertTrue(Modifier.isPublic(c.getModifiers()), c + " is public: embedders catch it");
-            for (Class<?> root : ALL_ROOTS) {
-                assertEquals(
-                        root == e.getValue(),
-                        root.isAssignableFrom(c),
-                        c.getSimpleName() + " under " + root.getSimpleName());
-            }
+            io.tsdb.testing.ExceptionRoots.assertExactlyUnder(c, e.getValue());
         }
     }
 

@@ -3,10 +3,8 @@ package io.tsdb.wal;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
-import java.lang.reflect.Modifier;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,20 +32,11 @@ class ExceptionHierarchyTest {
             Map.entry(WalClosedException.class, IllegalStateException.class),
             Map.entry(WalReadOnlyException.class, IllegalStateException.class));
 
-    static final List<Class<? extends Exception>> ALL_ROOTS =
-            List.of(IOException.class, IllegalArgumentException.class, IllegalStateException.class);
-
     @Test
     void everyExceptionHasExactlyItsRoot() {
         for (Map.Entry<Class<? extends Exception>, Class<? extends Exception>> e : ROOTS.entrySet()) {
             Class<?> c = e.getKey();
-            assertTrue(Modifier.isPublic(c.getModifiers()), c + " is public: embedders catch it");
-            for (Class<?> root : ALL_ROOTS) {
-                assertEquals(
-                        root == e.getValue(),
-                        root.isAssignableFrom(c),
-                        c.getSimpleName() + " under " + root.getSimpleName());
-            }
+            io.tsdb.testing.ExceptionRoots.assertExactlyUnder(c, e.getValue());
             // the I/O-caused ones share the log's root; the others are not WalExceptions
             assertEquals(e.getValue() == IOException.class, WalException.class.isAssignableFrom(c), c.getSimpleName());
             assertEquals(
